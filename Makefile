@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` runs the desk on the emulated tenant, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint bench clean serve migrate
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python app.py demo
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.approve_roundtrip
+
+serve: $(STAMP)
+	$(BIN)/python app.py serve
+
+migrate: $(STAMP)
+	$(BIN)/python app.py migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .demo desk.db desk.db-*

@@ -1,0 +1,242 @@
+"""Composition root and CLI: builds every object from Settings and runs `serve`, `demo`, `migrate`, `devtenant`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import ssl
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.agent import build_agent
+from bot.connections import AnonymousConnections
+from bot.http import add_messages_route
+from bot.messenger import TeamsMessenger
+from handlers.delivery import deliver_approval_cards, sync_request_cards
+from handlers.execution import execute_request
+from handlers.jobs import JobRunner
+from handlers.plans import PlanCatalogue
+from handlers.requests import DELIVER_JOB, EXECUTE_JOB
+from handlers.services import ApprovalPolicy, Services
+from m365.credentials import MsalCredentials
+from m365.distribution_lists import ExchangeDistributionLists
+from m365.exchange import ExchangeClient
+from m365.graph import build_graph, warm_up
+from m365.graph_directory import GraphDirectory
+from m365.graph_licenses import GraphLicenses
+from m365.ports import Tenant
+from settings import Settings
+from storage.db import create_engine, create_session_factory
+from storage.migrate import is_up_to_date, upgrade
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger("desk")
+
+
+@dataclass(slots=True)
+class Readiness:
+    """What /readyz reports; filled in by the lifecycle contexts as they start."""
+
+    graph_warm: bool = False
+    started_at: float = field(default_factory=time.monotonic)
+    ready_after: float | None = None
+
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+UOW = web.AppKey("uow", UnitOfWorkFactory)
+TENANT = web.AppKey("tenant", Tenant)
+SERVICES = web.AppKey("services", Services)
+RUNNER = web.AppKey("job_runner", JobRunner)
+READINESS = web.AppKey("readiness", Readiness)
+
+
+def create_app(settings: Settings, *, run_jobs: bool = True) -> web.Application:
+    """The whole desk as an aiohttp app; every resource opens on startup and closes on cleanup."""
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[READINESS] = Readiness()
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_microsoft365)
+    app.cleanup_ctx.append(_desk)
+    if run_jobs:
+        app.cleanup_ctx.append(_job_runner_task)
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database_url)
+    if settings.is_demo:
+        # The demo runs from one command; production migrates explicitly (`app.py migrate`) before rollout.
+        await upgrade(settings.database_url)
+    app[ENGINE] = engine
+    app[UOW] = UnitOfWorkFactory(create_session_factory(engine))
+    yield
+    await engine.dispose()
+
+
+def _ssl_context(settings: Settings) -> ssl.SSLContext | bool:
+    if settings.ca_bundle is None:
+        return True
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=str(settings.ca_bundle))
+    return context
+
+
+async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    ca_bundle = str(settings.ca_bundle) if settings.ca_bundle else None
+    credentials = MsalCredentials(
+        f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        ca_bundle=ca_bundle,
+        # Authority validation only knows Microsoft's clouds; the emulator is not one.
+        validate_authority=not settings.is_demo,
+    )
+    graph = build_graph(credentials, settings.graph_base_url, scope=settings.graph_scope, ca_bundle=ca_bundle)
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_ssl_context(settings)), trust_env=False)
+    exchange = ExchangeClient(
+        settings.exchange_base_url, settings.tenant_id, credentials, session=session, scope=settings.exchange_scope
+    )
+    app[TENANT] = Tenant(
+        directory=GraphDirectory(graph),
+        licenses=GraphLicenses(graph),
+        distribution_lists=ExchangeDistributionLists(exchange),
+    )
+    warming = asyncio.create_task(_warm_up(app))
+    yield
+    warming.cancel()
+    await session.close()
+    await graph.aclose()
+
+
+async def _warm_up(app: web.Application) -> None:
+    seconds = await warm_up()
+    app[READINESS].graph_warm = True
+    logger.info("Graph models warmed up in %.2f s", seconds)
+
+
+async def _desk(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    adapter = CloudAdapter(connection_manager=_connections(settings))
+    messenger = TeamsMessenger(
+        adapter,
+        app_id=settings.client_id,
+        tenant_id=settings.tenant_id,
+        default_service_url=settings.default_service_url,
+        uow=app[UOW],
+    )
+    services = Services(
+        uow=app[UOW],
+        tenant=app[TENANT],
+        messenger=messenger,
+        policy=ApprovalPolicy(admins_group_id=settings.admins_group_id),
+        plans=PlanCatalogue.load(),
+    )
+    runner = JobRunner(
+        services,
+        {DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, "sync": sync_request_cards},
+        poll_seconds=settings.job_poll_seconds,
+        lease_seconds=settings.job_lease_seconds,
+    )
+    services.wake_jobs = runner.wake
+    app[SERVICES] = services
+    app[RUNNER] = runner
+    agent = build_agent(services, adapter=adapter, bot_app_id=settings.client_id)
+    auth = AgentAuthConfiguration(
+        client_id=settings.client_id,
+        tenant_id=settings.tenant_id,
+        client_secret=settings.client_secret.get_secret_value() or None,
+        anonymous_allowed=settings.is_demo,
+    )
+    add_messages_route(app, agent=agent, adapter=adapter, auth=auth, tenant_id=settings.tenant_id)
+    yield
+
+
+def _connections(settings: Settings) -> object:
+    if settings.is_demo:
+        return AnonymousConnections()
+    from microsoft_agents.authentication.msal import MsalConnectionManager
+
+    service = AgentAuthConfiguration(
+        client_id=settings.client_id,
+        tenant_id=settings.tenant_id,
+        client_secret=settings.client_secret.get_secret_value(),
+        connection_name="SERVICE_CONNECTION",
+    )
+    return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": service})
+
+
+async def _job_runner_task(app: web.Application) -> AsyncIterator[None]:
+    task = asyncio.create_task(app[RUNNER].run(), name="job-runner")
+    yield
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+async def _healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    app = request.app
+    readiness = app[READINESS]
+    try:
+        migrated = await is_up_to_date(app[ENGINE])
+        database = "ok" if migrated else "migrations pending"
+    except Exception as error:  # noqa: BLE001 - any database failure means "not ready", with its reason
+        migrated, database = False, f"unreachable: {type(error).__name__}"
+    ready = migrated and readiness.graph_warm
+    if ready and readiness.ready_after is None:
+        readiness.ready_after = time.monotonic() - readiness.started_at
+    body = {"ready": ready, "database": database, "graph_warm": readiness.graph_warm}
+    return web.json_response(body, status=200 if ready else 503)
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def main(argv: list[str] | None = None, *, settings_factory: Callable[[], Settings] = Settings) -> int:
+    parser = argparse.ArgumentParser(prog="app.py", description="M365 Desk: Microsoft 365 self-service in Teams")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("serve", help="run the desk (settings from the environment / .env)")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    commands.add_parser("demo", help="the emulated tenant, the desk and two Playground windows, in one command")
+    emulator = commands.add_parser("devtenant", help="run the Microsoft 365 emulator alone")
+    emulator.add_argument("--https-port", type=int, default=8443)
+    emulator.add_argument("--http-port", type=int, default=8480)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    if args.command == "devtenant":
+        from devtenant.cli import main as devtenant_main
+
+        return devtenant_main(["--https-port", str(args.https_port), "--http-port", str(args.http_port)])
+    if args.command == "demo":
+        from demo.run import run_demo
+
+        return asyncio.run(run_demo(settings_factory))
+    settings = settings_factory()
+    if args.command == "migrate":
+        asyncio.run(upgrade(settings.database_url))
+        print("database is up to date")
+        return 0
+    web.run_app(create_app(settings), host=settings.host, port=settings.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

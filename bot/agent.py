@@ -1,0 +1,222 @@
+"""Routes Teams activities and Action.Execute verbs to the handlers, and renders their replies as activities."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+from microsoft_agents.activity import (
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    InvokeResponse,
+)
+from microsoft_agents.hosting.core import (
+    AgentApplication,
+    ApplicationOptions,
+    MemoryStorage,
+    TurnContext,
+    TurnState,
+)
+
+from bot.identity import actor_from, is_personal
+from bot.messenger import message_activity
+from cards.help import help_card
+from cards.i18n import Translator
+from cards.verbs import Verb
+from handlers import approvals, distribution_lists, licenses, requests
+from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, Unknown, parse
+from handlers.context import Actor, Reply, SentActivity
+from handlers.delivery import REQUESTER, deliver_pending_to
+from handlers.services import Services
+from m365.errors import TransientError
+
+logger = logging.getLogger(__name__)
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+MESSAGE = "application/vnd.microsoft.activity.message"
+
+Handler = Callable[[Actor], Awaitable[Reply]]
+
+
+def build_agent(services: Services, *, adapter: Any, bot_app_id: str) -> AgentApplication[TurnState]:
+    """The Agents SDK application. Turn state lives in memory: everything that matters is in the database."""
+    app: AgentApplication[TurnState] = AgentApplication[TurnState](
+        ApplicationOptions(
+            adapter=adapter,
+            bot_app_id=bot_app_id,
+            storage=MemoryStorage(),
+            start_typing_timer=False,
+            remove_recipient_mention=True,
+        )
+    )
+
+    @app.activity(ActivityTypes.installation_update)
+    async def on_install(context: TurnContext, _state: TurnState) -> None:
+        await _welcome(services, context)
+
+    @app.conversation_update("membersAdded")
+    async def on_members_added(context: TurnContext, _state: TurnState) -> None:
+        recipient_id = context.activity.recipient.id if context.activity.recipient else None
+        added = context.activity.members_added or []
+        if any(member.id == recipient_id for member in added):
+            await _welcome(services, context)
+
+    @app.message(re.compile(r"[\s\S]*"))
+    async def on_message(context: TurnContext, _state: TurnState) -> None:
+        actor = await _actor(services, context)
+        if actor is None:
+            return
+        command = parse(context.activity.text)
+        reply = await _guarded(actor, lambda who: _dispatch(services, who, command))
+        await _send_reply(services, context, actor, reply)
+
+    for verb in Verb:
+        _register_verb(app, services, verb)
+
+    @app.error
+    async def on_error(context: TurnContext, error: Exception) -> None:
+        ref = uuid.uuid4().hex[:8]
+        logger.exception("unhandled error in turn (ref %s)", ref, exc_info=error)
+        await context.send_activity(Translator(context.activity.locale)("error.internal", ref=ref))
+
+    return app
+
+
+def _register_verb(app: AgentApplication[TurnState], services: Services, verb: Verb) -> None:
+    @app.adaptive_card.action_execute(verb.value)
+    async def on_action(context: TurnContext, _state: TurnState, data: Any) -> AdaptiveCardInvokeResponse:
+        actor = await _actor(services, context)
+        if actor is None:
+            return _invoke_message(Translator(context.activity.locale)("error.bad_card"))
+        fields = data if isinstance(data, dict) else {}
+        reply = await _guarded(actor, lambda who: _dispatch_verb(services, who, verb, fields))
+        if reply.card is None:
+            return _invoke_message(reply.text or "")
+        if reply.request_id is not None and context.activity.reply_to_id:
+            # The form the person clicked becomes the request's status card: remember it to update it later.
+            conversation = context.activity.conversation
+            await requests.remember_card(
+                services,
+                reply.request_id,
+                actor.user_id,
+                REQUESTER,
+                SentActivity(conversation.id, context.activity.service_url or "", context.activity.reply_to_id),
+            )
+        return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD, value=dict(reply.card))
+
+
+async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
+    t = Translator(actor.locale, actor.timezone)
+    match command:
+        case ShowHelp():
+            return Reply(card=help_card(t))
+        case ShowMyRequests():
+            return await requests.my_requests(services, actor)
+        case RequestLicense():
+            return await licenses.request_license(services, actor, command)
+        case JoinList():
+            return await distribution_lists.request_join(services, actor, command)
+        case Unknown(text=text):
+            return Reply(text=t("unknown_command", text=text[:200]))
+    raise AssertionError(f"unhandled command {command!r}")
+
+
+async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dict[str, Any]) -> Reply:
+    t = Translator(actor.locale, actor.timezone)
+    match verb:
+        case Verb.APPROVE | Verb.REJECT:
+            public_id = data.get("request_id")
+            if not isinstance(public_id, str):
+                return Reply(text=t("error.bad_card"))
+            reason = data.get("reason")
+            return await approvals.decide(
+                services,
+                actor,
+                public_id=public_id,
+                version=data.get("version"),
+                approve=verb is Verb.APPROVE,
+                reason=reason if isinstance(reason, str) else None,
+            )
+        case Verb.LICENSE_SUBMIT:
+            return await licenses.form_submitted(services, actor, data)
+        case Verb.MY_REQUESTS:
+            return await requests.my_requests(services, actor)
+        case Verb.SHOW_HELP:
+            return Reply(card=help_card(t))
+        case Verb.REFRESH | Verb.LIST_JOIN_SUBMIT:
+            list_name = data.get("list")
+            if verb is Verb.LIST_JOIN_SUBMIT and isinstance(list_name, str):
+                return await distribution_lists.request_join(services, actor, JoinList(list_name=list_name))
+            return Reply(card=help_card(t))
+    raise AssertionError(f"unhandled verb {verb!r}")
+
+
+async def _guarded(actor: Actor, handler: Handler) -> Reply:
+    """Upstream trouble and bugs become a clear message with a reference; nothing half-done is left behind."""
+    t = Translator(actor.locale, actor.timezone)
+    try:
+        return await handler(actor)
+    except TransientError:
+        logger.warning("upstream unavailable for %s", actor.user_id, exc_info=True)
+        return Reply(text=t("error.upstream"))
+    except Exception:
+        ref = uuid.uuid4().hex[:8]
+        logger.exception("handler failed (ref %s)", ref)
+        return Reply(text=t("error.internal", ref=ref))
+
+
+async def _actor(services: Services, context: TurnContext) -> Actor | None:
+    """The actor, after remembering how to reach them later (the conversation reference)."""
+    activity = context.activity
+    actor = actor_from(activity)
+    if actor is None:
+        logger.warning("activity %s without aadObjectId ignored", activity.id)
+        return None
+    if is_personal(activity) and activity.conversation and activity.service_url:
+        async with services.uow() as uow:
+            await uow.conversations.upsert(
+                user_id=actor.user_id,
+                teams_user_id=actor.teams_user_id,
+                conversation_id=activity.conversation.id,
+                service_url=activity.service_url,
+                tenant_id=actor.tenant_id,
+                bot_id=activity.recipient.id if activity.recipient else "",
+                bot_name=(activity.recipient.name if activity.recipient else None) or "M365 Desk",
+                channel_id=str(activity.channel_id or "msteams"),
+                locale=activity.locale,
+            )
+            await uow.commit()
+    return actor
+
+
+async def _send_reply(services: Services, context: TurnContext, actor: Actor, reply: Reply) -> None:
+    response = await context.send_activity(message_activity(reply.text, reply.card))
+    if reply.request_id is not None and response is not None and response.id:
+        await requests.remember_card(
+            services,
+            reply.request_id,
+            actor.user_id,
+            REQUESTER,
+            SentActivity(context.activity.conversation.id, context.activity.service_url or "", response.id),
+        )
+
+
+async def _welcome(services: Services, context: TurnContext) -> None:
+    actor = await _actor(services, context)
+    if actor is None:
+        return
+    t = Translator(actor.locale, actor.timezone)
+    await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
+    # Approval cards that could not reach this person before (no chat yet) arrive now.
+    await deliver_pending_to(services, actor.user_id)
+
+
+def _invoke_message(text: str) -> AdaptiveCardInvokeResponse:
+    return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=MESSAGE, value=text)
+
+
+__all__ = ["build_agent", "InvokeResponse"]

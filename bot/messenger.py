@@ -1,0 +1,146 @@
+"""Proactive messages through the Bot Connector: 1:1 chats from stored references, new chats when there is none."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from aiohttp import ClientConnectionError, ClientResponseError
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationAccount,
+    ConversationParameters,
+    ConversationReference,
+)
+from microsoft_agents.hosting.core import TurnContext
+from microsoft_agents.hosting.core.authorization import AuthenticationConstants
+
+from handlers.context import SentActivity
+from m365.errors import TransientError
+from storage.uow import UnitOfWorkFactory
+
+logger = logging.getLogger(__name__)
+
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
+
+
+def message_activity(text: str | None = None, card: Mapping[str, Any] | None = None) -> Activity:
+    activity = Activity(type=ActivityTypes.message, text=text or None)
+    if card is not None:
+        activity.attachments = [Attachment(content_type=ADAPTIVE_CARD, content=dict(card))]
+    return activity
+
+
+class TeamsMessenger:
+    """Implements handlers.context.Messenger on the Agents SDK's CloudAdapter."""
+
+    def __init__(
+        self,
+        adapter: Any,
+        *,
+        app_id: str,
+        tenant_id: str,
+        default_service_url: str,
+        uow: UnitOfWorkFactory,
+    ) -> None:
+        self._adapter = adapter
+        self._app_id = app_id
+        self._tenant_id = tenant_id
+        self._default_service_url = default_service_url
+        self._uow = uow
+
+    async def send(
+        self, user_id: str, *, text: str | None = None, card: Mapping[str, Any] | None = None
+    ) -> SentActivity | None:
+        async with self._uow() as uow:
+            ref = await uow.conversations.get(user_id)
+        sent: dict[str, str] = {}
+
+        async def deliver(context: TurnContext) -> None:
+            response = await context.send_activity(message_activity(text, card))
+            sent["id"] = response.id if response and response.id else ""
+            sent["conversation"] = context.activity.conversation.id
+            sent["service_url"] = context.activity.service_url
+
+        try:
+            if ref is not None:
+                reference = ConversationReference(
+                    channel_id=ref.channel_id,
+                    service_url=ref.service_url,
+                    conversation=ConversationAccount(
+                        id=ref.conversation_id, conversation_type="personal", tenant_id=ref.tenant_id
+                    ),
+                    user=ChannelAccount(id=ref.teams_user_id, aad_object_id=user_id),
+                    agent=ChannelAccount(id=ref.bot_id, name=ref.bot_name),
+                )
+                await self._adapter.continue_conversation(self._app_id, reference.get_continuation_activity(), deliver)
+            else:
+                await self._open_chat(user_id, deliver)
+                await self._remember_new_chat(user_id, sent)
+        except ClientResponseError as error:
+            if error.status == 429 or error.status >= 500:
+                raise TransientError(f"Bot Connector answered {error.status}", status=error.status) from error
+            logger.warning("cannot message %s: connector answered %s", user_id, error.status)
+            return None
+        except ClientConnectionError as error:
+            raise TransientError(f"Bot Connector unreachable: {error}") from error
+        return SentActivity(sent["conversation"], sent["service_url"], sent["id"])
+
+    async def update(self, sent: SentActivity, card: Mapping[str, Any]) -> None:
+        reference = ConversationReference(
+            channel_id="msteams",
+            service_url=sent.service_url,
+            conversation=ConversationAccount(id=sent.conversation_id, conversation_type="personal"),
+            agent=ChannelAccount(id=f"28:{self._app_id}"),
+        )
+
+        async def replace(context: TurnContext) -> None:
+            activity = message_activity(card=card)
+            activity.id = sent.activity_id
+            activity.conversation = context.activity.conversation
+            await context.update_activity(activity)
+
+        try:
+            await self._adapter.continue_conversation(self._app_id, reference.get_continuation_activity(), replace)
+        except ClientResponseError as error:
+            if error.status == 429 or error.status >= 500:
+                raise TransientError(f"Bot Connector answered {error.status}", status=error.status) from error
+            # The message was deleted or the chat is gone; nothing to update is not a failure of the request.
+            logger.warning("cannot update activity %s: connector answered %s", sent.activity_id, error.status)
+        except ClientConnectionError as error:
+            raise TransientError(f"Bot Connector unreachable: {error}") from error
+
+    async def _open_chat(self, user_id: str, callback: Any) -> None:
+        parameters = ConversationParameters(
+            is_group=False,
+            agent=ChannelAccount(id=f"28:{self._app_id}"),
+            members=[ChannelAccount(id=user_id, aad_object_id=user_id)],
+            tenant_id=self._tenant_id,
+            channel_data={"tenant": {"id": self._tenant_id}},
+        )
+        await self._adapter.create_conversation(
+            self._app_id,
+            "msteams",
+            self._default_service_url,
+            AuthenticationConstants.AGENTS_SDK_SCOPE,
+            parameters,
+            callback,
+        )
+
+    async def _remember_new_chat(self, user_id: str, sent: dict[str, str]) -> None:
+        async with self._uow() as uow:
+            await uow.conversations.upsert(
+                user_id=user_id,
+                teams_user_id=user_id,
+                conversation_id=sent["conversation"],
+                service_url=sent["service_url"],
+                tenant_id=self._tenant_id,
+                bot_id=f"28:{self._app_id}",
+                bot_name="M365 Desk",
+                channel_id="msteams",
+            )
+            await uow.commit()

@@ -1,0 +1,20 @@
+"""The help card: what the desk can do, with buttons for the common requests."""
+
+from __future__ import annotations
+
+from cards.elements import Element, card, execute, text, title
+from cards.i18n import Translator
+from cards.verbs import Verb
+
+
+def help_card(t: Translator, *, greeting: str | None = None) -> Element:
+    body: list[Element] = [title(t("desk.name"))]
+    if greeting:
+        body.append(text(greeting))
+    body.append(text(t("help.intro")))
+    body.extend(text("• " + t(key)) for key in ("help.license", "help.join", "help.my_requests", "help.help"))
+    actions = [
+        execute(t("help.button.license"), Verb.LICENSE_SUBMIT, {"form": True}),
+        execute(t("help.button.my_requests"), Verb.MY_REQUESTS, {}),
+    ]
+    return card(body, actions)

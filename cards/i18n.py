@@ -1,0 +1,52 @@
+"""The message catalogue (English, Polish, German) and locale-aware formatting of dates."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime
+
+from cards.messages_de import MESSAGES as DE
+from cards.messages_en import MESSAGES as EN
+from cards.messages_pl import MESSAGES as PL
+
+CATALOGUE: Mapping[str, Mapping[str, str]] = {"en": EN, "pl": PL, "de": DE}
+DEFAULT_LANGUAGE = "en"
+_BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL", "de": "de_DE"}
+
+
+def language_of(locale: str | None) -> str:
+    """Teams sends locales like "pl-PL" or "de"; anything we do not speak falls back to English."""
+    if not locale:
+        return DEFAULT_LANGUAGE
+    language = locale.replace("_", "-").split("-", 1)[0].lower()
+    return language if language in CATALOGUE else DEFAULT_LANGUAGE
+
+
+class Translator:
+    """Looks up messages in one language and formats dates for one reader."""
+
+    def __init__(self, locale: str | None = None, timezone: str | None = None) -> None:
+        self.language = language_of(locale)
+        self._messages = CATALOGUE[self.language]
+        self._zone = _zone_or_utc(timezone)
+
+    def __call__(self, key: str, /, **params: object) -> str:
+        template = self._messages.get(key) or EN[key]
+        return template.format(**params) if params else template
+
+    def datetime(self, moment: datetime) -> str:
+        return format_datetime(
+            moment.astimezone(self._zone), format="short", locale=_BABEL_LOCALES[self.language]
+        ) + ("" if self._zone.key != "UTC" else " UTC")
+
+
+def _zone_or_utc(name: str | None) -> ZoneInfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return ZoneInfo("UTC")

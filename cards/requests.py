@@ -1,0 +1,98 @@
+"""Cards that show one request: the approver's card (with Approve / Reject) and the requester's status card."""
+
+from __future__ import annotations
+
+from cards.elements import Element, card, execute, facts, text, title
+from cards.i18n import Translator
+from cards.verbs import Verb
+from cards.views import RequestView
+
+_STATE_COLOURS = {
+    "pending": "Warning",
+    "approved": "Accent",
+    "executing": "Accent",
+    "completed": "Good",
+    "failed": "Attention",
+    "rejected": "Attention",
+    "cancelled": "Default",
+    "expired": "Default",
+}
+
+
+def approval_card(view: RequestView, t: Translator, *, can_decide: bool, notice: str | None = None) -> Element:
+    """The card every approver sees; buttons only while the request waits and this reader may decide."""
+    body = [title(t("approval.title")), *_summary(view, t, for_approver=True)]
+    if notice:
+        body.insert(1, text(notice, color="Attention"))
+    actions: list[Element] = []
+    if can_decide and view.state == "pending":
+        click = {"request_id": view.request_id, "version": view.version}
+        actions = [
+            execute(t("approval.approve"), Verb.APPROVE, click, style="positive"),
+            {
+                "type": "Action.ShowCard",
+                "title": t("approval.reject"),
+                "card": {
+                    "type": "AdaptiveCard",
+                    "body": [
+                        {
+                            "type": "Input.Text",
+                            "id": "reason",
+                            "label": t("approval.reject_reason"),
+                            "isMultiline": True,
+                            "maxLength": 500,
+                        }
+                    ],
+                    "actions": [execute(t("approval.confirm_reject"), Verb.REJECT, click, style="destructive")],
+                },
+            },
+        ]
+    return card(body, actions)
+
+
+def status_card(view: RequestView, t: Translator, *, notice: str | None = None) -> Element:
+    """The requester's own card, updated in place as the request moves on."""
+    body = [title(f"{t('request.kind.' + view.kind)} · {view.request_id}"), *_summary(view, t, for_approver=False)]
+    if notice:
+        body.insert(1, text(notice, color="Attention"))
+    actions = [execute(t("help.button.my_requests"), Verb.MY_REQUESTS, {})]
+    return card(body, actions)
+
+
+def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[Element]:
+    pairs = [
+        (t("request.field.id"), view.request_id),
+        (t("request.field.kind"), t("request.kind." + view.kind)),
+        (t("request.field.requester"), view.requester_name),
+        (t("request.field.target"), view.target_label),
+        (t("request.field.created"), t.datetime(view.created_at)),
+    ]
+    if view.approver_names:
+        pairs.append((t("request.field.approvers"), ", ".join(view.approver_names)))
+    if for_approver:
+        pairs.extend((t(label_key), value) for label_key, value in view.facts)
+    elements: list[Element] = [facts(pairs), text(t("request.field.change"), weight="Bolder")]
+    for step in view.steps:
+        line = "• " + t(step.message_key, **step.params)
+        if step.status:
+            line += f" — {t('step.status.' + step.status)}"
+        elements.append(text(line))
+    elements.append(
+        text(
+            f"{t('request.field.state')}: {t('request.state.' + view.state)}",
+            weight="Bolder",
+            color=_STATE_COLOURS.get(view.state),
+        )
+    )
+    if view.decision:
+        decided = t(
+            "approval.decided." + view.decision.outcome,
+            name=view.decision.approver_name,
+            time=t.datetime(view.decision.decided_at),
+        )
+        elements.append(text(decided, subtle=True))
+        if view.decision.reason:
+            elements.append(text(f"{t('request.field.reason')}: {view.decision.reason}", subtle=True))
+    if view.error:
+        elements.append(text(f"{t('request.field.error')}: {view.error}", color="Attention"))
+    return elements

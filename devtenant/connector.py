@@ -1,0 +1,6 @@
+"""stub"""
+from __future__ import annotations
+
+
+def add_routes(app, ctx):
+    pass

@@ -1,0 +1,1 @@
+"""What the desk does: one module per capability, plus the request lifecycle they share."""

@@ -1,0 +1,120 @@
+"""Who approves what, and the decision on a click — re-checked on the server against the stored request."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from cards.i18n import Translator
+from handlers.context import Actor, Reply
+from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
+from handlers.requests import EXECUTE_JOB, approver_card_for, request_view, sync_job
+from handlers.services import Services
+from m365.ports import DirectoryUser
+from storage.errors import StaleVersion
+from storage.models import Request
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Approvers:
+    ids: list[str]
+    names: list[str]
+    route: str  # "owners" | "admins": admins are re-checked against the group at click time
+
+
+async def resolve_approvers(
+    services: Services, requester_id: str, *, owners: Iterable[DirectoryUser] = ()
+) -> Approvers:
+    """Resource owners when there are any (other than the requester), else the admins group; never the requester."""
+    people = [owner for owner in owners if owner.id != requester_id and owner.account_enabled]
+    route = "owners"
+    if not people:
+        route = "admins"
+        admin_ids = await services.tenant.directory.group_member_ids(services.policy.admins_group_id)
+        for admin_id in admin_ids:
+            if admin_id == requester_id:
+                continue
+            admin = await services.tenant.directory.get_user(admin_id)
+            if admin and admin.account_enabled:
+                people.append(admin)
+    unique = {person.id: person for person in people}
+    return Approvers(ids=list(unique), names=[person.display_name for person in unique.values()], route=route)
+
+
+async def decide(
+    services: Services, actor: Actor, *, public_id: str, version: object, approve: bool, reason: str | None
+) -> Reply:
+    """Applies one Approve/Reject click. Whatever happens, the reply is the request's current card for this reader."""
+    t = Translator(actor.locale, actor.timezone)
+    reason = (reason or "").strip()[:500] or None
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id, for_update=True)
+        if request is None:
+            return Reply(text=t("approval.not_found", request_id=public_id))
+
+        async def current(notice: str) -> Reply:
+            view = await request_view(uow, request)
+            return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))
+
+        if actor.user_id == request.requester_id:
+            return await current(t("approval.self"))
+        if actor.user_id not in request.approver_ids or not await _still_entitled(services, actor, request):
+            logger.warning("refused decision on %s by non-approver %s", public_id, actor.user_id)
+            return await current(t("approval.not_approver", request_id=public_id))
+        if request.state != RequestState.PENDING:
+            return await current(
+                t("approval.already_decided", request_id=public_id, state=t("request.state." + request.state))
+            )
+        if not isinstance(version, int) or version != request.version:
+            return await current(t("approval.stale", request_id=public_id))
+
+        event = RequestEvent.APPROVE if approve else RequestEvent.REJECT
+        try:
+            new_state = next_state(request.state, event)
+            await uow.requests.transition(request, new_state.value, expected_version=version)
+        except (StaleVersion, InvalidTransition):
+            # Someone else decided between our read and our write; show them what won.
+            await uow.rollback()
+            return await _reload_and_show(services, actor, public_id, t)
+        await uow.decisions.add(
+            request_id=request.id,
+            approver_id=actor.user_id,
+            approver_name=actor.name,
+            outcome="approved" if approve else "rejected",
+            reason=reason,
+        )
+        await uow.audit.append(
+            action=f"request.{new_state.value}",
+            request_id=request.id,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            detail={"public_id": public_id, "version": request.version, "reason": reason},
+        )
+        if approve:
+            await uow.jobs.enqueue(request.id, EXECUTE_JOB)
+        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+        await uow.commit()
+        view = await request_view(uow, request)
+        reply = Reply(card=approver_card_for(view, request, actor.user_id, t))
+    services.wake_jobs()
+    logger.info("request %s %s by %s", public_id, new_state.value, actor.user_id)
+    return reply
+
+
+async def _still_entitled(services: Services, actor: Actor, request: Request) -> bool:
+    """Owners stay entitled; an admin must still be in the admins group at click time, not just at submission."""
+    if request.payload.get("route") != "admins":
+        return True
+    return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
+
+
+async def _reload_and_show(services: Services, actor: Actor, public_id: str, t: Translator) -> Reply:
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+        assert request is not None
+        view = await request_view(uow, request)
+        notice = t("approval.already_decided", request_id=public_id, state=t("request.state." + request.state))
+        return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))

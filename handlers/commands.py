@@ -1,0 +1,87 @@
+"""Chat commands: typed dataclasses and the parser that turns what people type (en/pl/de) into them."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowHelp:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ShowMyRequests:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLicense:
+    plan: str
+    for_user: str | None = None  # None = the person asking
+    usage_location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JoinList:
+    list_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    text: str
+
+
+Command = ShowHelp | ShowMyRequests | RequestLicense | JoinList | Unknown
+
+_SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
+_FOR = r"(?:for|dla|für|fuer)"
+
+_HELP = re.compile(r"^(?:help|\?|start|hi|hello|pomoc|cześć|czesc|hilfe|hallo)$", re.IGNORECASE)
+_MY_REQUESTS = re.compile(
+    r"^(?:my requests|requests|status|moje wnioski|wnioski|meine anträge|meine antraege|anträge)$", re.IGNORECASE
+)
+_LICENSE_PATTERNS = (
+    # en: "request license E3 [for x]", "license E3 for me"
+    re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
+    # pl: "poproś o licencję E3 [dla x]", "licencja E3 dla x"
+    re.compile(
+        rf"^(?:popro[śs]\s+o\s+|chc[ęe]\s+)?licencj[aęei]\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE
+    ),
+    # de: "Lizenz E3 anfordern [für x]", "Lizenz E3 für x"
+    re.compile(rf"^lizenz\s+(?P<plan>.+?)(?:\s+anfordern)?(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
+)
+_JOIN_PATTERNS = (
+    re.compile(r"^join\s+(?:the\s+)?(?:list\s+)?(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^do[łl][aą]cz\s+(?:do\s+)?(?:listy\s+)?(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^(?:beitreten|tritt\s+bei)\s+(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^(?P<name>.+?)\s+beitreten$", re.IGNORECASE),
+)
+_TAGS = re.compile(r"<[^>]+>")
+
+
+def clean_text(raw: str | None) -> str:
+    """Teams may send HTML and @mentions; commands are plain words."""
+    without_mentions = re.sub(r"<at>.*?</at>", " ", raw or "", flags=re.IGNORECASE)
+    plain = html.unescape(_TAGS.sub(" ", without_mentions))
+    return re.sub(r"\s+", " ", plain).strip().rstrip(".!")
+
+
+def parse(raw: str | None) -> Command:
+    text = clean_text(raw)
+    if not text or _HELP.match(text):
+        return ShowHelp()
+    if _MY_REQUESTS.match(text):
+        return ShowMyRequests()
+    for pattern in _LICENSE_PATTERNS:
+        if found := pattern.match(text):
+            who = (found.group("who") or "").strip()
+            return RequestLicense(
+                plan=found.group("plan").strip(), for_user=None if who.casefold() in _SELF_WORDS or not who else who
+            )
+    for pattern in _JOIN_PATTERNS:
+        if found := pattern.match(text):
+            return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
+    return Unknown(text=text)

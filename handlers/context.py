@@ -1,0 +1,51 @@
+"""What every handler receives and returns: the actor (from the activity), replies, and the messenger port."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person behind an activity, as Teams vouches for it (never taken from card data)."""
+
+    user_id: str  # Entra object id (from.aadObjectId)
+    name: str
+    tenant_id: str
+    locale: str = "en-US"
+    teams_user_id: str = ""  # "29:…", for proactive conversations
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """A handler's answer: a text, a card, or both. For an Action.Execute, ``card`` replaces the clicked card."""
+
+    text: str | None = None
+    card: Mapping[str, Any] | None = None
+    # Set when the reply is a request's status card, so its activity id can be stored and updated later.
+    request_id: int | None = None
+    notices: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class SentActivity:
+    conversation_id: str
+    service_url: str
+    activity_id: str
+
+
+class Messenger(Protocol):
+    """Proactive messages to people, in their personal chat with the bot (implemented in bot/)."""
+
+    async def send(
+        self, user_id: str, *, text: str | None = None, card: Mapping[str, Any] | None = None
+    ) -> SentActivity | None:
+        """Sends to the person's 1:1 chat; None when the desk cannot reach them (never installed, unknown)."""
+        ...
+
+    async def update(self, sent: SentActivity, card: Mapping[str, Any]) -> None:
+        """Replaces a card the desk sent earlier."""
+        ...

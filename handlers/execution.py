@@ -1,0 +1,90 @@
+"""The execute job: runs an approved request's plan step by step, exactly once, and records every outcome."""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.lifecycle import RequestEvent, RequestState, next_state
+from handlers.requests import sync_job
+from handlers.services import Services
+from m365.errors import M365Error, TransientError
+from m365.executor import apply_step
+from storage.models import Job, StepStatus
+
+logger = logging.getLogger(__name__)
+
+_FINISHED_STEPS = {StepStatus.DONE.value, StepStatus.ALREADY_DONE.value}
+
+
+async def execute_request(services: Services, job: Job) -> None:
+    async with services.uow() as uow:
+        request = await uow.requests.get(job.request_id)
+        if request is None or RequestState(request.state).is_final:
+            return  # finished by an earlier run whose job bookkeeping was lost
+        await uow.requests.transition(request, next_state(request.state, RequestEvent.START).value)
+        await uow.audit.append(
+            action="request.executing",
+            request_id=request.id,
+            detail={"attempt": job.attempts, "runner": job.lease_owner},
+        )
+        await uow.commit()
+        finished = await uow.jobs.steps(job.id)
+        plan = list(request.plan)
+        results = {index: step.status for index, step in finished.items()}
+
+    for index, step in enumerate(plan):
+        if results.get(index) in _FINISHED_STEPS:
+            continue
+        try:
+            outcome = await apply_step(services.tenant, step)
+        except TransientError:
+            if job.attempts < job.max_attempts:
+                raise  # the runner retries later; finished steps stay finished
+            await _fail(services, job, index, step["op"], "Microsoft 365 kept failing; gave up after retries")
+            return
+        except M365Error as error:
+            await _fail(services, job, index, step["op"], error.message)
+            return
+        results[index] = outcome.value
+        async with services.uow() as uow:
+            await uow.jobs.record_step(job.id, index, step["op"], outcome.value, {"step": step})
+            request = await uow.requests.get(job.request_id)
+            assert request is not None
+            request.result = {"steps": _step_results(results)}
+            await uow.audit.append(
+                action=f"step.{outcome.value}", request_id=request.id, detail={"index": index, "step": step}
+            )
+            await uow.commit()
+
+    async with services.uow() as uow:
+        request = await uow.requests.get(job.request_id)
+        assert request is not None
+        await uow.requests.transition(request, next_state(request.state, RequestEvent.SUCCEED).value)
+        await uow.audit.append(action="request.completed", request_id=request.id, detail={"steps": len(plan)})
+        await uow.jobs.enqueue(request.id, sync_job(RequestState.COMPLETED.value))
+        await uow.commit()
+    services.wake_jobs()
+    logger.info("request %s completed", request.public_id)
+
+
+async def _fail(services: Services, job: Job, index: int, op: str, message: str) -> None:
+    async with services.uow() as uow:
+        await uow.jobs.record_step(job.id, index, op, StepStatus.FAILED.value, {"error": message})
+        request = await uow.requests.get(job.request_id)
+        assert request is not None
+        results = {**{item["index"]: item["status"] for item in (request.result or {}).get("steps", [])}}
+        results[index] = StepStatus.FAILED.value
+        request.result = {"steps": _step_results(results)}
+        request.error = message
+        await uow.requests.transition(request, next_state(request.state, RequestEvent.FAIL).value)
+        await uow.audit.append(
+            action="request.failed", request_id=request.id, detail={"index": index, "op": op, "error": message}
+        )
+        await uow.jobs.enqueue(request.id, sync_job(RequestState.FAILED.value))
+        await uow.commit()
+    services.wake_jobs()
+    logger.warning("request %s failed at step %s (%s): %s", request.public_id, index, op, message)
+
+
+def _step_results(results: dict[int, str]) -> list[dict[str, object]]:
+    return [{"index": index, "status": status} for index, status in sorted(results.items())]

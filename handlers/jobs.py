@@ -1,0 +1,128 @@
+"""The job runner: claims outbox jobs with a lease, runs them, retries transient failures with backoff."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+
+from handlers.services import Services
+from m365.errors import TransientError
+from storage.errors import LeaseLost
+from storage.models import Job
+
+logger = logging.getLogger(__name__)
+
+JobHandler = Callable[[Services, Job], Awaitable[None]]
+
+
+class JobRunner:
+    """Several replicas may run one each: the database lease decides who runs a job, never this process."""
+
+    def __init__(
+        self,
+        services: Services,
+        handlers: Mapping[str, JobHandler],
+        *,
+        poll_seconds: float = 1.0,
+        lease_seconds: int = 120,
+        workers: int = 2,
+        owner: str | None = None,
+    ) -> None:
+        self._services = services
+        self._handlers = handlers
+        self._poll_seconds = poll_seconds
+        self._lease_seconds = lease_seconds
+        self._workers = workers
+        self.owner = owner or f"runner-{uuid.uuid4().hex[:12]}"
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Runs until cancelled."""
+        await asyncio.gather(*(self._worker(n) for n in range(self._workers)))
+
+    async def _worker(self, number: int) -> None:
+        while True:
+            # Cleared before looking, so a wake() that lands while we look is not lost.
+            self._wakeup.clear()
+            try:
+                worked = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # The database may be briefly unavailable; the runner must outlive that.
+                logger.exception("job worker %s: claiming failed", number)
+                worked = False
+            if not worked:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+
+    async def run_once(self) -> bool:
+        """Claims and runs one ready job; False when there is none."""
+        services = self._services
+        async with services.uow() as uow:
+            job = await uow.jobs.claim(self.owner, now=services.clock(), lease_seconds=self._lease_seconds)
+            await uow.commit()
+        if job is None:
+            return False
+        await self._run(job)
+        return True
+
+    async def drain(self, *, max_jobs: int = 1000) -> int:
+        """Runs ready jobs until none is left (for tests, benchmarks and `app.py` one-shot commands)."""
+        done = 0
+        while done < max_jobs and await self.run_once():
+            done += 1
+        return done
+
+    async def _run(self, job: Job) -> None:
+        services = self._services
+        handler = self._handlers.get(job.kind.split(":", 1)[0])
+        try:
+            if handler is None:
+                raise LookupError(f"no handler for job kind {job.kind!r}")
+            await handler(services, job)
+        except TransientError as error:
+            await self._finish(job, error=f"{type(error).__name__}: {error}", retry=_backoff(job, error))
+            return
+        except Exception as error:
+            logger.exception("job %s (%s) failed", job.id, job.kind)
+            await self._finish(job, error=f"{type(error).__name__}: {error}", retry=None)
+            return
+        await self._finish(job, error=None, retry=None)
+
+    async def _finish(self, job: Job, *, error: str | None, retry: timedelta | None) -> None:
+        services = self._services
+        async with services.uow() as uow:
+            try:
+                if error is None:
+                    await uow.jobs.complete(job)
+                else:
+                    retry_at = services.clock() + retry if retry and job.attempts < job.max_attempts else None
+                    await uow.jobs.fail(job, error, retry_at=retry_at)
+                    logger.warning(
+                        "job %s (%s) attempt %s: %s; %s",
+                        job.id,
+                        job.kind,
+                        job.attempts,
+                        error,
+                        f"retry at {retry_at:%H:%M:%S}" if retry_at else "giving up",
+                    )
+                await uow.commit()
+            except LeaseLost:
+                logger.warning("job %s: lease lost to another runner; its result stands", job.id)
+
+
+def _backoff(job: Job, error: TransientError) -> timedelta:
+    """Honour Retry-After; otherwise exponential backoff with jitter, capped at five minutes."""
+    if error.retry_after is not None:
+        return timedelta(seconds=error.retry_after)
+    base = min(2 ** max(job.attempts - 1, 0), 300)
+    return timedelta(seconds=base * random.uniform(0.5, 1.0))

@@ -1,0 +1,116 @@
+"""license.assign: validate a license request against the tenant, plan its exact steps, and file it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from cards.i18n import Translator
+from cards.licenses import license_form
+from cards.views import LicenseFormView, PlanChoice
+from handlers.approvals import resolve_approvers
+from handlers.commands import RequestLicense
+from handlers.context import Actor, Reply
+from handlers.people import find_person, normalize_country
+from handlers.requests import Draft, find_open, submit
+from handlers.services import Services
+from m365.ports import Sku
+
+KIND = "license.assign"
+
+
+async def show_form(services: Services, actor: Actor, *, notice: str | None = None) -> Reply:
+    skus = await services.tenant.licenses.list_skus()
+    return Reply(card=license_form(LicenseFormView(plans=_choices(services, skus), notice=notice), _t(actor)))
+
+
+async def form_submitted(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
+    """The form's Action.Execute: its inputs are only wishes; everything is validated again like typed text."""
+    if data.get("form"):
+        return await show_form(services, actor)
+    sku_id = str(data.get("sku_id") or "").strip()
+    if not sku_id:
+        return await show_form(services, actor, notice=_t(actor)("error.bad_card"))
+    for_user = str(data.get("for_user") or "").strip() or None
+    usage_location = str(data.get("usage_location") or "").strip() or None
+    return await request_license(
+        services, actor, RequestLicense(plan=sku_id, for_user=for_user, usage_location=usage_location)
+    )
+
+
+async def request_license(services: Services, actor: Actor, command: RequestLicense) -> Reply:
+    t = _t(actor)
+    directory, licenses = services.tenant.directory, services.tenant.licenses
+    skus = await licenses.list_skus()
+    plan_names = ", ".join(choice.name for choice in _choices(services, skus))
+    sku = services.plans.match(command.plan, skus)
+    if sku is None:
+        return Reply(text=t("license.unknown_plan", plan=command.plan, plans=plan_names))
+    plan_name = services.plans.name(sku)
+
+    user = await (find_person(directory, command.for_user) if command.for_user else directory.get_user(actor.user_id))
+    if user is None:
+        return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
+    if not user.account_enabled:
+        return Reply(text=t("license.user_disabled", user=user.display_name))
+    if any(held.sku_id == sku.sku_id for held in await licenses.user_licenses(user.id)):
+        return Reply(text=t("license.already_has", user=user.display_name, plan=plan_name))
+
+    async with services.uow() as uow:
+        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=user.id, key=sku.sku_id)
+    if pending:
+        return Reply(
+            text=t("license.already_pending", request_id=pending.public_id, plan=plan_name, user=user.display_name)
+        )
+    if sku.free_units <= 0:
+        return Reply(
+            text=t(
+                "license.no_free_seats", plan=plan_name, assigned=sku.consumed_units, purchased=sku.enabled_units
+            )
+        )
+
+    plan: list[dict[str, Any]] = []
+    if not user.usage_location:
+        if command.usage_location and not normalize_country(command.usage_location):
+            return Reply(text=t("license.invalid_usage_location", value=command.usage_location))
+        country = normalize_country(command.usage_location) or normalize_country(user.country)
+        if not country:
+            form = LicenseFormView(
+                plans=_choices(services, skus),
+                selected_sku_id=sku.sku_id,
+                for_user=command.for_user or "",
+                ask_usage_location=True,
+                notice=t("license.needs_usage_location", user=user.display_name),
+            )
+            return Reply(text=form.notice, card=license_form(form, t))
+        plan.append({"op": "set_usage_location", "user_id": user.id, "user": user.display_name, "country": country})
+    plan.append(
+        {"op": "assign_license", "user_id": user.id, "user": user.display_name, "sku_id": sku.sku_id, "plan": plan_name}
+    )
+
+    approvers = await resolve_approvers(services, actor.user_id)
+    if not approvers.ids:
+        return Reply(text=t("request.no_approvers"))
+    draft = Draft(
+        kind=KIND,
+        target_id=user.id,
+        target_label=f"{user.display_name} · {plan_name}",
+        payload={"key": sku.sku_id, "route": approvers.route, "sku_part_number": sku.sku_part_number},
+        plan=plan,
+        approver_ids=approvers.ids,
+        approver_names=approvers.names,
+        facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
+    )
+    return await submit(services, actor, draft)
+
+
+def _choices(services: Services, skus: list[Sku]) -> tuple[PlanChoice, ...]:
+    return tuple(
+        PlanChoice(sku_id=sku.sku_id, name=services.plans.name(sku), free_units=sku.free_units)
+        for sku in sorted(skus, key=services.plans.name)
+        if sku.applies_to == "User"
+    )
+
+
+def _t(actor: Actor) -> Translator:
+    return Translator(actor.locale, actor.timezone)

@@ -1,0 +1,35 @@
+"""Finding the person someone names in chat: by UPN, e-mail or an unambiguous display name."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from babel import Locale
+
+from m365.ports import Directory, DirectoryUser
+
+
+async def find_person(directory: Directory, name: str) -> DirectoryUser | None:
+    wanted = name.strip().strip("<>").casefold()
+    if not wanted:
+        return None
+    if "@" in wanted:
+        user = await directory.get_user(wanted)
+        if user:
+            return user
+        matches = [u for u in await directory.find_users(wanted) if (u.mail or "").casefold() == wanted]
+    else:
+        matches = [u for u in await directory.find_users(name.strip()) if u.display_name.casefold() == wanted]
+    # Two people with the same name are not a guess the desk makes.
+    return matches[0] if len(matches) == 1 else None
+
+
+@cache
+def country_codes() -> frozenset[str]:
+    """ISO 3166 alpha-2 codes, from CLDR (via Babel) rather than a hand-kept list."""
+    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+
+
+def normalize_country(value: str | None) -> str | None:
+    code = (value or "").strip().upper()
+    return code if code in country_codes() else None

@@ -1,0 +1,35 @@
+"""The dependencies handlers share, built once by app.py: storage, tenant ports, messenger, policy, clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from handlers.context import Messenger
+from handlers.plans import PlanCatalogue
+from m365.ports import Tenant
+from storage.uow import UnitOfWorkFactory
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ApprovalPolicy:
+    """Who decides: members of the admins group (DSM_Admins) and, for lists, the list's owners."""
+
+    admins_group_id: str
+
+
+@dataclass(slots=True)
+class Services:
+    uow: UnitOfWorkFactory
+    tenant: Tenant
+    messenger: Messenger
+    policy: ApprovalPolicy
+    plans: PlanCatalogue
+    clock: Callable[[], datetime] = utc_now
+    # Wakes the job runner right after a commit that enqueued work, so nobody waits for the next poll.
+    wake_jobs: Callable[[], None] = field(default=lambda: None)

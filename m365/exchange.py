@@ -1,0 +1,322 @@
+"""Exchange Online cmdlets over the InvokeCommand REST endpoint: allow-list, paging, retries, errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_random_exponential,
+)
+
+from m365.credentials import MsalCredentials
+from m365.errors import (
+    CmdletNotAllowed,
+    ExchangeCmdletError,
+    ExchangeNotFound,
+    InvalidRequest,
+    M365Error,
+    PermissionDenied,
+    Throttled,
+    TransientError,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EXCHANGE_SCOPE = "https://outlook.office365.com/.default"
+
+# The cmdlets the desk may send. Anything else is refused before a token is even asked for, so a bug
+# (or a crafted request) can never reach e.g. Remove-Mailbox unless it is listed here on purpose.
+ALLOWED_CMDLETS: frozenset[str] = frozenset(
+    {
+        # distribution lists
+        "Get-DistributionGroup",
+        "New-DistributionGroup",
+        "Set-DistributionGroup",
+        "Remove-DistributionGroup",
+        "Get-DistributionGroupMember",
+        "Add-DistributionGroupMember",
+        "Remove-DistributionGroupMember",
+        "Update-DistributionGroupMember",
+        # recipients and mailboxes
+        "Get-Recipient",
+        "Get-EXORecipient",
+        "Get-User",
+        "Get-Mailbox",
+        "Get-EXOMailbox",
+        "New-Mailbox",
+        "Set-Mailbox",
+        "Remove-Mailbox",
+        # mailbox permissions (Full Access, Send As)
+        "Get-MailboxPermission",
+        "Add-MailboxPermission",
+        "Remove-MailboxPermission",
+        "Get-RecipientPermission",
+        "Add-RecipientPermission",
+        "Remove-RecipientPermission",
+        # activity
+        "Get-MailboxStatistics",
+        "Get-EXOMailboxStatistics",
+        "Get-MessageTraceV2",
+    }
+)
+_CANONICAL = {name.lower(): name for name in ALLOWED_CMDLETS}
+
+# The arbitration mailbox EXO's own REST module anchors org-wide cmdlets on.
+_SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
+_RETRY_STATUSES = frozenset({408, 429, 503, 504})
+_CONCURRENCY_TEXT = "maximum number of concurrent requests"
+_PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeResult:
+    values: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class CmdletErrorDetail:
+    """``error.details[0].message`` of a failed cmdlet: ``<ErrorId>|<ExceptionType>|<text>``."""
+
+    error_id: str
+    exception_type: str
+    text: str
+
+    @property
+    def exception_name(self) -> str:
+        """The exception's class name without its namespace (``MemberAlreadyExistsException``)."""
+        return self.exception_type.rsplit(".", 1)[-1]
+
+
+def parse_error_detail(message: str) -> CmdletErrorDetail:
+    parts = message.split("|", 2)
+    if len(parts) == 3:
+        return CmdletErrorDetail(parts[0].strip(), parts[1].strip(), parts[2].strip())
+    return CmdletErrorDetail("", "", message.strip())
+
+
+def exchange_error(
+    status: int, body: Any, headers: Mapping[str, str] | None = None, *, cmdlet: str = ""
+) -> M365Error:
+    """The typed error for a failed InvokeCommand response (``body`` is the parsed JSON or raw text)."""
+    code, message, detail = _error_parts(body)
+    retry_after = _retry_after(headers)
+    text = detail.text if detail is not None else message
+    if status == 429:
+        return Throttled(text or "throttled", code=code, status=status, retry_after=retry_after)
+    if status in _RETRY_STATUSES or _CONCURRENCY_TEXT in json.dumps(body).lower():
+        return TransientError(text or f"HTTP {status}", code=code, status=status, retry_after=retry_after)
+    if status in (401, 403):
+        return PermissionDenied(text or f"HTTP {status}", code=code, status=status)
+    if detail is not None and detail.exception_type:
+        kind = (
+            ExchangeNotFound
+            if detail.exception_name == "ManagementObjectNotFoundException"
+            else ExchangeCmdletError
+        )
+        return kind(
+            f"{cmdlet}: {detail.text}" if cmdlet else detail.text,
+            exception_type=detail.exception_type,
+            error_id=detail.error_id,
+            code=code,
+            status=status,
+        )
+    if status >= 500:
+        return TransientError(text or f"HTTP {status}", code=code, status=status, retry_after=retry_after)
+    if status >= 400:
+        return InvalidRequest(text or f"HTTP {status}", code=code, status=status)
+    return M365Error(text or f"HTTP {status}", code=code, status=status)
+
+
+def _error_parts(body: Any) -> tuple[str, str, CmdletErrorDetail | None]:
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return "", str(body or "")[:500], None
+    error = body["error"]
+    code = str(error.get("code") or "")
+    message = str(error.get("message") or "")
+    details = error.get("details")
+    if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("message"):
+        return code, message, parse_error_detail(str(details[0]["message"]))
+    # Fallbacks seen in public clients: the inner error's internal exception, then the outer message.
+    inner = error.get("innererror") or error.get("innerError")
+    internal = (
+        (inner.get("internalexception") or inner.get("internalException"))
+        if isinstance(inner, dict)
+        else None
+    )
+    if isinstance(internal, dict) and internal.get("message"):
+        return code, message, parse_error_detail(str(internal["message"]))
+    return code, message, None
+
+
+def _retry_after(headers: Mapping[str, str] | None) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if value is None:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        return None
+
+
+class _WaitRetryAfter:
+    """Tenacity wait: the service's Retry-After when it sent one, else exponential backoff with jitter."""
+
+    def __init__(self, base_delay: float, max_delay: float) -> None:
+        self._backoff = wait_random_exponential(multiplier=base_delay, max=max_delay)
+        self._max_delay = max_delay
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, TransientError) and error.retry_after is not None:
+            return min(error.retry_after, self._max_delay)
+        return float(self._backoff(retry_state))
+
+
+class ExchangeClient:
+    """Runs allow-listed cmdlets through ``POST {base_url}/{tenant}/InvokeCommand``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        tenant_id: str,
+        credentials: MsalCredentials,
+        *,
+        session: aiohttp.ClientSession,
+        scope: str = DEFAULT_EXCHANGE_SCOPE,
+        max_attempts: int = 5,
+        base_delay: float = 1.0,
+        max_delay: float = 60.0,
+        timeout: float = 120.0,
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._tenant_id = tenant_id
+        self._credentials = credentials
+        self._session = session
+        self._scope = scope
+        self._max_attempts = max(1, max_attempts)
+        self._base_delay = base_delay
+        self._max_delay = max_delay
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._host = urlsplit(self._base_url).netloc.lower()
+
+    @property
+    def tenant_id(self) -> str:
+        return self._tenant_id
+
+    async def invoke(
+        self,
+        cmdlet: str,
+        parameters: Mapping[str, object],
+        *,
+        select: Sequence[str] = (),
+        anchor: str | None = None,
+    ) -> ExchangeResult:
+        """Run one cmdlet and return every page of its output; raises typed errors, never returns them."""
+        name = _CANONICAL.get(cmdlet.lower())
+        if name is None:
+            raise CmdletNotAllowed(
+                f"cmdlet {cmdlet!r} is not on the desk's allow-list", code="CmdletNotAllowed"
+            )
+        for prop in select:
+            if not _PROPERTY_NAME.match(prop):
+                raise InvalidRequest(f"not a property name for $select: {prop!r}")
+        body = {"CmdletInput": {"CmdletName": name, "Parameters": dict(parameters)}}
+        url = f"{self._base_url}/{self._tenant_id}/InvokeCommand"
+        if select:
+            url += "?$select=" + ",".join(select)
+        anchor_header = f"UPN:{anchor}" if anchor else f"APP:{_SYSTEM_MAILBOX}@{self._tenant_id}"
+
+        values: list[dict[str, Any]] = []
+        warnings: list[str] = []
+        next_url: str | None = url
+        while next_url is not None:
+            page = await self._post_with_retries(next_url, body, name, anchor_header)
+            values.extend(v for v in page.get("value", []) if isinstance(v, dict))
+            page_warnings = [str(w) for w in page.get("@adminapi.warnings", []) or []]
+            for warning in page_warnings:
+                logger.warning("%s warned: %s", name, warning)
+            warnings.extend(page_warnings)
+            next_url = page.get("@odata.nextLink")
+            if next_url is not None and urlsplit(next_url).netloc.lower() != self._host:
+                # The same body and bearer token go to the next link: never to another host.
+                raise M365Error(f"{name}: refusing to follow a nextLink to another host: {next_url}")
+        return ExchangeResult(values=values, warnings=warnings)
+
+    async def _post_with_retries(
+        self, url: str, body: dict[str, Any], cmdlet: str, anchor: str
+    ) -> dict[str, Any]:
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(TransientError),
+            wait=_WaitRetryAfter(self._base_delay, self._max_delay),
+            stop=stop_after_attempt(self._max_attempts),
+            before_sleep=self._log_retry,
+            reraise=True,  # after the last attempt the caller sees our TransientError/Throttled itself
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._post(url, body, cmdlet, anchor)
+        raise AssertionError("unreachable: tenacity either returns or re-raises")
+
+    async def _post(self, url: str, body: dict[str, Any], cmdlet: str, anchor: str) -> dict[str, Any]:
+        token = await self._credentials.token(self._scope)
+        request_id = str(uuid.uuid4())
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "X-AnchorMailbox": anchor,
+            "X-CmdletName": cmdlet,
+            "X-ResponseFormat": "json",
+            "client-request-id": request_id,
+            "Prefer": "odata.maxpagesize=1000",
+        }
+        try:
+            async with self._session.post(url, json=body, headers=headers, timeout=self._timeout) as response:
+                text = await response.text()
+                status = response.status
+                response_headers = response.headers.copy()  # keeps header lookup case-insensitive
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise TransientError(f"{cmdlet}: Exchange unreachable: {exc!r}") from exc
+        parsed = _json_or_text(text)
+        if 200 <= status < 300 and isinstance(parsed, dict):
+            return parsed
+        if 200 <= status < 300:
+            raise TransientError(
+                f"{cmdlet}: Exchange answered {status} with a body that is not JSON", status=status
+            )
+        error = exchange_error(status, parsed, response_headers, cmdlet=cmdlet)
+        logger.debug("%s failed (HTTP %s, client-request-id %s): %s", cmdlet, status, request_id, error)
+        raise error
+
+    @staticmethod
+    def _log_retry(retry_state: RetryCallState) -> None:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        delay = retry_state.next_action.sleep if retry_state.next_action is not None else 0.0
+        logger.info(
+            "Exchange call attempt %d failed (%s); retrying in %.2f s",
+            retry_state.attempt_number,
+            error,
+            delay,
+        )
+
+
+def _json_or_text(text: str) -> Any:
+    try:
+        return json.loads(text) if text else {}
+    except ValueError:
+        return text

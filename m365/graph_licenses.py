@@ -1,0 +1,255 @@
+"""The Licenses port on Microsoft Graph: subscribed SKUs, a user's licenses, assignLicense (and $batch)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.headers_collection import HeadersCollection
+from kiota_abstractions.method import Method
+from kiota_abstractions.request_information import RequestInformation
+from msgraph.generated.models.assigned_license import AssignedLicense
+from msgraph.generated.models.o_data_errors.o_data_error import ODataError
+from msgraph.generated.models.user import User
+from msgraph.generated.users.item.assign_license.assign_license_post_request_body import (
+    AssignLicensePostRequestBody,
+)
+from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+
+from m365.errors import InvalidRequest, M365Error, Throttled
+from m365.graph import GraphApi, graph_call, map_graph_error
+from m365.ports import AssignOutcome, Sku, UserLicense
+
+logger = logging.getLogger(__name__)
+
+BATCH_LIMIT = 20  # Graph's documented maximum number of requests in one $batch
+
+
+class GraphLicenses:
+    """Licenses implemented with msgraph-sdk; ``assign_many`` adds JSON batching for bulk changes."""
+
+    def __init__(
+        self,
+        graph: GraphApi,
+        *,
+        batch_size: int = BATCH_LIMIT,
+        batch_rounds: int = 4,
+        default_retry_after: float = 2.0,
+        max_retry_after: float = 60.0,
+    ) -> None:
+        if not 1 <= batch_size <= BATCH_LIMIT:
+            raise ValueError(f"batch_size must be within 1..{BATCH_LIMIT}")
+        self._graph = graph
+        self._batch_size = batch_size
+        self._batch_rounds = batch_rounds
+        self._default_retry_after = default_retry_after
+        self._max_retry_after = max_retry_after
+
+    async def list_skus(self) -> list[Sku]:
+        page = await graph_call(self._graph.client.subscribed_skus.get())
+        skus: list[Sku] = []
+        for sku in page.value or [] if page is not None else []:
+            prepaid = sku.prepaid_units
+            skus.append(
+                Sku(
+                    sku_id=str(sku.sku_id) if sku.sku_id else "",
+                    sku_part_number=sku.sku_part_number or "",
+                    # Only "enabled" units can be handed out; suspended/warning units are on their way out.
+                    enabled_units=(prepaid.enabled or 0) if prepaid is not None else 0,
+                    consumed_units=sku.consumed_units or 0,
+                    applies_to=sku.applies_to or "User",
+                    capability_status=sku.capability_status or "Enabled",
+                )
+            )
+        return skus
+
+    async def user_licenses(self, user_id: str) -> list[UserLicense]:
+        """One entry per assignment path: a SKU held directly *and* through a group appears twice."""
+        user_builder = self._graph.client.users.by_user_id(user_id)
+        config = _select(["id", "assignedLicenses", "licenseAssignmentStates"])
+        user, details = await asyncio.gather(
+            graph_call(user_builder.get(config)), graph_call(user_builder.license_details.get())
+        )
+        part_numbers = {
+            str(d.sku_id).lower(): d.sku_part_number or ""
+            for d in (details.value or [] if details else [])
+            if d.sku_id
+        }
+        return _user_licenses(user, part_numbers)
+
+    async def assign(
+        self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()
+    ) -> None:
+        if not add_sku_ids and not remove_sku_ids:
+            return
+        body = AssignLicensePostRequestBody(
+            add_licenses=[AssignedLicense(sku_id=_guid(s), disabled_plans=[]) for s in add_sku_ids],
+            remove_licenses=[_guid(s) for s in remove_sku_ids],
+        )
+        await graph_call(self._graph.client.users.by_user_id(user_id).assign_license.post(body))
+        logger.info("assignLicense for %s: +%s -%s", user_id, list(add_sku_ids), list(remove_sku_ids))
+
+    async def assign_many(
+        self, items: Sequence[tuple[str, Sequence[str], Sequence[str]]]
+    ) -> list[AssignOutcome]:
+        """assignLicense for many users through $batch; one outcome per item, in the order given.
+
+        Items that come back 429 are resent (alone) after the largest Retry-After of the round; other
+        per-item failures are final and carried as typed errors in the outcome, never raised.
+        """
+        outcomes: list[AssignOutcome | None] = [None] * len(items)
+        for start in range(0, len(items), self._batch_size):
+            chunk = range(start, min(start + self._batch_size, len(items)))
+            await self._run_chunk(items, list(chunk), outcomes)
+        return [
+            o if o is not None else AssignOutcome(items[i][0], 0, M365Error("no outcome"))
+            for i, o in enumerate(outcomes)
+        ]
+
+    async def _run_chunk(
+        self,
+        items: Sequence[tuple[str, Sequence[str], Sequence[str]]],
+        pending: list[int],
+        outcomes: list[AssignOutcome | None],
+    ) -> None:
+        for round_no in range(1, self._batch_rounds + 1):
+            try:
+                responses = await self._post_batch({str(i): _batch_item(items[i]) for i in pending})
+            except M365Error as exc:
+                # The whole batch failed (after the SDK's own retries): each of its items gets the error.
+                logger.warning("$batch of %d assignLicense calls failed: %s", len(pending), exc)
+                for i in pending:
+                    outcomes[i] = AssignOutcome(items[i][0], exc.status or 0, exc)
+                return
+            throttled: list[int] = []
+            waits: list[float] = []
+            for i in pending:
+                response = responses.get(str(i))
+                if response is None:
+                    error = M365Error("missing from the $batch response")
+                    outcomes[i] = AssignOutcome(items[i][0], 0, error)
+                    continue
+                status = int(response.get("status", 0))
+                if 200 <= status < 300:
+                    outcomes[i] = AssignOutcome(items[i][0], status)
+                    continue
+                error = _item_error(status, response)
+                outcomes[i] = AssignOutcome(items[i][0], status, error)
+                if isinstance(error, Throttled):
+                    throttled.append(i)
+                    waits.append(
+                        error.retry_after if error.retry_after is not None else self._default_retry_after
+                    )
+            if not throttled or round_no == self._batch_rounds:
+                return
+            delay = min(max(waits), self._max_retry_after)
+            logger.info(
+                "%d of %d batched assignLicense calls throttled; retrying in %.1f s",
+                len(throttled),
+                len(pending),
+                delay,
+            )
+            await asyncio.sleep(delay)
+            pending = throttled
+
+    async def _post_batch(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """POST one $batch through the SDK's adapter, so auth, retry middleware and error mapping apply."""
+        info = RequestInformation()
+        info.http_method = Method.POST
+        info.url = f"{self._graph.base_url}/$batch"
+        info.headers = HeadersCollection()
+        info.headers.try_add("Accept", "application/json")
+        payload = {"requests": [{"id": key, **item} for key, item in requests.items()]}
+        info.set_stream_content(json.dumps(payload).encode(), "application/json")
+        raw = await graph_call(self._graph.adapter.send_primitive_async(info, "bytes", {"XXX": ODataError}))
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError as exc:
+            raise InvalidRequest("$batch answered with a body that is not JSON") from exc
+        return {str(r.get("id")): r for r in body.get("responses", []) if isinstance(r, dict)}
+
+
+def _batch_item(item: tuple[str, Sequence[str], Sequence[str]]) -> dict[str, Any]:
+    user_id, add, remove = item
+    return {
+        "method": "POST",
+        "url": f"/users/{quote(user_id, safe='@')}/assignLicense",
+        "headers": {"Content-Type": "application/json"},
+        "body": {
+            "addLicenses": [{"skuId": str(_guid(s)), "disabledPlans": []} for s in add],
+            "removeLicenses": [str(_guid(s)) for s in remove],
+        },
+    }
+
+
+def _item_error(status: int, response: dict[str, Any]) -> M365Error:
+    body = response.get("body")
+    error = body.get("error") if isinstance(body, dict) else None
+    error = error if isinstance(error, dict) else {}
+    headers = response.get("headers")
+    return map_graph_error(
+        status,
+        str(error.get("code", "")),
+        str(error.get("message", "")) or f"HTTP {status}",
+        headers if isinstance(headers, dict) else None,
+    )
+
+
+def _user_licenses(user: User | None, part_numbers: dict[str, str]) -> list[UserLicense]:
+    if user is None:
+        return []
+    licenses: list[UserLicense] = []
+    states = user.license_assignment_states
+    if states:
+        for state in states:
+            if state.sku_id is None:
+                continue
+            # "Error" means the assignment exists but the license is not applied (e.g. a group's
+            # CountViolation): the user does not have it, so it is not reported as held.
+            if (state.state or "Active") == "Error":
+                logger.info("license %s for %s is in error: %s", state.sku_id, user.id, state.error)
+                continue
+            sku_id = str(state.sku_id)
+            licenses.append(
+                UserLicense(
+                    sku_id=sku_id,
+                    sku_part_number=part_numbers.get(sku_id.lower(), ""),
+                    assigned_by_group=state.assigned_by_group or None,
+                    disabled_plans=tuple(str(p) for p in state.disabled_plans or []),
+                )
+            )
+    else:
+        # Without licenseAssignmentStates there is no way to see group assignments; treat what is
+        # assigned as direct, which is what Graph itself reports in assignedLicenses.
+        for assigned in user.assigned_licenses or []:
+            if assigned.sku_id is None:
+                continue
+            sku_id = str(assigned.sku_id)
+            licenses.append(
+                UserLicense(
+                    sku_id=sku_id,
+                    sku_part_number=part_numbers.get(sku_id.lower(), ""),
+                    disabled_plans=tuple(str(p) for p in assigned.disabled_plans or []),
+                )
+            )
+    licenses.sort(key=lambda lic: (lic.sku_part_number, lic.assigned_by_group or ""))
+    return licenses
+
+
+def _select(fields: list[str]) -> RequestConfiguration[Any]:
+    return RequestConfiguration(
+        query_parameters=UserItemRequestBuilder.UserItemRequestBuilderGetQueryParameters(select=fields)
+    )
+
+
+def _guid(sku_id: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(sku_id))
+    except ValueError as exc:
+        raise InvalidRequest(f"not a SKU id (GUID): {sku_id!r}", code="InvalidSkuId") from exc

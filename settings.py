@@ -1,0 +1,82 @@
+"""The desk's configuration: one Settings object read from the environment and `.env`, only by app.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore")
+
+    mode: Literal["demo", "production"] = "demo"
+    host: str = "127.0.0.1"
+    port: int = 3978
+    database_url: str = "sqlite+aiosqlite:///./desk.db"
+
+    # The bot's Entra app registration, under the Agents SDK's conventional names (botbuilder's also accepted).
+    client_id: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID", "MICROSOFT_APP_ID", "DESK_CLIENT_ID"
+        ),
+    )
+    client_secret: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTSECRET", "MICROSOFT_APP_PASSWORD", "DESK_CLIENT_SECRET"
+        ),
+    )
+    tenant_id: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "MICROSOFT_APP_TENANT_ID", "DESK_TENANT_ID"
+        ),
+    )
+
+    # Microsoft 365 endpoints; the defaults are the public cloud, the demo points them at devtenant.
+    authority_host: str = "https://login.microsoftonline.com"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    graph_scope: str = "https://graph.microsoft.com/.default"
+    exchange_base_url: str = "https://outlook.office365.com/adminapi/beta"
+    exchange_scope: str = "https://outlook.office365.com/.default"
+    ca_bundle: Path | None = None  # extra CA to trust (the emulator's); None = the system's
+
+    # Where the desk opens 1:1 chats with people it has never talked to (Teams' regional service URL).
+    default_service_url: str = "https://smba.trafficmanager.net/emea/"
+
+    admins_group_id: str = ""
+    job_poll_seconds: float = 1.0
+    job_lease_seconds: int = 120
+    job_max_attempts: int = 6
+
+    # Demo only: where the emulator and the Playground run.
+    demo_dir: Path = Path(".demo")
+    devtenant_https_port: int = 8443
+    devtenant_http_port: int = 8480
+    playground_employee_port: int = 56150
+    playground_admin_port: int = 56151
+
+    @property
+    def is_demo(self) -> bool:
+        return self.mode == "demo"
+
+    @model_validator(mode="after")
+    def _production_needs_identity(self) -> Settings:
+        if self.mode == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("client id", self.client_id),
+                    ("client secret", self.client_secret.get_secret_value()),
+                    ("tenant id", self.tenant_id),
+                    ("admins group id", self.admins_group_id),
+                )
+                if not value
+            ]
+            if missing:
+                raise ValueError(f"production mode needs: {', '.join(missing)}")
+        return self

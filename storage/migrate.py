@@ -1,0 +1,60 @@
+"""Programmatic Alembic: upgrade a database to head and tell whether it is there (for /readyz)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import create_engine
+
+# "package:path" makes Alembic find the scripts inside the installed package, wherever it lives.
+SCRIPT_LOCATION = "storage:migrations"
+
+
+def alembic_config() -> Config:
+    """An Alembic config with no ini file behind it; the connection or URL is passed in attributes."""
+    config = Config()
+    config.set_main_option("script_location", SCRIPT_LOCATION)
+    return config
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def upgrade(url: str, **engine_kwargs: Any) -> None:
+    """Upgrade the database at ``url`` to head; safe to call from a running event loop and to repeat."""
+    engine = create_engine(url, **engine_kwargs)
+    try:
+        await upgrade_engine(engine)
+    finally:
+        await engine.dispose()
+
+
+async def upgrade_engine(engine: AsyncEngine) -> None:
+    """Upgrade through an existing engine (one transaction; Alembic runs sync on the async connection)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade_sync)
+
+
+async def is_up_to_date(engine: AsyncEngine) -> bool:
+    """True when the database's current revisions are exactly the scripts' heads."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_is_up_to_date_sync)
+
+
+def _upgrade_sync(connection: Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _is_up_to_date_sync(connection: Connection) -> bool:
+    current = set(MigrationContext.configure(connection).get_current_heads())
+    return current == head_revisions()

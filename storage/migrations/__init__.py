@@ -1,0 +1,1 @@
+"""Alembic migration scripts for the desk database (run through storage.migrate)."""

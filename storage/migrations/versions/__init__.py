@@ -1,0 +1,1 @@
+"""Alembic revisions, oldest first (see env.py for how they are run)."""

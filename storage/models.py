@@ -1,0 +1,185 @@
+"""ORM models: requests, decisions, the hash-chained audit log, the job outbox and Teams references."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import UTCDateTime, utcnow
+
+# Deterministic constraint names keep Alembic migrations (and SQLite batch rebuilds) reproducible.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+GENESIS_HASH = "0" * 64
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class StepStatus(StrEnum):
+    DONE = "done"
+    ALREADY_DONE = "already_done"
+    FAILED = "failed"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Request(Base):
+    """One requested change, from submission to its final state; ``version`` guards every transition."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        Index("ix_requests_requester_id_created_at", "requester_id", "created_at"),
+        Index("ix_requests_state", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    requester_id: Mapped[str] = mapped_column(String(64))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    target_id: Mapped[str] = mapped_column(String(200))
+    target_label: Mapped[str] = mapped_column(String(300))
+    # JSON columns do not track in-place mutation: assign a new dict/list to change them.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    approver_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+    def __repr__(self) -> str:
+        return f"<Request {self.public_id} {self.kind} {self.state} v{self.version}>"
+
+
+class Decision(Base):
+    """One approver's decision on a request; a plain log, the request's state is the source of truth."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
+    approver_id: Mapped[str] = mapped_column(String(64))
+    approver_name: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AuditEvent(Base):
+    """Append-only audit record; ``hash`` covers the row and ``prev_hash``, chaining every event."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(60))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The single row (id=1) naming the chain's tail; locking it serializes concurrent appenders."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    last_event_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Job(Base):
+    """Transactional outbox entry: work a runner claims with a lease and finishes exactly once."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("request_id", "kind"),
+        Index("ix_jobs_status_next_run_at", "status", "next_run_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    kind: Mapped[str] = mapped_column(String(40), default="execute")
+    status: Mapped[str] = mapped_column(String(20), default=JobStatus.QUEUED.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=5)
+    next_run_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class JobStep(Base):
+    """Outcome of one plan step of a job, so a re-run skips what already finished."""
+
+    __tablename__ = "job_steps"
+    __table_args__ = (UniqueConstraint("job_id", "step_index"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"))
+    step_index: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ConversationRef(Base):
+    """Where to reach a user proactively in Teams (their personal chat with the bot)."""
+
+    __tablename__ = "conversation_refs"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    teams_user_id: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str] = mapped_column(String(400))
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    bot_id: Mapped[str] = mapped_column(String(200))
+    bot_name: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[str] = mapped_column(String(40))
+    locale: Mapped[str | None] = mapped_column(String(10))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CardCopy(Base):
+    """One sent copy of a request's card, so every copy can be updated when the request changes."""
+
+    __tablename__ = "card_copies"
+    __table_args__ = (UniqueConstraint("request_id", "recipient_id", "role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"))
+    recipient_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,107 @@
+"""Audit repository: appending hash-chained events under the head lock, and reading them back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.audit_chain import ChainCheck, event_hash, normalise_detail, verify_chain
+from storage.columns import utcnow
+from storage.dialect import insert_for, session_is_postgres
+from storage.models import GENESIS_HASH, AuditEvent, AuditHead
+
+__all__ = ["AuditRepository", "ChainCheck", "verify_chain"]
+
+HEAD_ID = 1
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def append(
+        self,
+        *,
+        action: str,
+        request_id: int | None = None,
+        actor_id: str | None = None,
+        actor_name: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        """Append one event to the chain; the head stays locked until the caller's transaction ends."""
+        head = await self._lock_head()
+        clean = normalise_detail(detail)
+        created_at = utcnow()
+        digest = event_hash(
+            prev_hash=head.last_hash,
+            request_id=request_id,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=action,
+            detail=clean,
+            created_at=created_at,
+        )
+        event = AuditEvent(
+            request_id=request_id,
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action=action,
+            detail=clean,
+            created_at=created_at,
+            prev_hash=head.last_hash,
+            hash=digest,
+        )
+        self._session.add(event)
+        await self._session.flush()
+        head.last_hash = digest
+        head.last_event_id = event.id
+        await self._session.flush()
+        return event
+
+    async def for_request(self, request_id: int) -> list[AuditEvent]:
+        stmt = select(AuditEvent).where(AuditEvent.request_id == request_id).order_by(AuditEvent.id)
+        return list((await self._session.execute(stmt)).scalars())
+
+    async def verify(self) -> ChainCheck:
+        return await verify_chain(self._session)
+
+    async def _lock_head(self) -> AuditHead:
+        if not session_is_postgres(self._session):
+            # The SQLite driver only opens a transaction at the first write, so a plain read of the
+            # head could be overtaken by another appender. A no-op write takes the database's single
+            # write lock first; the read below is then current until we commit.
+            await self._session.execute(
+                update(AuditHead)
+                .where(AuditHead.id == HEAD_ID)
+                .values(last_hash=AuditHead.last_hash)
+                .execution_options(synchronize_session=False)
+            )
+        head = await self._select_head()
+        if head is None:
+            await self._create_head()
+            head = await self._select_head()
+            assert head is not None
+        return head
+
+    async def _select_head(self) -> AuditHead | None:
+        # FOR UPDATE serializes appenders on PostgreSQL (SQLite ignores it and relies on the write lock).
+        stmt = (
+            select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update().execution_options(populate_existing=True)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
+    async def _create_head(self) -> None:
+        # The migration seeds the head; this only repairs a database where it went missing, starting
+        # from the existing tail so the chain continues rather than restarting.
+        tail = (
+            await self._session.execute(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+        ).first()
+        values = {
+            "id": HEAD_ID,
+            "last_hash": tail.hash if tail else GENESIS_HASH,
+            "last_event_id": tail.id if tail else None,
+        }
+        stmt = insert_for(self._session, AuditHead.__table__).values(**values)
+        await self._session.execute(stmt.on_conflict_do_nothing(index_elements=["id"]))

@@ -1,0 +1,69 @@
+"""Unit of work: one session and transaction, with every repository bound to it."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories import (
+    AuditRepository,
+    CardCopyRepository,
+    ConversationRepository,
+    DecisionRepository,
+    JobRepository,
+    RequestRepository,
+)
+
+
+class UnitOfWork:
+    """``async with UnitOfWork(factory) as uow: ...; await uow.commit()`` - nothing persists without commit."""
+
+    session: AsyncSession
+    requests: RequestRepository
+    decisions: DecisionRepository
+    audit: AuditRepository
+    jobs: JobRepository
+    conversations: ConversationRepository
+    cards: CardCopyRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def __aenter__(self) -> Self:
+        self.session = self._session_factory()
+        self.requests = RequestRepository(self.session)
+        self.decisions = DecisionRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        self.jobs = JobRepository(self.session)
+        self.conversations = ConversationRepository(self.session)
+        self.cards = CardCopyRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() ends the transaction without committing, so anything not committed is discarded. It
+        # detaches loaded objects instead of expiring them (rollback() would), so handlers can still
+        # read what they loaded after the block.
+        await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+class UnitOfWorkFactory:
+    """The one thing handlers get injected: ``async with uow_factory() as uow``."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self.session_factory = session_factory
+
+    def __call__(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)

@@ -1,0 +1,423 @@
+"""Contract tests for the m365 ports, run against the devtenant emulator over HTTPS with the real clients.
+
+The ``*Contract`` classes speak only the ports (Directory, Licenses, DistributionLists) and the seed, so a
+second implementation runs the same suite by subclassing them and providing the ``directory``,
+``licenses``, ``distribution_lists`` and ``seed`` fixtures. ``TestHttp*`` classes check what only an
+HTTP implementation can show (token caching, batching, retries) through the emulator's call log.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from m365_fixtures import EXCHANGE_MAX_ATTEMPTS
+
+from m365.errors import (
+    CmdletNotAllowed,
+    GroupAssignedLicense,
+    NoFreeSeats,
+    NotFound,
+    Throttled,
+    TransientError,
+    UsageLocationMissing,
+)
+from m365.exchange import ExchangeClient
+from m365.graph_licenses import GraphLicenses
+from m365.ports import BulkLicenses, Directory, DistributionLists, Licenses, MemberChange
+
+# Fixtures: tenant, seed, credentials, graph, exchange, directory, licenses, distribution_lists.
+pytest_plugins = ["m365_fixtures"]
+
+E3 = "ENTERPRISEPACK"
+E5 = "ENTERPRISEPREMIUM"
+BASIC = "O365_BUSINESS_ESSENTIALS"
+STANDARD = "O365_BUSINESS_PREMIUM"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Directory
+
+
+class DirectoryContract:
+    async def test_get_user_by_id(self, directory: Directory, seed: Any) -> None:
+        anna = seed.demo_employee
+        user = await directory.get_user(anna.id)
+        assert user is not None
+        assert user.id == anna.id
+        assert user.user_principal_name == anna.user_principal_name
+        assert user.display_name == anna.display_name
+        assert user.usage_location == anna.usage_location
+        assert user.department == anna.department
+        assert user.account_enabled is True
+
+    async def test_get_user_by_upn(self, directory: Directory, seed: Any) -> None:
+        anna = seed.demo_employee
+        user = await directory.get_user(anna.user_principal_name)
+        assert user is not None and user.id == anna.id
+
+    async def test_unknown_user_is_none(self, directory: Directory, seed: Any) -> None:
+        assert await directory.get_user(f"nobody.here@{seed.domain}") is None
+        assert await directory.get_user("00000000-0000-0000-0000-00000000dead") is None
+
+    async def test_disabled_user_is_reported_disabled(self, directory: Directory, seed: Any) -> None:
+        user = await directory.get_user(seed.disabled_user.id)
+        assert user is not None and user.account_enabled is False
+
+    async def test_find_users_by_prefix(self, directory: Directory, seed: Any) -> None:
+        anna = seed.demo_employee
+        found = await directory.find_users(anna.display_name[:6], limit=50)
+        assert anna.id in {u.id for u in found}
+        assert all(
+            u.display_name.lower().startswith(anna.display_name[:6].lower())
+            or u.user_principal_name.lower().startswith(anna.display_name[:6].lower())
+            or (u.mail or "").lower().startswith(anna.display_name[:6].lower())
+            for u in found
+        )
+        by_upn = await directory.find_users(anna.user_principal_name.split("@")[0])
+        assert anna.id in {u.id for u in by_upn}
+
+    async def test_find_users_respects_the_limit(self, directory: Directory) -> None:
+        assert len(await directory.find_users("a", limit=3)) <= 3
+
+    async def test_find_users_quotes_the_query(self, directory: Directory) -> None:
+        assert await directory.find_users("o'brien') or startswith(displayName,'") == []
+
+    async def test_group_member_ids(self, directory: Directory, seed: Any) -> None:
+        ids = await directory.group_member_ids(seed.admins_group.id)
+        assert sorted(ids) == sorted(seed.admins_group.member_ids)
+
+    async def test_is_member_of(self, directory: Directory, seed: Any) -> None:
+        admin_id = seed.admins_group.member_ids[0]
+        assert await directory.is_member_of(admin_id, seed.admins_group.id) is True
+        assert await directory.is_member_of(seed.demo_employee.id, seed.admins_group.id) is False
+
+    async def test_set_usage_location(self, directory: Directory, seed: Any) -> None:
+        oliver = seed.employee_without_usage_location
+        await directory.set_usage_location(oliver.id, "gb")
+        user = await directory.get_user(oliver.id)
+        assert user is not None and user.usage_location == "GB"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Licenses
+
+
+class LicensesContract:
+    async def test_list_skus_computes_free_seats(self, licenses: Licenses, seed: Any) -> None:
+        skus = {s.sku_part_number: s for s in await licenses.list_skus()}
+        for expected in seed.skus:
+            sku = skus[expected.sku_part_number]
+            assert sku.sku_id == expected.sku_id
+            assert sku.enabled_units == expected.prepaid_enabled
+            assert sku.consumed_units == expected.consumed_units
+            assert sku.free_units == expected.free_units
+        assert skus[E5].free_units == 0
+
+    async def test_user_licenses_direct(self, licenses: Licenses, seed: Any) -> None:
+        anna = seed.demo_employee
+        held = await licenses.user_licenses(anna.id)
+        assert [(lic.sku_part_number, lic.assigned_by_group) for lic in held] == [(BASIC, None)]
+        assert held[0].sku_id == seed.sku(BASIC).sku_id
+
+    async def test_user_licenses_recognises_group_assignment(self, licenses: Licenses, seed: Any) -> None:
+        group = seed.license_groups[0]
+        held = await licenses.user_licenses(seed.group_licensed_user.id)
+        by_group = [lic for lic in held if lic.assigned_by_group]
+        assert [(lic.sku_id, lic.assigned_by_group) for lic in by_group] == [(seed.sku(E3).sku_id, group.id)]
+        assert by_group[0].sku_part_number == E3
+
+    async def test_assign_adds(self, licenses: Licenses, seed: Any) -> None:
+        anna = seed.demo_employee
+        await licenses.assign(anna.id, [seed.sku("SPB").sku_id])
+        parts = {lic.sku_part_number for lic in await licenses.user_licenses(anna.id)}
+        assert parts == {BASIC, "SPB"}
+        skus = {s.sku_part_number: s for s in await licenses.list_skus()}
+        assert skus["SPB"].consumed_units == seed.sku("SPB").consumed_units + 1
+
+    async def test_plan_swap_in_one_call(self, licenses: Licenses, seed: Any) -> None:
+        anna = seed.demo_employee
+        await licenses.assign(anna.id, [seed.sku(STANDARD).sku_id], [seed.sku(BASIC).sku_id])
+        parts = [lic.sku_part_number for lic in await licenses.user_licenses(anna.id)]
+        assert parts == [STANDARD]
+
+    async def test_missing_usage_location(self, licenses: Licenses, seed: Any) -> None:
+        with pytest.raises(UsageLocationMissing):
+            await licenses.assign(seed.employee_without_usage_location.id, [seed.sku(BASIC).sku_id])
+
+    async def test_no_free_seats(self, licenses: Licenses, seed: Any) -> None:
+        with pytest.raises(NoFreeSeats):
+            await licenses.assign(seed.demo_employee.id, [seed.sku(E5).sku_id])
+
+    async def test_group_license_cannot_be_removed_directly(self, licenses: Licenses, seed: Any) -> None:
+        with pytest.raises(GroupAssignedLicense):
+            await licenses.assign(seed.group_licensed_user.id, [], [seed.sku(E3).sku_id])
+
+    async def test_unknown_user(self, licenses: Licenses, seed: Any) -> None:
+        with pytest.raises(NotFound):
+            await licenses.assign("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id])
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Distribution lists
+
+
+class DistributionListsContract:
+    async def test_get_list_by_id_alias_and_address(
+        self, distribution_lists: DistributionLists, seed: Any
+    ) -> None:
+        expected = seed.closed_list
+        for key in (expected.id, expected.alias, expected.primary_smtp_address):
+            dl = await distribution_lists.get_list(key)
+            assert dl is not None, key
+            assert dl.identity == expected.id
+            assert dl.alias == expected.alias
+            assert dl.primary_smtp_address == expected.primary_smtp_address
+            assert dl.display_name == expected.display_name
+            assert dl.member_join_restriction == "Closed"
+            assert dl.is_dir_synced is False
+            assert dl.managed_by == (seed.list_owner.mail,)
+
+    async def test_open_and_dir_synced_lists(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        open_list = await distribution_lists.get_list(seed.open_list.alias)
+        assert open_list is not None and open_list.member_join_restriction == "Open"
+        synced = await distribution_lists.get_list(seed.dir_synced_list.primary_smtp_address)
+        assert synced is not None and synced.is_dir_synced is True
+
+    async def test_unknown_list_is_none(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        assert await distribution_lists.get_list(f"no-such-list@{seed.domain}") is None
+
+    async def test_find_lists(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        found = await distribution_lists.find_lists("Sales", limit=10)
+        assert {"sales-pl", "sales-dach", "sales-ukus"} <= {dl.alias for dl in found}
+        assert len(await distribution_lists.find_lists("", limit=5)) == 5
+
+    async def test_members(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        expected = seed.closed_list
+        members = await distribution_lists.members(expected.primary_smtp_address)
+        assert sorted(m.external_directory_object_id or "" for m in members) == sorted(expected.member_ids)
+        by_id = {u.id: u for u in seed.users}
+        for member in members:
+            assert member.primary_smtp_address == by_id[member.external_directory_object_id].mail
+
+    async def test_members_of_unknown_list(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        with pytest.raises(NotFound):
+            await distribution_lists.members(f"no-such-list@{seed.domain}")
+
+    async def test_add_member_is_idempotent(self, distribution_lists: DistributionLists, seed: Any) -> None:
+        dl, anna = seed.closed_list, seed.demo_employee
+        assert await distribution_lists.add_member(dl.primary_smtp_address, anna.mail) is MemberChange.ADDED
+        assert (
+            await distribution_lists.add_member(dl.primary_smtp_address, anna.mail)
+            is MemberChange.ALREADY_PRESENT
+        )
+        members = await distribution_lists.members(dl.id)
+        assert anna.mail in {m.primary_smtp_address for m in members}
+
+    async def test_remove_member_is_idempotent(
+        self, distribution_lists: DistributionLists, seed: Any
+    ) -> None:
+        dl = seed.closed_list
+        member = next(u for u in seed.users if u.id == dl.member_ids[0])
+        assert await distribution_lists.remove_member(dl.alias, member.mail) is MemberChange.REMOVED
+        assert await distribution_lists.remove_member(dl.alias, member.mail) is MemberChange.NOT_PRESENT
+        members = await distribution_lists.members(dl.id)
+        assert member.mail not in {m.primary_smtp_address for m in members}
+
+    async def test_remove_unknown_recipient_is_not_present(
+        self, distribution_lists: DistributionLists, seed: Any
+    ) -> None:
+        result = await distribution_lists.remove_member(seed.closed_list.alias, f"ghost@{seed.domain}")
+        assert result is MemberChange.NOT_PRESENT
+
+    async def test_member_change_on_unknown_list(
+        self, distribution_lists: DistributionLists, seed: Any
+    ) -> None:
+        with pytest.raises(NotFound):
+            await distribution_lists.add_member(f"no-such-list@{seed.domain}", seed.demo_employee.mail)
+        with pytest.raises(NotFound):
+            await distribution_lists.remove_member(f"no-such-list@{seed.domain}", seed.demo_employee.mail)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The production implementations against the emulator
+
+
+class TestGraphDirectory(DirectoryContract):
+    pass
+
+
+class TestGraphLicenses(LicensesContract):
+    pass
+
+
+class TestExchangeDistributionLists(DistributionListsContract):
+    pass
+
+
+def calls(tenant: Any, service: str | None = None, contains: str = "") -> list[Any]:
+    """The emulator's logged upstream requests, optionally filtered by service and path fragment."""
+    found = []
+    for entry in tenant.state.call_log:
+        entry_service = _field(entry, "service")
+        path = str(_field(entry, "path") or _field(entry, "url") or "")
+        if service is not None and entry_service != service:
+            continue
+        if contains and contains.lower() not in path.lower():
+            continue
+        found.append(entry)
+    return found
+
+
+def _field(entry: Any, name: str) -> Any:
+    return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
+
+
+class TestHttpCredentials:
+    async def test_token_is_cached(self, tenant: Any, credentials: Any) -> None:
+        scope = "https://graph.microsoft.com/.default"
+        first = await credentials.token(scope)
+        second = await credentials.token(scope)
+        assert first == second
+        assert len(calls(tenant, "token")) == 1
+
+    async def test_a_burst_makes_one_token_request(self, tenant: Any, credentials: Any) -> None:
+        import asyncio
+
+        tokens = await asyncio.gather(
+            *(credentials.token("https://outlook.office365.com/.default") for _ in range(10))
+        )
+        assert len(set(tokens)) == 1
+        assert len(calls(tenant, "token")) == 1
+
+    async def test_graph_and_exchange_scopes_get_their_own_tokens(
+        self, tenant: Any, credentials: Any
+    ) -> None:
+        graph_token = await credentials.token("https://graph.microsoft.com/.default")
+        exchange_token = await credentials.token("https://outlook.office365.com/.default")
+        assert graph_token != exchange_token
+        assert len(calls(tenant, "token")) == 2
+
+    async def test_wrong_secret_is_permission_denied(self, tenant: Any) -> None:
+        from m365.credentials import MsalCredentials
+        from m365.errors import PermissionDenied
+
+        wrong = MsalCredentials(
+            f"{tenant.authority_host}/{tenant.tenant_id}",
+            tenant.client_id,
+            "not-the-secret",
+            ca_bundle=str(tenant.ca_pem_path),
+            validate_authority=False,
+        )
+        try:
+            with pytest.raises(PermissionDenied) as info:
+                await wrong.token("https://graph.microsoft.com/.default")
+        finally:
+            wrong.close()
+        assert "AADSTS" in info.value.message
+
+
+class TestHttpGraph:
+    async def test_directory_calls_share_one_token(
+        self, tenant: Any, directory: Directory, seed: Any
+    ) -> None:
+        await directory.get_user(seed.demo_employee.id)
+        await directory.find_users("Anna")
+        assert len(calls(tenant, "token")) == 1
+
+    async def test_throttled_twice_then_success(self, tenant: Any, directory: Directory, seed: Any) -> None:
+        await directory.get_user(seed.demo_employee.id)  # token first, so only Graph calls are counted below
+        before = len(calls(tenant, "graph"))
+        tenant.faults.set("graph", status=429, retry_after=1, times=2)
+        started = time.monotonic()
+        user = await directory.get_user(seed.demo_employee.id)
+        assert user is not None
+        assert len(calls(tenant, "graph")) - before == 3
+        assert time.monotonic() - started >= 1.9  # Retry-After honoured twice
+
+    async def test_throttled_for_good_is_throttled(
+        self, tenant: Any, directory: Directory, seed: Any
+    ) -> None:
+        tenant.faults.set("graph", status=429, retry_after=0.01, times=None)
+        with pytest.raises(Throttled):
+            await directory.get_user(seed.demo_employee.id)
+
+    async def test_outage_is_transient(self, tenant: Any, licenses: Licenses) -> None:
+        tenant.faults.set("graph", status=503, retry_after=0.01)
+        with pytest.raises(TransientError):
+            await licenses.list_skus()
+
+    async def test_assign_many_batches_by_twenty(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        assert isinstance(licenses, GraphLicenses)
+        basic = seed.sku(BASIC)
+        holders = [u for u in seed.users if u.id in basic.direct_user_ids]
+        others = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:45]
+        assert len(others) == 45
+        items = [(u.id, [basic.sku_id], []) for u in others]
+        outcomes = await licenses.assign_many(items)
+        assert len(calls(tenant, "graph", "$batch")) == 3
+        assert [o.user_id for o in outcomes] == [u.id for u in others]
+        granted = [o for o in outcomes if o.ok]
+        refused = [o for o in outcomes if not o.ok]
+        assert len(granted) == basic.free_units
+        assert all(isinstance(o.error, NoFreeSeats) for o in refused)
+        for outcome in granted:
+            held = await licenses.user_licenses(outcome.user_id)
+            assert basic.sku_id in {lic.sku_id for lic in held}
+        assert len(holders) + len(granted) == next(
+            s.consumed_units for s in await licenses.list_skus() if s.sku_id == basic.sku_id
+        )
+
+    async def test_assign_many_retries_only_throttled_items(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        basic = seed.sku(BASIC)
+        users = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:2]
+        # The first $batch is throttled as a whole by the emulator's fault; kiota's retry handler resends it.
+        tenant.faults.set("graph", status=429, retry_after=0.01, times=1, path_contains="$batch")
+        outcomes = await licenses.assign_many([(u.id, [basic.sku_id], []) for u in users])
+        assert [o.ok for o in outcomes] == [True, True]
+
+
+class TestHttpExchange:
+    async def test_cmdlet_outside_the_allow_list_makes_no_call(
+        self, tenant: Any, exchange: ExchangeClient
+    ) -> None:
+        before = len(tenant.state.call_log)
+        with pytest.raises(CmdletNotAllowed):
+            await exchange.invoke("Set-OrganizationConfig", {"AuditDisabled": True})
+        assert len(tenant.state.call_log) == before
+
+    async def test_throttled_twice_then_success(
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
+    ) -> None:
+        await exchange.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
+        before = len(calls(tenant, "exchange"))
+        tenant.faults.set("exchange", status=429, retry_after=1, times=2)
+        started = time.monotonic()
+        result = await exchange.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
+        assert [row["Alias"] for row in result.values] == [seed.open_list.alias]
+        assert len(calls(tenant, "exchange")) - before == 3
+        assert time.monotonic() - started >= 1.9  # Retry-After honoured twice
+
+    async def test_outage_ends_in_transient_error_after_bounded_attempts(
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
+    ) -> None:
+        await exchange.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
+        before = len(calls(tenant, "exchange"))
+        tenant.faults.set("exchange", status=503, retry_after=0.01)
+        with pytest.raises(TransientError) as info:
+            await exchange.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
+        assert info.value.status == 503
+        assert len(calls(tenant, "exchange")) - before == EXCHANGE_MAX_ATTEMPTS
+
+    async def test_select_and_paging(self, tenant: Any, exchange: ExchangeClient, seed: Any) -> None:
+        result = await exchange.invoke(
+            "Get-DistributionGroup", {"ResultSize": "Unlimited"}, select=("Alias", "PrimarySmtpAddress")
+        )
+        assert sorted(row["Alias"] for row in result.values) == sorted(
+            dl.alias for dl in seed.distribution_lists
+        )

@@ -1,0 +1,51 @@
+"""Migrations: upgrade on an empty database, repeat as a no-op, and the /readyz up-to-date check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest_storage import BACKENDS, Target, create_pg_schema, drop_pg_schema, new_pg_schema, pg_engine_kwargs
+from sqlalchemy import inspect, text
+
+from storage.db import create_engine, is_postgres
+from storage.migrate import head_revisions, is_up_to_date, upgrade
+from storage.models import Base
+
+pytest_plugins = ["storage_fixtures"]
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    if request.param == "sqlite":
+        yield Target("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", {})
+        return
+    url: str = request.getfixturevalue("postgres_available")
+    schema = new_pg_schema()
+    create_pg_schema(schema)
+    try:
+        yield Target("postgres", url, pg_engine_kwargs(schema))
+    finally:
+        drop_pg_schema(schema)
+
+
+async def test_upgrade_twice_is_a_noop_and_reports_up_to_date(empty_target: Target) -> None:
+    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    try:
+        assert is_postgres(engine) == (empty_target.backend == "postgres")
+        assert await is_up_to_date(engine) is False
+
+        await upgrade(empty_target.url, **empty_target.engine_kwargs)
+        await upgrade(empty_target.url, **empty_target.engine_kwargs)
+
+        assert await is_up_to_date(engine) is True
+        async with engine.connect() as conn:
+            tables = set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+            heads = (await conn.execute(text("SELECT COUNT(*) FROM audit_head"))).scalar()
+        assert set(Base.metadata.tables) <= tables
+        assert set(versions) == head_revisions()
+        assert heads == 1  # the seeded chain head was not inserted twice
+    finally:
+        await engine.dispose()

@@ -1,0 +1,104 @@
+"""Every card the desk can send, in every state and language, validates against the Adaptive Card 1.5 schema."""
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft6Validator
+
+from cards.help import help_card
+from cards.i18n import Translator
+from cards.licenses import license_form
+from cards.my_requests import my_requests_card
+from cards.requests import approval_card, status_card
+from cards.verbs import Verb
+from cards.views import (
+    DecisionView,
+    LicenseFormView,
+    MyRequestsView,
+    PlanChoice,
+    RequestSummaryView,
+    RequestView,
+    StepView,
+)
+from handlers.lifecycle import RequestState
+
+SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
+VALIDATOR = Draft6Validator(SCHEMA)
+WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+LOCALES = ["en-US", "pl-PL", "de-DE"]
+
+
+def _view(state: str) -> RequestView:
+    decided = state not in ("pending",)
+    return RequestView(
+        request_id="REQ-2026-000042",
+        version=3,
+        kind="license.assign",
+        state=state,
+        requester_name="Zofia Wiśniewska",
+        target_label="Zofia Wiśniewska · Office 365 E3",
+        created_at=WHEN,
+        steps=(
+            StepView("step.set_usage_location", {"user": "Zofia Wiśniewska", "country": "PL"}, "done"),
+            StepView("step.assign_license", {"user": "Zofia Wiśniewska", "plan": "Office 365 E3"}, None),
+        ),
+        approver_names=("Jürgen Müller", "Emily Clarke"),
+        decision=DecisionView("rejected" if state == "rejected" else "approved", "Jürgen Müller", WHEN, "budget")
+        if decided
+        else None,
+        facts=(("request.field.free_seats", "3 / 25"),),
+        error="License assignment failed" if state == "failed" else None,
+    )
+
+
+def _cards() -> list[tuple[str, dict]]:
+    cards = []
+    for locale in LOCALES:
+        t = Translator(locale, "Europe/Warsaw")
+        for state in RequestState:
+            view = _view(state.value)
+            cards.append((f"approval-{state}-{locale}", approval_card(view, t, can_decide=True, notice="note")))
+            cards.append((f"status-{state}-{locale}", status_card(view, t)))
+        cards.append((f"help-{locale}", help_card(t, greeting="Hi")))
+        plans = (PlanChoice("sku-1", "Office 365 E3", 3), PlanChoice("sku-2", "Microsoft 365 Business Basic", 0))
+        cards.append((f"form-{locale}", license_form(LicenseFormView(plans=plans), t)))
+        cards.append(
+            (f"form-location-{locale}", license_form(LicenseFormView(plans, "sku-1", "a@b.c", True, "why"), t))
+        )
+        summary = RequestSummaryView("REQ-2026-000001", "dl.join", "pending", "Sales <sales@contoso.com>", WHEN)
+        cards.append((f"mine-{locale}", my_requests_card(MyRequestsView(items=(summary,)), t)))
+        cards.append((f"mine-empty-{locale}", my_requests_card(MyRequestsView(), t)))
+    return cards
+
+
+@pytest.mark.parametrize(("name", "card"), _cards(), ids=[name for name, _ in _cards()])
+def test_card_validates_against_schema(name: str, card: dict) -> None:
+    errors = sorted(VALIDATOR.iter_errors(card), key=lambda e: list(e.path))
+    assert not errors, f"{name}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:3])
+
+
+def test_schema_check_catches_a_broken_card() -> None:
+    broken = help_card(Translator("en"))
+    broken["body"].append({"type": "TextBlock"})  # TextBlock requires text
+    assert list(VALIDATOR.iter_errors(broken))
+
+
+def test_approval_buttons_only_while_pending_and_for_approvers() -> None:
+    t = Translator("en")
+    pending = approval_card(_view("pending"), t, can_decide=True)
+    verbs = [a.get("verb") for a in pending["actions"]] + [
+        a["verb"] for s in pending["actions"] if s["type"] == "Action.ShowCard" for a in s["card"]["actions"]
+    ]
+    assert Verb.APPROVE in verbs and Verb.REJECT in verbs
+    assert pending["actions"][0]["data"] == {"request_id": "REQ-2026-000042", "version": 3}
+    assert "actions" not in approval_card(_view("pending"), t, can_decide=False)
+    assert "actions" not in approval_card(_view("approved"), t, can_decide=True)
+    decided_text = json.dumps(approval_card(_view("approved"), t, can_decide=True), ensure_ascii=False)
+    assert "Approved by Jürgen Müller" in decided_text
+
+
+def test_cards_are_localized() -> None:
+    polish = json.dumps(approval_card(_view("pending"), Translator("pl-PL"), can_decide=True), ensure_ascii=False)
+    assert "Zatwierdź" in polish and "Wymagane zatwierdzenie" in polish
