@@ -131,7 +131,8 @@ async def _warm_up(app: web.Application) -> None:
 
 async def _desk(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    adapter = CloudAdapter(connection_manager=_connections(settings))
+    connections = _connections(settings)
+    adapter = CloudAdapter(connection_manager=connections)
     messenger = TeamsMessenger(
         adapter,
         app_id=settings.client_id,
@@ -155,7 +156,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     services.wake_jobs = runner.wake
     app[SERVICES] = services
     app[RUNNER] = runner
-    agent = build_agent(services, adapter=adapter, bot_app_id=settings.client_id)
+    agent = build_agent(services, connections=connections, bot_app_id=settings.client_id)
     auth = AgentAuthConfiguration(
         client_id=settings.client_id,
         tenant_id=settings.tenant_id,

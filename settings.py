@@ -10,7 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore", populate_by_name=True)
 
     mode: Literal["demo", "production"] = "demo"
     host: str = "127.0.0.1"

@@ -42,16 +42,16 @@ MESSAGE = "application/vnd.microsoft.activity.message"
 Handler = Callable[[Actor], Awaitable[Reply]]
 
 
-def build_agent(services: Services, *, adapter: Any, bot_app_id: str) -> AgentApplication[TurnState]:
+def build_agent(services: Services, *, connections: Any, bot_app_id: str) -> AgentApplication[TurnState]:
     """The Agents SDK application. Turn state lives in memory: everything that matters is in the database."""
     app: AgentApplication[TurnState] = AgentApplication[TurnState](
         ApplicationOptions(
-            adapter=adapter,
             bot_app_id=bot_app_id,
             storage=MemoryStorage(),
             start_typing_timer=False,
             remove_recipient_mention=True,
-        )
+        ),
+        connection_manager=connections,
     )
 
     @app.activity(ActivityTypes.installation_update)

@@ -145,7 +145,8 @@ def issue_token(ctx: Context, request: web.Request, form: dict[str, str], *, v1:
     if client_secret != app.client_secret:
         return _aad_error(ctx, request, 401, "invalid_client", 7000215,
                           "Invalid client secret provided. Ensure the secret being sent in the request is the "
-                          f"client secret value, not the client secret ID, for a secret added to app '{app.client_id}'.")
+                          "client secret value, not the client secret ID, for a secret added to app "
+                          f"'{app.client_id}'.")
     if v1:
         resource = (form.get("resource") or "").rstrip("/")
     else:

@@ -127,6 +127,20 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
+def _prepare_dir(state_dir: str | Path | None) -> tuple[Path, str | None]:
+    """The directory for ca.pem/devtenant.json, and the temp dir to delete afterwards (if we made one)."""
+    if state_dir is None:
+        temp_dir = tempfile.mkdtemp(prefix="devtenant-")
+        return Path(temp_dir), temp_dir
+    directory = Path(state_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory, None
+
+
+def _write_settings(directory: Path, tenant: DevTenant) -> None:
+    (directory / STATE_FILE).write_text(json.dumps(tenant.as_json(), indent=2), encoding="utf-8")
+
+
 def build_apps(ctx: Context) -> tuple[web.Application, web.Application]:
     """The HTTPS application (Entra, Graph, Exchange, control) and the HTTP one (connector, control)."""
     https_app = web.Application(client_max_size=8 * 1024 * 1024)
@@ -149,9 +163,7 @@ async def run_devtenant(seed: Seed | None = None, host: str = "127.0.0.1", https
     processes; otherwise a temporary directory is used and removed afterwards.
     """
     seed = seed or build_seed()
-    temp_dir = None if state_dir is not None else tempfile.mkdtemp(prefix="devtenant-")
-    directory = Path(state_dir if state_dir is not None else temp_dir)  # type: ignore[arg-type]
-    directory.mkdir(parents=True, exist_ok=True)
+    directory, temp_dir = _prepare_dir(state_dir)
     tls = make_tls()
     ca_path = tls.write_ca(directory / "ca.pem")
     https_sock, http_sock = _bind(host, https_port), _bind(host, http_port)
@@ -188,7 +200,7 @@ async def run_devtenant(seed: Seed | None = None, host: str = "127.0.0.1", https
             seed=seed,
             tls=tls,
         )
-        (directory / STATE_FILE).write_text(json.dumps(tenant.as_json(), indent=2), encoding="utf-8")
+        _write_settings(directory, tenant)
         yield tenant
     finally:
         for runner in reversed(runners):

@@ -105,12 +105,11 @@ class ExchangeDistributionLists:
         except ExchangeCmdletError as exc:
             if _exception_name(exc) == _NOT_A_MEMBER:
                 return MemberChange.NOT_PRESENT
-            if isinstance(exc, NotFound):
-                # "Couldn't find object" does not say whether the list or the member is missing. A member
-                # that does not exist is certainly not in the list (the removal is done); a missing list
-                # is the caller's problem, so look once before deciding.
-                if await self.get_list(identity) is not None:
-                    return MemberChange.NOT_PRESENT
+            # "Couldn't find object" does not say whether the list or the member is missing. A member
+            # that does not exist is certainly not in the list (the removal is done); a missing list
+            # is the caller's problem, so look once before deciding.
+            if isinstance(exc, NotFound) and await self.get_list(identity) is not None:
+                return MemberChange.NOT_PRESENT
             raise
         logger.info("removed %s from distribution list %s", member, identity)
         return MemberChange.REMOVED

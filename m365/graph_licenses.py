@@ -7,6 +7,7 @@ import json
 import logging
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -54,7 +55,7 @@ class GraphLicenses:
     async def list_skus(self) -> list[Sku]:
         page = await graph_call(self._graph.client.subscribed_skus.get())
         skus: list[Sku] = []
-        for sku in page.value or [] if page is not None else []:
+        for sku in (page.value if page is not None else None) or []:
             prepaid = sku.prepaid_units
             skus.append(
                 Sku(
@@ -73,15 +74,32 @@ class GraphLicenses:
         """One entry per assignment path: a SKU held directly *and* through a group appears twice."""
         user_builder = self._graph.client.users.by_user_id(user_id)
         config = _select(["id", "assignedLicenses", "licenseAssignmentStates"])
+        # Both reads at once; return_exceptions so a failure in one never leaves the other unobserved.
         user, details = await asyncio.gather(
-            graph_call(user_builder.get(config)), graph_call(user_builder.license_details.get())
+            graph_call(user_builder.get(config)),
+            graph_call(user_builder.license_details.get()),
+            return_exceptions=True,
         )
+        if isinstance(user, BaseException):
+            raise user
+        if isinstance(details, BaseException):
+            raise details
         part_numbers = {
             str(d.sku_id).lower(): d.sku_part_number or ""
-            for d in (details.value or [] if details else [])
+            for d in (details.value if details is not None else None) or []
             if d.sku_id
         }
-        return _user_licenses(user, part_numbers)
+        licenses = _user_licenses(user, part_numbers)
+        if any(not lic.sku_part_number for lic in licenses):
+            # licenseDetails lags behind a fresh assignment; the tenant's SKU list always names it.
+            names = {s.sku_id.lower(): s.sku_part_number for s in await self.list_skus()}
+            licenses = [
+                lic
+                if lic.sku_part_number
+                else replace(lic, sku_part_number=names.get(lic.sku_id.lower(), ""))
+                for lic in licenses
+            ]
+        return licenses
 
     async def assign(
         self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()

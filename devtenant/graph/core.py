@@ -77,6 +77,14 @@ class GraphResponse:
 
 
 Handler = Callable[..., Awaitable[GraphResponse]]
+Endpoint = Callable[..., Awaitable[GraphResponse]]  # (ctx, request, **path params)
+
+
+def bind_context(ctx: Context, endpoint: Endpoint) -> Handler:
+    """Turn an endpoint taking the shared context into a router handler."""
+    async def handler(request: GraphRequest, **params: str) -> GraphResponse:
+        return await endpoint(ctx, request, **params)
+    return handler
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): measured numbers for issue notes, run with `make bench`."""

@@ -1,0 +1,1 @@
+"""The local demo: the Playground windows and the one-command runner behind `make demo`."""

@@ -1,0 +1,114 @@
+"""`make demo`: the emulated tenant, the desk in demo mode and two Playground windows, started from one command."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from pathlib import Path
+
+from aiohttp import web
+
+from devtenant import DevTenant, run_devtenant
+from settings import Settings
+
+logger = logging.getLogger("demo")
+
+
+def settings_for_devtenant(tenant: DevTenant, base: Settings | None = None, **overrides: object) -> Settings:
+    """The desk's settings pointed at a running devtenant: its endpoints, CA, credentials and admins group."""
+    values = (base.model_dump() if base else {}) | {
+        "mode": "demo",
+        "client_id": tenant.client_id,
+        "client_secret": tenant.client_secret,
+        "tenant_id": tenant.tenant_id,
+        "authority_host": tenant.authority_host,
+        "graph_base_url": tenant.graph_base_url,
+        "exchange_base_url": tenant.exchange_base_url,
+        "ca_bundle": tenant.ca_pem_path,
+        "default_service_url": tenant.connector_url,
+        "admins_group_id": tenant.seed.admins_group.id,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
+    from app import create_app  # the composition root; imported here so `demo` stays a leaf package
+
+    base = settings_factory()
+    base.demo_dir.mkdir(parents=True, exist_ok=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+
+    async with run_devtenant(
+        host="127.0.0.1",
+        https_port=base.devtenant_https_port,
+        http_port=base.devtenant_http_port,
+        state_dir=base.demo_dir / "devtenant",
+    ) as tenant:
+        settings = settings_for_devtenant(
+            tenant, base, database_url=base.database_url or f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
+        )
+        runner = web.AppRunner(create_app(settings), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.host, settings.port).start()
+        bot_endpoint = f"http://{settings.host}:{settings.port}/api/messages"
+        playgrounds = await _start_playgrounds(tenant, settings, bot_endpoint)
+        _print_banner(tenant, settings, bot_endpoint, playgrounds)
+        try:
+            await stop.wait()
+        finally:
+            for playground in playgrounds:
+                await playground.stop()
+            await runner.cleanup()
+    return 0
+
+
+async def _start_playgrounds(tenant: DevTenant, settings: Settings, bot_endpoint: str) -> list:
+    from demo.playground import ensure_installed, start_demo_playgrounds
+
+    binary = await ensure_installed(Path(__file__).parent)
+    if binary is None:
+        return []
+    return await start_demo_playgrounds(
+        seed=tenant.seed,
+        bot_endpoint=bot_endpoint,
+        bot_app_id=settings.client_id,
+        tenant_id=tenant.tenant_id,
+        base_dir=settings.demo_dir / "playground",
+        employee_port=settings.playground_employee_port,
+        admin_port=settings.playground_admin_port,
+    )
+
+
+def _print_banner(tenant: DevTenant, settings: Settings, bot_endpoint: str, playgrounds: list) -> None:
+    seed = tenant.seed
+    lines = [
+        "",
+        "M365 Desk demo is running (Ctrl-C stops everything).",
+        f"  desk:       {bot_endpoint}   (health: http://{settings.host}:{settings.port}/readyz)",
+        f"  devtenant:  Graph {tenant.graph_base_url}, Bot Connector {tenant.connector_url}",
+    ]
+    if len(playgrounds) == 2:
+        lines += [
+            f"  employee:   {playgrounds[0].url}   — you are {seed.demo_employee.display_name}",
+            f"  admin:      {playgrounds[1].url}   — you are {seed.demo_admin.display_name} (DSM_Admins)",
+            "",
+            "Open both. In the employee's window type: request license E3   or   join "
+            + seed.closed_list.display_name,
+            "The approval card appears in the admin's window; approve it and watch the employee's window.",
+        ]
+    else:
+        lines += [
+            "",
+            "npm is not available, so the Playground windows did not start. Drive the desk over HTTP instead:",
+            f"  POST Teams activities to {bot_endpoint}; the bot's replies land in devtenant's inbox:",
+            f"  curl {tenant.connector_url}_devtenant/inbox/{seed.demo_employee.id}",
+        ]
+    print("\n".join(lines), flush=True)
