@@ -18,7 +18,7 @@ from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agent import build_agent
-from bot.connections import AnonymousConnections
+from bot.connections import DemoConnections
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
 from handlers.delivery import deliver_approval_cards, sync_request_cards
@@ -169,7 +169,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
 
 def _connections(settings: Settings) -> object:
     if settings.is_demo:
-        return AnonymousConnections()
+        return DemoConnections()
     from microsoft_agents.authentication.msal import MsalConnectionManager
 
     service = AgentAuthConfiguration(

@@ -1,4 +1,4 @@
-"""Outbound auth for the demo: the Playground and devtenant's connector take no token, like the Bot Emulator."""
+"""Outbound auth for the demo: the Playground and devtenant's connector check no token, like the Bot Emulator."""
 
 from __future__ import annotations
 
@@ -10,12 +10,21 @@ from microsoft_agents.hosting.core.authorization import (
     ClaimsIdentity,
 )
 
+# Proactive turns (continue/create conversation) always carry the app id as a claim, so the SDK treats them as
+# authenticated and refuses an empty token; the demo's connectors ignore the value, so a fixed marker will do.
+DEMO_TOKEN = "m365-desk-demo-no-auth"
 
-class AnonymousConnections:
-    """A Connections that hands out the SDK's anonymous token provider. Wired only in demo mode."""
+
+class DemoTokenProvider(AnonymousTokenProvider):
+    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+        return DEMO_TOKEN
+
+
+class DemoConnections:
+    """A Connections whose every connection is the demo token provider. Wired only in demo mode."""
 
     def __init__(self) -> None:
-        self._provider = AnonymousTokenProvider()
+        self._provider = DemoTokenProvider()
 
     def get_connection(self, connection_name: str) -> AccessTokenProviderBase:
         return self._provider

@@ -30,15 +30,29 @@ def add_messages_route(
         warnings.simplefilter("ignore")  # aiohttp prefers AppKeys; the SDK reads a str key
         app[_SDK_AUTH_CONFIG_KEY] = auth
 
-    @jwt_authorization_decorator
     async def messages(request: web.Request) -> web.StreamResponse:
-        refusal = await _foreign_tenant(request, tenant_id)
+        refusal = await _unauthenticated(request) or await _foreign_tenant(request, tenant_id)
         if refusal is not None:
             return refusal
         response = await start_agent_process(request, agent, adapter)
         return response if response is not None else web.Response(status=202)
 
     app.router.add_post("/api/messages", messages)
+
+
+@jwt_authorization_decorator
+async def _accept(_request: web.Request) -> web.StreamResponse:
+    return web.Response(status=204)
+
+
+async def _unauthenticated(request: web.Request) -> web.StreamResponse | None:
+    """The SDK's JWT check (it stores the claims on the request); None when the caller may proceed."""
+    try:
+        outcome = await _accept(request)
+    except Exception:  # noqa: BLE001 - the SDK raises (e.g. KeyError 'kid') on malformed tokens: still a 401
+        logger.warning("refused a request whose token could not be validated", exc_info=True)
+        return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
+    return None if outcome.status == 204 else outcome
 
 
 async def _foreign_tenant(request: web.Request, tenant_id: str) -> web.Response | None:

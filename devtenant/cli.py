@@ -19,8 +19,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--https-port", type=int, default=8443, help="Entra/Graph/Exchange port (default 8443)")
     parser.add_argument("--http-port", type=int, default=8480, help="Bot Connector port (default 8480)")
-    parser.add_argument("--state-dir", default=".devtenant",
-                        help="where ca.pem and devtenant.json are written (default ./.devtenant)")
+    parser.add_argument("--state-dir", default=None,
+                        help="where ca.pem and devtenant.json are written for other processes "
+                             "(default: a temporary directory, printed at start)")
     return parser.parse_args(argv)
 
 

@@ -47,11 +47,17 @@ def add_routes(app: web.Application, ctx: Context) -> None:
             {"service": c.service, "method": c.method, "path": c.path, "status": c.status, "cmdlet": c.cmdlet}
             for c in ctx.state.calls(service)]})
 
+    async def reset(request: web.Request) -> web.Response:
+        ctx.state.reset()
+        ctx.faults.clear()
+        return web.Response(status=204)
+
     async def reset_calls(request: web.Request) -> web.Response:
         ctx.state.reset_call_log()
         return web.Response(status=204)
 
     app.router.add_get("/_devtenant/health", health)
+    app.router.add_post("/_devtenant/reset", reset)
     app.router.add_get("/_devtenant/faults", get_faults)
     app.router.add_post("/_devtenant/faults", set_fault)
     app.router.add_delete("/_devtenant/faults", clear_faults)

@@ -100,6 +100,12 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         })
 
     async def token(request: web.Request) -> web.Response:
+        response = await _token(request)
+        # Token requests are upstream calls too: clients are judged on how well they cache tokens.
+        ctx.state.log_call("token", request.method, request.path, response.status)
+        return response
+
+    async def _token(request: web.Request) -> web.Response:
         if (resp := await _injected(ctx, request)) is not None:
             return resp
         tenant = request.match_info["tenant"]

@@ -106,9 +106,15 @@ class SeedList:
     notes: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Seed:
-    """Everything the emulated tenant starts with, plus the well-known people and lists tests rely on."""
+    """Everything the emulated tenant starts with, plus the well-known people and lists tests rely on.
+
+    demo_employee: licensed (Business Basic, not E3), has a usage location, no admin, owns no list.
+    demo_admin: member of admins_group (DSM_Admins). employee_without_usage_location: no usage location.
+    list_owner: sole owner of closed_list (Closed; demo_employee not a member). open_list: Open, demo_employee
+    not a member. group_licensed_user: E3 only through license_groups[0]. dir_synced_list: IsDirSynced.
+    """
 
     domain: str
     organization_name: str
@@ -127,6 +133,10 @@ class Seed:
     open_list: SeedList
     dir_synced_list: SeedList
     seed_value: int = DEFAULT_SEED
+
+    def __repr__(self) -> str:
+        return (f"Seed(seed_value={self.seed_value}, domain={self.domain!r}, users={len(self.users)}, "
+                f"skus={len(self.skus)}, distribution_lists={len(self.distribution_lists)})")
 
     def user(self, id_or_upn: str) -> SeedUser:
         key = id_or_upn.lower()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import socket
@@ -9,13 +10,14 @@ import ssl
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from devtenant import connector, control, entra
+from devtenant.activities import ActivityFactory
 from devtenant.context import Context
 from devtenant.exchange import service as exchange_service
 from devtenant.faults import FaultInjector
@@ -51,10 +53,12 @@ class DevTenant:
     https_port: int
     http_port: int
     state_dir: str
-    state: TenantState
-    faults: FaultInjector
-    seed: Seed
-    tls: TlsMaterial
+    state: TenantState = field(repr=False)
+    faults: FaultInjector = field(repr=False)
+    seed: Seed = field(repr=False)
+    tls: TlsMaterial = field(repr=False)
+    # Builds inbound Teams activities from a seeded user (tests post them to the bot).
+    activities: ActivityFactory = field(repr=False)
 
     @property
     def authority(self) -> str:
@@ -74,9 +78,18 @@ class DevTenant:
         """Base of the `/_devtenant/...` endpoints on the plain-HTTP site."""
         return self.connector_url.rstrip("/") + "/_devtenant"
 
-    def ssl_context(self) -> ssl.SSLContext:
-        """A client SSL context trusting the emulator's CA (for aiohttp/httpx clients in this process)."""
+    def reset(self) -> None:
+        """Return the tenant to its seeded state and clear faults (the servers, CA and tokens stay)."""
+        self.state.reset()
+        self.faults.clear()
+
+    @functools.cached_property
+    def _client_ssl_context(self) -> ssl.SSLContext:
         return self.tls.client_context()
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A client SSL context trusting only the emulator's CA (for aiohttp/httpx clients in this process)."""
+        return self._client_ssl_context
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -199,6 +212,7 @@ async def run_devtenant(seed: Seed | None = None, host: str = "127.0.0.1", https
             faults=ctx.faults,
             seed=seed,
             tls=tls,
+            activities=ActivityFactory(state, f"{http_base}/"),
         )
         _write_settings(directory, tenant)
         yield tenant

@@ -47,7 +47,11 @@ class AppRegistration:
 
 
 class CallRecord(tuple):
-    """(service, method, path, status) of one upstream request; `.cmdlet` names the Exchange cmdlet."""
+    """(service, method, path, status) of one upstream request; `.cmdlet` names the Exchange cmdlet.
+
+    Services: "token" (token endpoint POSTs), "graph" (HTTP requests, a `$batch` counts once),
+    "graph.batch" (each request inside a `$batch`), "exchange" (InvokeCommand calls).
+    """
 
     cmdlet: str | None
     query: str
@@ -124,9 +128,14 @@ class TenantState:
         self.organization_name = seed.organization_name
         self.bot_app_id = bot_app_id
         self.bot_name = bot_name
+        self._client_id, self._client_secret = client_id, client_secret
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seed: directory, licenses, lists, chats, app permissions and call log (tokens stay valid)."""
         self.apps: dict[str, AppRegistration] = {
-            client_id: AppRegistration(
-                client_id=client_id, client_secret=client_secret, display_name="M365 Desk",
+            self._client_id: AppRegistration(
+                client_id=self._client_id, client_secret=self._client_secret, display_name="M365 Desk",
                 roles={GRAPH_RESOURCE: list(DEFAULT_GRAPH_ROLES), EXCHANGE_RESOURCE: list(DEFAULT_EXCHANGE_ROLES),
                        BOTFRAMEWORK_RESOURCE: []},
                 wids=[EXCHANGE_ADMIN_ROLE_TEMPLATE]),
@@ -141,7 +150,7 @@ class TenantState:
         self.call_log: list[CallRecord] = []
         self._activity_seq = 0
         self._request_seq = 0
-        self._load(seed)
+        self._load(self.seed)
 
     # ------------------------------------------------------------------ seeding
     def _load(self, seed: Seed) -> None:

@@ -23,8 +23,11 @@ class TlsMaterial:
         return path
 
     def client_context(self) -> ssl.SSLContext:
-        """An SSL context that trusts only this CA (handy for aiohttp clients in the same process)."""
-        context = ssl.create_default_context()
+        """An SSL context that trusts only this CA (handy for aiohttp clients in the same process).
+
+        Built without the system store: loading that costs tens of milliseconds and is never needed here.
+        """
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # verifies certificates and host names
         context.load_verify_locations(cadata=self.ca_pem.decode("ascii"))
         return context
 

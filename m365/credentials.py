@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import threading
 from typing import Any
 
 import msal
 import requests
+from msal.exceptions import MsalServiceError
 
 from m365.errors import PermissionDenied, TransientError
 
@@ -16,6 +18,7 @@ logger = logging.getLogger(__name__)
 
 # OAuth error codes that mean "the token service is struggling", not "this app may not have a token".
 _TRANSIENT_OAUTH_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
+_STATUS_IN_TEXT = re.compile(r"HTTP (?:Error|status): (\d{3})")
 
 
 class MsalCredentials:
@@ -70,6 +73,9 @@ class MsalCredentials:
         except requests.RequestException as exc:
             status = exc.response.status_code if exc.response is not None else None
             raise TransientError(f"token endpoint unreachable: {exc}", status=status) from exc
+        except MsalServiceError as exc:
+            # msal raises this ("HTTP Error: 503") for 5xx answers instead of returning an error dict.
+            raise TransientError(f"token endpoint failed: {exc}", status=_http_status(str(exc))) from exc
         except ValueError as exc:
             # msal raises ValueError when the authority's metadata or the token response is not what
             # OAuth promises (an HTML error page from a proxy, a half-written JSON body).
@@ -99,9 +105,8 @@ class MsalCredentials:
         session.trust_env = False
         if self._ca_bundle:
             session.verify = self._ca_bundle
-        self._session = session
         try:
-            return msal.ConfidentialClientApplication(
+            app = msal.ConfidentialClientApplication(
                 self._client_id,
                 client_credential=self._client_secret,
                 authority=self._authority,
@@ -111,13 +116,37 @@ class MsalCredentials:
                 instance_discovery=self._validate_authority,
                 http_client=_TimeoutSession(session, self._timeout),
             )
-        except requests.RequestException as exc:
-            raise TransientError(f"authority metadata unreachable: {exc}") from exc
-        except ValueError as exc:
-            # msal says ValueError for an authority that does not exist (unknown tenant).
-            raise PermissionDenied(
-                f"authority {self._authority} rejected: {exc}", code="invalid_authority"
-            ) from exc
+        except Exception as exc:
+            session.close()
+            error = _authority_error(self._authority, exc)
+            if error is exc:
+                raise
+            raise error from exc
+        self._session = session
+        return app
+
+
+def _authority_error(authority: str, exc: Exception) -> Exception:
+    """What msal's constructor raised while fetching the authority's metadata, as our typed error."""
+    match exc:
+        case requests.RequestException():
+            return TransientError(f"authority metadata unreachable: {exc}")
+        case MsalServiceError():
+            return TransientError(f"authority metadata failed: {exc}", status=_http_status(str(exc)))
+        case ValueError():
+            status = _http_status(str(exc))
+            if status is not None and (status == 429 or status >= 500):
+                return TransientError(f"authority metadata failed: {exc}", status=status)
+            # Otherwise msal's ValueError means an authority that does not exist (unknown tenant).
+            return PermissionDenied(f"authority {authority} rejected: {exc}", code="invalid_authority")
+        case _:
+            return exc
+
+
+def _http_status(text: str) -> int | None:
+    """The HTTP status msal mentions in an exception's text ("HTTP Error: 503", "HTTP status: 429")."""
+    match = _STATUS_IN_TEXT.search(text)
+    return int(match.group(1)) if match else None
 
 
 class _TimeoutSession:

@@ -162,7 +162,8 @@ def _error_parts(body: Any) -> tuple[str, str, CmdletErrorDetail | None]:
 
 
 def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
+    """Retry-After in seconds, looked up case-insensitively (aiohttp's headers are, a plain dict is not)."""
+    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
     if value is None:
         return None
     try:
@@ -201,6 +202,7 @@ class ExchangeClient:
         base_delay: float = 1.0,
         max_delay: float = 60.0,
         timeout: float = 120.0,
+        page_size: int = 1000,
     ) -> None:
         self._base_url = base_url.rstrip("/")
         self._tenant_id = tenant_id
@@ -211,6 +213,7 @@ class ExchangeClient:
         self._base_delay = base_delay
         self._max_delay = max_delay
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._page_size = page_size
         self._host = urlsplit(self._base_url).netloc.lower()
 
     @property
@@ -282,7 +285,7 @@ class ExchangeClient:
             "X-CmdletName": cmdlet,
             "X-ResponseFormat": "json",
             "client-request-id": request_id,
-            "Prefer": "odata.maxpagesize=1000",
+            "Prefer": f"odata.maxpagesize={self._page_size}",
         }
         try:
             async with self._session.post(url, json=body, headers=headers, timeout=self._timeout) as response:

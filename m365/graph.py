@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 import time
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
@@ -101,8 +102,10 @@ def build_graph(
     host = urlsplit(base_url).hostname
     if not host:
         raise ValueError(f"Graph base URL has no host: {base_url!r}")
+    # An SSL context rather than a path: httpx 0.28 deprecates verify=<str>.
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else True
     http_client = httpx.AsyncClient(
-        verify=ca_bundle or True,
+        verify=verify,
         trust_env=False,
         timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
     )

@@ -41,8 +41,11 @@ _MAX_PAGE = 999  # Graph's largest $top for users and members
 class GraphDirectory:
     """Directory implemented with msgraph-sdk request builders."""
 
-    def __init__(self, graph: GraphApi) -> None:
+    def __init__(self, graph: GraphApi, *, page_size: int = _MAX_PAGE) -> None:
+        if not 1 <= page_size <= _MAX_PAGE:
+            raise ValueError(f"page_size must be within 1..{_MAX_PAGE}")
         self._graph = graph
+        self._page_size = page_size
 
     async def get_user(self, id_or_upn: str) -> DirectoryUser | None:
         if not id_or_upn.strip():
@@ -75,7 +78,7 @@ class GraphDirectory:
                     f"startswith({prop},{quoted})" for prop in ("displayName", "userPrincipalName", "mail")
                 ),
                 select=USER_FIELDS,
-                top=min(limit, _MAX_PAGE),
+                top=min(limit, self._page_size),
             )
         )
         users: list[DirectoryUser] = []
@@ -91,7 +94,7 @@ class GraphDirectory:
         members = self._graph.client.groups.by_group_id(group_id).members
         config = RequestConfiguration(
             query_parameters=MembersRequestBuilder.MembersRequestBuilderGetQueryParameters(
-                select=["id"], top=_MAX_PAGE
+                select=["id"], top=self._page_size
             )
         )
         ids: list[str] = []

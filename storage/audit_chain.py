@@ -30,7 +30,8 @@ def canonical_json(value: Any) -> str:
 
 def normalise_detail(detail: dict[str, Any] | None) -> dict[str, Any]:
     """The detail exactly as it will read back from a JSON column (tuples become lists, keys strings)."""
-    return json.loads(canonical_json(detail or {}))
+    normalised: dict[str, Any] = json.loads(canonical_json(detail or {}))
+    return normalised
 
 
 def event_hash(

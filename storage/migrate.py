@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import create_engine
+from storage.db import create_engine, is_postgres
 
 # "package:path" makes Alembic find the scripts inside the installed package, wherever it lives.
 SCRIPT_LOCATION = "storage:migrations"
+
+# Replicas starting together all call upgrade(); on PostgreSQL a transaction-scoped advisory lock makes
+# them take turns, so the later ones find the schema at head and do nothing. (Any fixed 64-bit key.)
+PG_MIGRATION_LOCK_KEY = 0x6D333635_6465736B  # "m365desk"
 
 
 def alembic_config() -> Config:
@@ -24,8 +30,10 @@ def alembic_config() -> Config:
     return config
 
 
-def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+@functools.cache
+def head_revisions() -> frozenset[str]:
+    """The revisions a fully migrated database is at (read once: scripts do not change at run time)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 async def upgrade(url: str, **engine_kwargs: Any) -> None:
@@ -40,6 +48,8 @@ async def upgrade(url: str, **engine_kwargs: Any) -> None:
 async def upgrade_engine(engine: AsyncEngine) -> None:
     """Upgrade through an existing engine (one transaction; Alembic runs sync on the async connection)."""
     async with engine.begin() as conn:
+        if is_postgres(conn):
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK_KEY})
         await conn.run_sync(_upgrade_sync)
 
 

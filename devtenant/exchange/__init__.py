@@ -1,1 +1,1 @@
-"""stub"""
+"""Emulated Exchange Online admin API: InvokeCommand with a registry of cmdlets."""

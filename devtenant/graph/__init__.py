@@ -1,1 +1,1 @@
-"""stub"""
+"""Emulated Microsoft Graph v1.0: users, licensing, groups and $batch."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -121,12 +120,10 @@ class Router:
                 allowed = True
         if allowed:
             raise GraphError(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.")
+        # Graph names the segment it could not bind: the root itself, or (under a known root) the last one.
         segment = next((s for s in path.split("/") if s), "")
-        # Graph names the first segment it could not bind.
-        for route in self.routes:
-            if route.pattern.match("/" + segment):
-                segment = path.rstrip("/").rsplit("/", 1)[-1]
-                break
+        if any(route.pattern.match("/" + segment) for route in self.routes):
+            segment = path.rstrip("/").rsplit("/", 1)[-1]
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
 
 
@@ -146,18 +143,6 @@ def parse_select(request: GraphRequest, known: Sequence[str], type_name: str) ->
         if lookup[name.lower()] not in wanted:
             wanted.append(lookup[name.lower()])
     return wanted
-
-
-def project(entity: dict[str, Any], select: list[str] | None, defaults: Sequence[str]) -> dict[str, Any]:
-    keys = select if select is not None else defaults
-    # `id` always comes back, even when $select leaves it out.
-    if "id" not in keys:
-        keys = [*keys, "id"]
-    return {k: _copy(entity.get(k)) for k in keys}
-
-
-def _copy(value: Any) -> Any:
-    return json.loads(json.dumps(value)) if isinstance(value, list | dict) else value
 
 
 def context_url(ctx: Context, fragment: str, select: list[str] | None = None, entity: bool = False) -> str:

@@ -24,6 +24,7 @@ from devtenant.graph.core import (
 )
 from devtenant.graph.filters import apply_filter
 from devtenant.graph.licensing import group_license_added, group_license_removed
+from devtenant.graph.search import apply_search
 from devtenant.graph.views import (
     GROUP_FILTER,
     GROUP_PROPERTIES,
@@ -53,8 +54,14 @@ async def list_groups(ctx: Context, request: GraphRequest) -> GraphResponse:
     count = (request.option("count") or "").lower() == "true"
     if count and not request.advanced_query:
         raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
+    if request.option("search") is not None and not request.advanced_query:
+        raise GraphError(400, "Request_UnsupportedQuery",
+                         "Request with $search query parameter only works through MSGraph with a special request "
+                         "header: 'ConsistencyLevel: eventual'")
     groups = apply_filter(request.option("filter"), list(ctx.state.groups.values()), GROUP_FILTER,
                           advanced=request.advanced_query)
+    groups = apply_search(request.option("search"), groups, ("displayName", "description", "mail", "mailNickname"),
+                          "Group")
     orderby = request.option("orderby")
     if orderby:
         prop, _, direction = orderby.strip().partition(" ")

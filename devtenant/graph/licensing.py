@@ -157,7 +157,7 @@ async def license_details(ctx: Context, request: GraphRequest, user: str) -> Gra
     select = parse_select(request, ("id", "skuId", "skuPartNumber", "servicePlans"),
                           "microsoft.graph.licenseDetails")
     if select:
-        items = [{k: item[k] for k in [*select, *([] if "id" in select else ["id"])]} for item in items]
+        items = [{k: item[k] for k in select} for item in items]
     return ok({"@odata.context": f"{ctx.graph_base}/$metadata#users('{record['id']}')/licenseDetails",
                "value": items})
 
@@ -173,7 +173,7 @@ async def subscribed_skus(ctx: Context, request: GraphRequest) -> GraphResponse:
     select = parse_select(request, _SKU_PROPERTIES, "microsoft.graph.subscribedSku")
     skus = ctx.state.subscribed_skus()
     if select:
-        skus = [{k: s[k] for k in [*select, *([] if "id" in select else ["id"])]} for s in skus]
+        skus = [{k: s[k] for k in select} for s in skus]
     return ok({"@odata.context": context_url(ctx, "subscribedSkus", select), "value": skus})
 
 

@@ -24,6 +24,7 @@ from devtenant.graph.core import (
     parse_top,
 )
 from devtenant.graph.filters import apply_filter
+from devtenant.graph.search import apply_search
 from devtenant.graph.views import (
     GROUP_FILTER,
     GROUP_PROPERTIES,
@@ -35,6 +36,8 @@ from devtenant.graph.views import (
     user_view,
 )
 
+USER_SEARCHABLE = ("displayName", "givenName", "surname", "mail", "userPrincipalName", "mailNickname", "jobTitle",
+                   "department")
 READ_ROLES = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
               "User.ReadBasic.All")
 WRITE_ROLES = ("User.ReadWrite.All", "Directory.ReadWrite.All")
@@ -100,6 +103,7 @@ async def list_users(ctx: Context, request: GraphRequest) -> GraphResponse:
                          "header: 'ConsistencyLevel: eventual'")
     users = apply_filter(request.option("filter"), list(ctx.state.users.values()), USER_FILTER,
                          advanced=request.advanced_query)
+    users = apply_search(request.option("search"), users, USER_SEARCHABLE, "User")
     users = _sorted(request, users)
     body: dict[str, Any] = {"@odata.context": context_url(ctx, "users", select)}
     if count:

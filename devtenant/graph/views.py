@@ -19,6 +19,9 @@ _UNSET = ("aboutMe", "ageGroup", "birthday", "consentProvidedForMinor", "creatio
           "onPremisesSecurityIdentifier", "onPremisesUserPrincipalName", "otherMails", "passwordPolicies",
           "pastProjects", "postalCode", "preferredDataLocation", "preferredName", "responsibilities", "schools",
           "securityIdentifier", "showInAddressList", "skills", "state", "streetAddress")
+# Collection-valued ones among them come back as [] rather than null.
+_UNSET_COLLECTIONS = frozenset({"imAddresses", "interests", "otherMails", "pastProjects", "responsibilities",
+                                "schools", "skills"})
 USER_PROPERTIES = (
     "id", "accountEnabled", "assignedLicenses", "businessPhones", "city", "companyName", "country",
     "createdDateTime", "department", "displayName", "employeeId", "givenName", "jobTitle",
@@ -69,15 +72,15 @@ GROUP_FILTER = FilterRules(
 def user_view(user: dict[str, Any], select: list[str] | None, *, typed: bool = False) -> dict[str, Any]:
     keys = select if select is not None else list(USER_DEFAULTS)
     body: dict[str, Any] = {"@odata.type": f"#{USER_TYPE}"} if typed else {}
-    for key in [*keys, *([] if "id" in keys else ["id"])]:
-        body[key] = copy.deepcopy(user.get(key))
+    for key in keys:
+        body[key] = copy.deepcopy(user.get(key, [] if key in _UNSET_COLLECTIONS else None))
     return body
 
 
 def group_view(group: dict[str, Any], select: list[str] | None, *, typed: bool = False) -> dict[str, Any]:
     keys = select if select is not None else list(GROUP_DEFAULTS)
     body: dict[str, Any] = {"@odata.type": f"#{GROUP_TYPE}"} if typed else {}
-    for key in [*keys, *([] if "id" in keys else ["id"])]:
+    for key in keys:
         default: Any = [] if key in _EMPTY_LISTS else None
         if key == "licenseProcessingState":
             default = {"state": "ProcessingComplete"} if group.get("assignedLicenses") else None

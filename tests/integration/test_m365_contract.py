@@ -29,6 +29,7 @@ from m365.ports import BulkLicenses, Directory, DistributionLists, Licenses, Mem
 
 # Fixtures: tenant, seed, credentials, graph, exchange, directory, licenses, distribution_lists.
 pytest_plugins = ["m365_fixtures"]
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 E3 = "ENTERPRISEPACK"
 E5 = "ENTERPRISEPREMIUM"
@@ -336,17 +337,35 @@ class TestHttpGraph:
         assert len(calls(tenant, "graph")) - before == 3
         assert time.monotonic() - started >= 1.9  # Retry-After honoured twice
 
-    async def test_throttled_for_good_is_throttled(
-        self, tenant: Any, directory: Directory, seed: Any
-    ) -> None:
-        tenant.faults.set("graph", status=429, retry_after=0.01, times=None)
-        with pytest.raises(Throttled):
-            await directory.get_user(seed.demo_employee.id)
+    async def test_throttled_for_good_is_throttled(self, tenant: Any, credentials: Any, seed: Any) -> None:
+        from m365.graph import build_graph
+        from m365.graph_directory import GraphDirectory
 
-    async def test_outage_is_transient(self, tenant: Any, licenses: Licenses) -> None:
-        tenant.faults.set("graph", status=503, retry_after=0.01)
-        with pytest.raises(TransientError):
-            await licenses.list_skus()
+        graph = build_graph(credentials, tenant.graph_base_url, ca_bundle=tenant.ca_pem_path, max_retries=1)
+        try:
+            directory = GraphDirectory(graph)
+            await directory.get_user(seed.demo_employee.id)
+            before = len(calls(tenant, "graph"))
+            tenant.faults.set("graph", status=429, retry_after=1)
+            with pytest.raises(Throttled) as info:
+                await directory.get_user(seed.demo_employee.id)
+        finally:
+            await graph.aclose()
+        assert info.value.retry_after == 1.0
+        assert len(calls(tenant, "graph")) - before == 2  # the SDK's one retry, then our typed error
+
+    async def test_outage_is_transient(self, tenant: Any, credentials: Any) -> None:
+        from m365.graph import build_graph
+
+        graph = build_graph(credentials, tenant.graph_base_url, ca_bundle=tenant.ca_pem_path, max_retries=1)
+        try:
+            tenant.faults.set("graph", status=503, retry_after=1)
+            with pytest.raises(TransientError) as info:
+                await GraphLicenses(graph).list_skus()
+        finally:
+            await graph.aclose()
+        assert info.value.status == 503
+        assert len(calls(tenant, "graph")) == 2
 
     async def test_assign_many_batches_by_twenty(
         self, tenant: Any, licenses: BulkLicenses, seed: Any
@@ -375,11 +394,54 @@ class TestHttpGraph:
         self, tenant: Any, licenses: BulkLicenses, seed: Any
     ) -> None:
         basic = seed.sku(BASIC)
+        users = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:3]
+        # The emulator throttles the first two assignLicense items inside the batch (per-item 429s).
+        tenant.faults.set("graph", status=429, retry_after=0.2, times=2, path_contains="assignLicense")
+        started = time.monotonic()
+        outcomes = await licenses.assign_many([(u.id, [basic.sku_id], []) for u in users])
+        assert [o.ok for o in outcomes] == [True, True, True]
+        assert len(calls(tenant, "graph", "$batch")) == 2
+        assert [c.status for c in calls(tenant, "graph.batch")] == [429, 429, 200, 200, 200]
+        assert time.monotonic() - started >= 0.2  # the items' Retry-After was honoured
+
+    async def test_a_throttled_batch_is_resent_by_the_sdk(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        basic = seed.sku(BASIC)
         users = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:2]
-        # The first $batch is throttled as a whole by the emulator's fault; kiota's retry handler resends it.
         tenant.faults.set("graph", status=429, retry_after=0.01, times=1, path_contains="$batch")
         outcomes = await licenses.assign_many([(u.id, [basic.sku_id], []) for u in users])
         assert [o.ok for o in outcomes] == [True, True]
+        assert [c.status for c in calls(tenant, "graph", "$batch")] == [429, 200]
+
+    async def test_assign_many_reports_per_item_errors(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        outcomes = await licenses.assign_many(
+            [
+                (seed.employee_without_usage_location.id, [seed.sku(BASIC).sku_id], []),
+                (seed.demo_employee.id, [seed.sku(E5).sku_id], []),
+                ("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id], []),
+                (seed.demo_employee.id, [seed.sku(STANDARD).sku_id], [seed.sku(BASIC).sku_id]),
+            ]
+        )
+        assert [type(o.error).__name__ for o in outcomes] == [
+            "UsageLocationMissing",
+            "NoFreeSeats",
+            "NotFound",
+            "NoneType",
+        ]
+
+    async def test_paging_is_followed(self, tenant: Any, graph: Any, seed: Any) -> None:
+        from m365.graph_directory import GraphDirectory
+
+        paged = GraphDirectory(graph, page_size=2)
+        group = seed.license_groups[0]
+        assert len(group.member_ids) > 4
+        assert sorted(await paged.group_member_ids(group.id)) == sorted(group.member_ids)
+        assert len(calls(tenant, "graph", f"/groups/{group.id}/members")) == (len(group.member_ids) + 1) // 2
+        found = await paged.find_users("a", limit=5)
+        assert len(found) == 5 and len({u.id for u in found}) == 5
 
 
 class TestHttpExchange:
@@ -421,3 +483,138 @@ class TestHttpExchange:
         assert sorted(row["Alias"] for row in result.values) == sorted(
             dl.alias for dl in seed.distribution_lists
         )
+
+    async def test_pages_are_followed_with_the_same_body(
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
+    ) -> None:
+        paged = ExchangeClient(
+            tenant.exchange_base_url,
+            tenant.tenant_id,
+            exchange._credentials,  # noqa: SLF001  (same credentials and session, smaller pages)
+            session=exchange._session,  # noqa: SLF001
+            page_size=7,
+        )
+        result = await paged.invoke("Get-DistributionGroup", {"ResultSize": "Unlimited"}, select=("Alias",))
+        assert sorted(row["Alias"] for row in result.values) == sorted(
+            dl.alias for dl in seed.distribution_lists
+        )
+        pages = [c for c in calls(tenant, "exchange") if c.cmdlet == "Get-DistributionGroup"]
+        assert len(pages) == -(-len(seed.distribution_lists) // 7)
+
+    async def test_a_mailbox_anchor_is_accepted(
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
+    ) -> None:
+        result = await exchange.invoke(
+            "Get-DistributionGroupMember",
+            {"Identity": seed.closed_list.alias, "ResultSize": "Unlimited"},
+            select=("ExternalDirectoryObjectId",),
+            anchor=seed.list_owner.mail,
+        )
+        assert sorted(row["ExternalDirectoryObjectId"] for row in result.values) == sorted(
+            seed.closed_list.member_ids
+        )
+
+
+class TestWiring:
+    async def test_open_tenant_builds_working_ports(self, tenant: Any, seed: Any) -> None:
+        from m365.wiring import open_tenant
+
+        async with open_tenant(
+            authority_host=tenant.authority_host,
+            tenant_id=tenant.tenant_id,
+            client_id=tenant.client_id,
+            client_secret=tenant.client_secret,
+            graph_base_url=tenant.graph_base_url,
+            exchange_base_url=tenant.exchange_base_url,
+            ca_bundle=tenant.ca_pem_path,
+            validate_authority=False,
+        ) as ports:
+            user = await ports.directory.get_user(seed.demo_employee.user_principal_name)
+            dl = await ports.distribution_lists.get_list(seed.open_list.alias)
+            skus = await ports.licenses.list_skus()
+        assert user is not None and user.id == seed.demo_employee.id
+        assert dl is not None and dl.identity == seed.open_list.id
+        assert len(skus) == len(seed.skus)
+        assert isinstance(ports.extras["graph_warm_up_seconds"], float)
+        assert len(calls(tenant, "token")) == 2  # one per resource
+
+
+class _BadTokens:
+    """Credentials that hand out a token the services will not accept."""
+
+    async def token(self, scope: str) -> str:
+        return "not-a-jwt"
+
+
+class TestHttpFailures:
+    async def test_token_endpoint_outage_is_transient_then_recovers(
+        self, tenant: Any, credentials: Any
+    ) -> None:
+        # Retry-After 0 so msal's own throttling cache does not replay the 503 to the second call.
+        tenant.faults.set("token", status=503, retry_after=0, times=1, path_contains="/token")
+        with pytest.raises(TransientError):
+            await credentials.token("https://graph.microsoft.com/.default")
+        assert await credentials.token("https://graph.microsoft.com/.default")
+
+    async def test_token_endpoint_throttling_is_transient(self, tenant: Any, credentials: Any) -> None:
+        tenant.faults.set("token", status=429, retry_after=0, times=1, path_contains="/token")
+        with pytest.raises(TransientError):
+            await credentials.token("https://graph.microsoft.com/.default")
+
+    async def test_unreachable_authority_is_transient(self) -> None:
+        from m365.credentials import MsalCredentials
+
+        nowhere = MsalCredentials(
+            "https://127.0.0.1:9/tenant", "client", "secret", validate_authority=False, timeout=2
+        )
+        try:
+            with pytest.raises(TransientError):
+                await nowhere.token("https://graph.microsoft.com/.default")
+        finally:
+            nowhere.close()
+
+    async def test_unknown_tenant_is_permission_denied(self, tenant: Any) -> None:
+        from m365.credentials import MsalCredentials
+        from m365.errors import PermissionDenied
+
+        elsewhere = MsalCredentials(
+            f"{tenant.authority_host}/00000000-0000-0000-0000-0000000000aa",
+            tenant.client_id,
+            tenant.client_secret,
+            ca_bundle=tenant.ca_pem_path,
+            validate_authority=False,
+        )
+        try:
+            with pytest.raises(PermissionDenied):
+                await elsewhere.token("https://graph.microsoft.com/.default")
+        finally:
+            elsewhere.close()
+
+    async def test_graph_rejecting_the_token_is_permission_denied(self, tenant: Any, seed: Any) -> None:
+        from m365.errors import PermissionDenied
+        from m365.graph import build_graph
+        from m365.graph_directory import GraphDirectory
+
+        graph = build_graph(_BadTokens(), tenant.graph_base_url, ca_bundle=tenant.ca_pem_path)  # type: ignore[arg-type]
+        try:
+            with pytest.raises(PermissionDenied) as info:
+                await GraphDirectory(graph).get_user(seed.demo_employee.id)
+        finally:
+            await graph.aclose()
+        assert info.value.status == 401
+
+    async def test_exchange_rejecting_the_token_is_permission_denied(
+        self, tenant: Any, exchange_session: Any, seed: Any
+    ) -> None:
+        from m365.errors import PermissionDenied
+
+        client = ExchangeClient(
+            tenant.exchange_base_url,
+            tenant.tenant_id,
+            _BadTokens(),
+            session=exchange_session,  # type: ignore[arg-type]
+        )
+        with pytest.raises(PermissionDenied) as info:
+            await client.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
+        assert info.value.status == 401
+        assert len(calls(tenant, "exchange")) == 1  # never retried

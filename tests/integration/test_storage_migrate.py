@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from conftest_storage import BACKENDS, Target, create_pg_schema, drop_pg_schema, new_pg_schema, pg_engine_kwargs
 from sqlalchemy import inspect, text
 
@@ -47,5 +50,29 @@ async def test_upgrade_twice_is_a_noop_and_reports_up_to_date(empty_target: Targ
         assert set(Base.metadata.tables) <= tables
         assert set(versions) == head_revisions()
         assert heads == 1  # the seeded chain head was not inserted twice
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_matches_the_models(empty_target: Target) -> None:
+    await upgrade(empty_target.url, **empty_target.engine_kwargs)
+    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    try:
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": True}), Base.metadata)
+            )
+    finally:
+        await engine.dispose()
+    assert diff == []  # a model change without a revision shows up here
+
+
+async def test_replicas_upgrading_together_take_turns(empty_target: Target) -> None:
+    if empty_target.backend != "postgres":
+        pytest.skip("the advisory lock that serializes concurrent upgrades is PostgreSQL-only")
+    await asyncio.gather(*(upgrade(empty_target.url, **empty_target.engine_kwargs) for _ in range(3)))
+    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    try:
+        assert await is_up_to_date(engine)
     finally:
         await engine.dispose()

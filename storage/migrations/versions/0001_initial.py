@@ -8,6 +8,7 @@ Create Date: 2026-01-01
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,7 +21,7 @@ depends_on: str | Sequence[str] | None = None
 GENESIS_HASH = "0" * 64
 
 
-def _ts(name: str, *, nullable: bool = False) -> sa.Column:
+def _ts(name: str, *, nullable: bool = False) -> sa.Column[datetime]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
