@@ -10,7 +10,10 @@ from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests
     [
         ("request license E3 for me", RequestLicense(plan="E3")),
         ("license E5", RequestLicense(plan="E5")),
-        ("Request licence business premium for anna@contoso.com", RequestLicense("business premium", "anna@contoso.com")),
+        (
+            "Request licence business premium for anna@contoso.com",
+            RequestLicense("business premium", "anna@contoso.com"),
+        ),
         ("poproś o licencję E3", RequestLicense(plan="E3")),
         ("poproś o licencję E3 dla jan.nowak@contoso.com", RequestLicense("E3", "jan.nowak@contoso.com")),
         ("Lizenz E3 anfordern", RequestLicense(plan="E3")),

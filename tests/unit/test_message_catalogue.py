@@ -27,7 +27,8 @@ def test_translations_are_not_copies_of_english(language: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("locale", "language"), [("pl-PL", "pl"), ("de-DE", "de"), ("de", "de"), ("en-US", "en"), ("fr-FR", "en"), (None, "en")]
+    ("locale", "language"),
+    [("pl-PL", "pl"), ("de-DE", "de"), ("de", "de"), ("en-US", "en"), ("fr-FR", "en"), (None, "en")],
 )
 def test_language_from_teams_locale(locale: str | None, language: str) -> None:
     assert language_of(locale) == language
