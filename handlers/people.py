@@ -30,6 +30,20 @@ def country_codes() -> frozenset[str]:
     return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
 
 
+@cache
+def _codes_by_name() -> dict[str, str]:
+    # Entra's `country` is free text ("United Kingdom", "Deutschland"); CLDR names in our three languages cover it.
+    names: dict[str, str] = {}
+    for language in ("en", "de", "pl"):
+        for code, name in Locale(language).territories.items():
+            if code in country_codes():
+                names.setdefault(name.casefold(), code)
+    return names
+
+
 def normalize_country(value: str | None) -> str | None:
-    code = (value or "").strip().upper()
-    return code if code in country_codes() else None
+    """A two-letter code for a code or a country name; None when it is neither."""
+    text = (value or "").strip()
+    if text.upper() in country_codes():
+        return text.upper()
+    return _codes_by_name().get(text.casefold())

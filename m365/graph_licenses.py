@@ -118,13 +118,19 @@ class GraphLicenses:
     ) -> list[AssignOutcome]:
         """assignLicense for many users through $batch; one outcome per item, in the order given.
 
-        Items that come back 429 are resent (alone) after the largest Retry-After of the round; other
-        per-item failures are final and carried as typed errors in the outcome, never raised.
+        Items that come back 429 are sent again, in a batch of just those, after the largest Retry-After
+        of the round; other per-item failures are final and carried as typed errors in the outcome.
         """
         outcomes: list[AssignOutcome | None] = [None] * len(items)
-        for start in range(0, len(items), self._batch_size):
-            chunk = range(start, min(start + self._batch_size, len(items)))
-            await self._run_chunk(items, list(chunk), outcomes)
+        bodies: dict[int, dict[str, Any]] = {}
+        for i, item in enumerate(items):
+            try:
+                bodies[i] = _batch_item(item)
+            except InvalidRequest as exc:  # a malformed SKU id fails its own item, not its whole batch
+                outcomes[i] = AssignOutcome(item[0], 0, exc)
+        valid = list(bodies)
+        for start in range(0, len(valid), self._batch_size):
+            await self._run_chunk(items, bodies, valid[start : start + self._batch_size], outcomes)
         return [
             o if o is not None else AssignOutcome(items[i][0], 0, M365Error("no outcome"))
             for i, o in enumerate(outcomes)
@@ -133,12 +139,13 @@ class GraphLicenses:
     async def _run_chunk(
         self,
         items: Sequence[tuple[str, Sequence[str], Sequence[str]]],
+        bodies: dict[int, dict[str, Any]],
         pending: list[int],
         outcomes: list[AssignOutcome | None],
     ) -> None:
         for round_no in range(1, self._batch_rounds + 1):
             try:
-                responses = await self._post_batch({str(i): _batch_item(items[i]) for i in pending})
+                responses = await self._post_batch({str(i): bodies[i] for i in pending})
             except M365Error as exc:
                 # The whole batch failed (after the SDK's own retries): each of its items gets the error.
                 logger.warning("$batch of %d assignLicense calls failed: %s", len(pending), exc)

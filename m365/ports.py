@@ -5,10 +5,9 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from m365.errors import M365Error
+from m365.errors import M365Error
 
 
 @dataclass(frozen=True, slots=True)

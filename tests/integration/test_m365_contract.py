@@ -422,6 +422,7 @@ class TestHttpGraph:
                 (seed.employee_without_usage_location.id, [seed.sku(BASIC).sku_id], []),
                 (seed.demo_employee.id, [seed.sku(E5).sku_id], []),
                 ("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id], []),
+                (seed.demo_employee.id, ["not-a-sku-id"], []),
                 (seed.demo_employee.id, [seed.sku(STANDARD).sku_id], [seed.sku(BASIC).sku_id]),
             ]
         )
@@ -429,8 +430,10 @@ class TestHttpGraph:
             "UsageLocationMissing",
             "NoFreeSeats",
             "NotFound",
+            "InvalidRequest",
             "NoneType",
         ]
+        assert len(calls(tenant, "graph.batch")) == 4  # the malformed item never left the desk
 
     async def test_paging_is_followed(self, tenant: Any, graph: Any, seed: Any) -> None:
         from m365.graph_directory import GraphDirectory
@@ -513,30 +516,6 @@ class TestHttpExchange:
         assert sorted(row["ExternalDirectoryObjectId"] for row in result.values) == sorted(
             seed.closed_list.member_ids
         )
-
-
-class TestWiring:
-    async def test_open_tenant_builds_working_ports(self, tenant: Any, seed: Any) -> None:
-        from m365.wiring import open_tenant
-
-        async with open_tenant(
-            authority_host=tenant.authority_host,
-            tenant_id=tenant.tenant_id,
-            client_id=tenant.client_id,
-            client_secret=tenant.client_secret,
-            graph_base_url=tenant.graph_base_url,
-            exchange_base_url=tenant.exchange_base_url,
-            ca_bundle=tenant.ca_pem_path,
-            validate_authority=False,
-        ) as ports:
-            user = await ports.directory.get_user(seed.demo_employee.user_principal_name)
-            dl = await ports.distribution_lists.get_list(seed.open_list.alias)
-            skus = await ports.licenses.list_skus()
-        assert user is not None and user.id == seed.demo_employee.id
-        assert dl is not None and dl.identity == seed.open_list.id
-        assert len(skus) == len(seed.skus)
-        assert isinstance(ports.extras["graph_warm_up_seconds"], float)
-        assert len(calls(tenant, "token")) == 2  # one per resource
 
 
 class _BadTokens:
