@@ -106,7 +106,13 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
         # Authority validation only knows Microsoft's clouds; the emulator is not one.
         validate_authority=not settings.is_demo,
     )
-    graph = build_graph(credentials, settings.graph_base_url, scope=settings.graph_scope, ca_bundle=ca_bundle)
+    graph = build_graph(
+        credentials,
+        settings.graph_base_url,
+        scope=settings.graph_scope,
+        ca_bundle=ca_bundle,
+        max_retries=settings.graph_max_retries,
+    )
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_ssl_context(settings)), trust_env=False)
     exchange = ExchangeClient(
         settings.exchange_base_url, settings.tenant_id, credentials, session=session, scope=settings.exchange_scope
@@ -121,6 +127,7 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
     warming.cancel()
     await session.close()
     await graph.aclose()
+    credentials.close()
 
 
 async def _warm_up(app: web.Application) -> None:

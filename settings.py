@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     graph_scope: str = "https://graph.microsoft.com/.default"
     exchange_base_url: str = "https://outlook.office365.com/adminapi/beta"
     exchange_scope: str = "https://outlook.office365.com/.default"
+    graph_max_retries: int = 3  # the Graph client's own retries on 429/503/504 before a job backs off
     ca_bundle: Path | None = None  # extra CA to trust (the emulator's); None = the system's
 
     # Where the desk opens 1:1 chats with people it has never talked to (Teams' regional service URL).

@@ -105,7 +105,7 @@ class JobRunner:
                 if error is None:
                     await uow.jobs.complete(job)
                 else:
-                    retry_at = services.clock() + retry if retry and job.attempts < job.max_attempts else None
+                    retry_at = services.clock() + retry if retry is not None and job.attempts < job.max_attempts else None
                     await uow.jobs.fail(job, error, retry_at=retry_at)
                     logger.warning(
                         "job %s (%s) attempt %s: %s; %s",

@@ -8,22 +8,27 @@ HTTP implementation can show (token caching, batching, retries) through the emul
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import pytest
 from m365_fixtures import EXCHANGE_MAX_ATTEMPTS
 
+from m365.credentials import MsalCredentials
 from m365.errors import (
     CmdletNotAllowed,
     GroupAssignedLicense,
     NoFreeSeats,
     NotFound,
+    PermissionDenied,
     Throttled,
     TransientError,
     UsageLocationMissing,
 )
 from m365.exchange import ExchangeClient
+from m365.graph import build_graph
+from m365.graph_directory import GraphDirectory
 from m365.graph_licenses import GraphLicenses
 from m365.ports import BulkLicenses, Directory, DistributionLists, Licenses, MemberChange
 
@@ -284,8 +289,6 @@ class TestHttpCredentials:
         assert len(calls(tenant, "token")) == 1
 
     async def test_a_burst_makes_one_token_request(self, tenant: Any, credentials: Any) -> None:
-        import asyncio
-
         tokens = await asyncio.gather(
             *(credentials.token("https://outlook.office365.com/.default") for _ in range(10))
         )
@@ -301,9 +304,6 @@ class TestHttpCredentials:
         assert len(calls(tenant, "token")) == 2
 
     async def test_wrong_secret_is_permission_denied(self, tenant: Any) -> None:
-        from m365.credentials import MsalCredentials
-        from m365.errors import PermissionDenied
-
         wrong = MsalCredentials(
             f"{tenant.authority_host}/{tenant.tenant_id}",
             tenant.client_id,
@@ -338,9 +338,6 @@ class TestHttpGraph:
         assert time.monotonic() - started >= 1.9  # Retry-After honoured twice
 
     async def test_throttled_for_good_is_throttled(self, tenant: Any, credentials: Any, seed: Any) -> None:
-        from m365.graph import build_graph
-        from m365.graph_directory import GraphDirectory
-
         graph = build_graph(credentials, tenant.graph_base_url, ca_bundle=tenant.ca_pem_path, max_retries=1)
         try:
             directory = GraphDirectory(graph)
@@ -355,8 +352,6 @@ class TestHttpGraph:
         assert len(calls(tenant, "graph")) - before == 2  # the SDK's one retry, then our typed error
 
     async def test_outage_is_transient(self, tenant: Any, credentials: Any) -> None:
-        from m365.graph import build_graph
-
         graph = build_graph(credentials, tenant.graph_base_url, ca_bundle=tenant.ca_pem_path, max_retries=1)
         try:
             tenant.faults.set("graph", status=503, retry_after=1)
@@ -436,8 +431,6 @@ class TestHttpGraph:
         assert len(calls(tenant, "graph.batch")) == 4  # the malformed item never left the desk
 
     async def test_paging_is_followed(self, tenant: Any, graph: Any, seed: Any) -> None:
-        from m365.graph_directory import GraphDirectory
-
         paged = GraphDirectory(graph, page_size=2)
         group = seed.license_groups[0]
         assert len(group.member_ids) > 4
@@ -541,8 +534,6 @@ class TestHttpFailures:
             await credentials.token("https://graph.microsoft.com/.default")
 
     async def test_unreachable_authority_is_transient(self) -> None:
-        from m365.credentials import MsalCredentials
-
         nowhere = MsalCredentials(
             "https://127.0.0.1:9/tenant", "client", "secret", validate_authority=False, timeout=2
         )
@@ -553,9 +544,6 @@ class TestHttpFailures:
             nowhere.close()
 
     async def test_unknown_tenant_is_permission_denied(self, tenant: Any) -> None:
-        from m365.credentials import MsalCredentials
-        from m365.errors import PermissionDenied
-
         elsewhere = MsalCredentials(
             f"{tenant.authority_host}/00000000-0000-0000-0000-0000000000aa",
             tenant.client_id,
@@ -570,10 +558,6 @@ class TestHttpFailures:
             elsewhere.close()
 
     async def test_graph_rejecting_the_token_is_permission_denied(self, tenant: Any, seed: Any) -> None:
-        from m365.errors import PermissionDenied
-        from m365.graph import build_graph
-        from m365.graph_directory import GraphDirectory
-
         graph = build_graph(_BadTokens(), tenant.graph_base_url, ca_bundle=tenant.ca_pem_path)  # type: ignore[arg-type]
         try:
             with pytest.raises(PermissionDenied) as info:
@@ -585,8 +569,6 @@ class TestHttpFailures:
     async def test_exchange_rejecting_the_token_is_permission_denied(
         self, tenant: Any, exchange_session: Any, seed: Any
     ) -> None:
-        from m365.errors import PermissionDenied
-
         client = ExchangeClient(
             tenant.exchange_base_url,
             tenant.tenant_id,

@@ -1,0 +1,128 @@
+"""Crashes, restarts and upstream failures lose no request and apply no change twice."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from conftest import desk_settings, start_desk
+from desk_harness import Desk, action_data
+
+from cards.verbs import Verb
+from storage.models import Job
+
+
+async def _approved_request_for(desk: Desk, person) -> None:
+    admin = desk.tenant.seed.demo_admin
+    await desk.say(person, "request license E3")
+    await desk.run_jobs()
+    card_id, approval = desk.last_card(admin)
+    await desk.click(admin, Verb.APPROVE, action_data(approval, Verb.APPROVE), reply_to_id=card_id)
+
+
+def _calls(desk: Desk, method: str, suffix: str) -> int:
+    return len([c for c in desk.tenant.state.calls("graph") if c.method == method and c.path.endswith(suffix)])
+
+
+async def test_transient_graph_failure_is_retried_and_each_step_applied_once(tenant, database_url: str) -> None:
+    # The Graph client's own retries are off here, so the 503 reaches the job, which has to come back later.
+    desk = await start_desk(tenant, desk_settings(tenant, database_url, graph_max_retries=0))
+    try:
+        await _transient_failure_scenario(desk)
+    finally:
+        await desk.client.close()
+
+
+async def _transient_failure_scenario(desk: Desk) -> None:
+    seed, state = desk.tenant.seed, desk.tenant.state
+    person = seed.employee_without_usage_location
+    await _approved_request_for(desk, person)
+    desk.tenant.faults.set("graph", status=503, retry_after=0, times=1, path_contains="assignLicense")
+    await desk.run_jobs()
+
+    user = state.user(person.id)
+    assert user["usageLocation"] == person.country
+    assert state.sku("ENTERPRISEPACK")["skuId"] in [lic["skuId"] for lic in user["assignedLicenses"]]
+    assert _calls(desk, "PATCH", f"/users/{person.id}") == 1, "the finished step was not repeated"
+    async with desk.uow() as uow:
+        [request] = await uow.requests.list_for_requester(person.id)
+        assert request.state == "completed"
+        job = await uow.jobs.for_request(request.id, "execute")
+        assert job is not None and job.attempts == 2 and job.status == "done"
+        actions = [event.action for event in await uow.audit.for_request(request.id)]
+    assert actions.count("step.done") == 2
+
+
+async def test_runner_crash_after_applying_a_step_resumes_without_repeating_it(tenant, database_url: str) -> None:
+    seed, state = tenant.seed, tenant.state
+    person = seed.employee_without_usage_location
+    first = await start_desk(tenant, desk_settings(tenant, database_url))
+    try:
+        await _approved_request_for(first, person)
+        # A runner claims the execute job, applies step 0 in the tenant, and dies before recording it.
+        async with first.uow() as uow:
+            job: Job | None = await uow.jobs.claim("runner-that-dies", lease_seconds=0)
+            assert job is not None and job.kind == "execute"
+            await uow.commit()
+        state.user(person.id)["usageLocation"] = person.country
+    finally:
+        await first.client.close()
+
+    state.reset_call_log()
+    second = await start_desk(tenant, desk_settings(tenant, database_url))  # the restart
+    try:
+        await asyncio.sleep(0.01)  # the dead runner's lease is over
+        await second.run_jobs()
+        assert _calls(second, "PATCH", f"/users/{person.id}") == 0
+        assert _calls(second, "POST", "/assignLicense") == 1
+        async with second.uow() as uow:
+            [request] = await uow.requests.list_for_requester(person.id)
+            assert request.state == "completed"
+            steps = await uow.jobs.steps((await uow.jobs.for_request(request.id, "execute")).id)
+        assert [steps[i].status for i in sorted(steps)] == ["already_done", "done"]
+        assert any("Done" in text for text in second.texts(person))
+    finally:
+        await second.client.close()
+
+
+async def test_background_runner_delivers_without_being_asked(tenant, database_url: str) -> None:
+    desk = await start_desk(tenant, desk_settings(tenant, database_url), run_jobs=True)
+    try:
+        await desk.say(tenant.seed.demo_employee, "request license E3")
+        for _ in range(100):
+            if any("Approval needed" in str(card) for _, card in desk.cards(tenant.seed.demo_admin)):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("no approval card within 5 s")
+    finally:
+        await desk.client.close()
+
+
+async def test_unreachable_approver_is_audited_and_served_on_install(desk: Desk) -> None:
+    seed = desk.tenant.seed
+    await desk.say(seed.demo_employee, "request license E3")
+    # Teams refuses to open a chat with someone who has not installed the app (403).
+    desk.tenant.faults.set("connector", status=403, path_contains="/v3/conversations")
+    await desk.run_jobs()
+    desk.tenant.faults.clear()
+    async with desk.uow() as uow:
+        [request] = await uow.requests.list_for_requester(seed.demo_employee.id)
+        actions = [e.action for e in await uow.audit.for_request(request.id)]
+    assert request.state == "pending"
+    assert "approver.unreachable" in actions
+    assert not desk.cards(seed.demo_admin)
+    # Installing the app (or opening the chat) hands over the cards that could not be delivered.
+    activity = desk._base(seed.demo_admin, "en-US") | {"type": "installationUpdate", "action": "add"}
+    activity.pop("text", None)
+    await desk.post(activity)
+    assert any(request.public_id in str(card) for _, card in desk.cards(seed.demo_admin))
+
+
+def test_backoff_honours_retry_after() -> None:
+    from handlers.jobs import _backoff
+    from m365.errors import Throttled
+
+    job = Job(attempts=3)
+    assert _backoff(job, Throttled("slow down", retry_after=7)) == timedelta(seconds=7)
+    assert timedelta(seconds=2) <= _backoff(job, Throttled("slow down")) <= timedelta(seconds=4)
