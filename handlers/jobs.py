@@ -105,7 +105,8 @@ class JobRunner:
                 if error is None:
                     await uow.jobs.complete(job)
                 else:
-                    retry_at = services.clock() + retry if retry is not None and job.attempts < job.max_attempts else None
+                    may_retry = retry is not None and job.attempts < job.max_attempts
+                    retry_at = services.clock() + retry if may_retry else None
                     await uow.jobs.fail(job, error, retry_at=retry_at)
                     logger.warning(
                         "job %s (%s) attempt %s: %s; %s",

@@ -70,7 +70,10 @@ async def test_migration_matches_the_models(empty_target: Target) -> None:
 async def test_replicas_upgrading_together_take_turns(empty_target: Target) -> None:
     if empty_target.backend != "postgres":
         pytest.skip("the advisory lock that serializes concurrent upgrades is PostgreSQL-only")
-    await asyncio.gather(*(upgrade(empty_target.url, **empty_target.engine_kwargs) for _ in range(3)))
+    runs = [upgrade(empty_target.url, **empty_target.engine_kwargs) for _ in range(3)]
+    # Let every run finish (even failed ones) so no transaction is left holding locks on the schema.
+    outcomes = await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), timeout=60)
+    assert outcomes == [None, None, None]
     engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
     try:
         assert await is_up_to_date(engine)
