@@ -73,9 +73,14 @@ async def run(clicks: int, database_url: str | None) -> dict:
 async def _clicks(session, base: str, tenant: DevTenant, app: web.Application, clicks: int) -> dict:
     seed = tenant.seed
     admins = set(seed.admins_group.member_ids)
-    requesters = [u for u in seed.users if u.id not in admins and u.account_enabled and u.usage_location][:clicks]
     e3 = tenant.state.sku("ENTERPRISEPACK")["skuId"]
-    requesters = [u for u in requesters if e3 not in [x["skuId"] for x in tenant.state.user(u.id)["assignedLicenses"]]]
+    requesters = [
+        u
+        for u in seed.users
+        if u.id not in admins
+        and u.account_enabled
+        and e3 not in [x["skuId"] for x in tenant.state.user(u.id)["assignedLicenses"]]
+    ][:clicks]
     for user in requesters:
         async with session.post(f"{base}/api/messages", json=_activity(tenant, user, text="request license E3")) as r:
             assert r.status in (200, 201, 202), await r.text()

@@ -47,38 +47,38 @@ async def resolve_approvers(
 async def decide(
     services: Services, actor: Actor, *, public_id: str, version: object, approve: bool, reason: str | None
 ) -> Reply:
-    """Applies one Approve/Reject click. Whatever happens, the reply is the request's current card for this reader."""
+    """Applies one Approve/Reject click. Whatever happens, the reply is the request's current card for this reader.
+
+    The checks read the request in a short transaction, the directory is asked with no transaction open, and
+    the decision itself is a versioned update: whoever changed the request in between makes it refuse.
+    """
     t = Translator(actor.locale, actor.timezone)
     reason = (reason or "").strip()[:500] or None
     async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+    if request is None:
+        return Reply(text=t("approval.not_found", request_id=public_id))
+    if actor.user_id == request.requester_id:
+        return await _current(services, actor, public_id, t("approval.self"))
+    if actor.user_id not in request.approver_ids or not await _still_entitled(services, actor, request):
+        logger.warning("refused decision on %s by non-approver %s", public_id, actor.user_id)
+        return await _current(services, actor, public_id, t("approval.not_approver", request_id=public_id))
+    if request.state != RequestState.PENDING:
+        return await _already_decided(services, actor, public_id, t)
+    if not isinstance(version, int) or version != request.version:
+        return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
+
+    event = RequestEvent.APPROVE if approve else RequestEvent.REJECT
+    async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)
-        if request is None:
-            return Reply(text=t("approval.not_found", request_id=public_id))
-
-        async def current(notice: str) -> Reply:
-            view = await request_view(uow, request)
-            return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))
-
-        if actor.user_id == request.requester_id:
-            return await current(t("approval.self"))
-        if actor.user_id not in request.approver_ids or not await _still_entitled(services, actor, request):
-            logger.warning("refused decision on %s by non-approver %s", public_id, actor.user_id)
-            return await current(t("approval.not_approver", request_id=public_id))
-        if request.state != RequestState.PENDING:
-            return await current(
-                t("approval.already_decided", request_id=public_id, state=t("request.state." + request.state))
-            )
-        if not isinstance(version, int) or version != request.version:
-            return await current(t("approval.stale", request_id=public_id))
-
-        event = RequestEvent.APPROVE if approve else RequestEvent.REJECT
+        assert request is not None  # requests are never deleted
         try:
             new_state = next_state(request.state, event)
             await uow.requests.transition(request, new_state.value, expected_version=version)
         except (StaleVersion, InvalidTransition):
-            # Someone else decided between our read and our write; show them what won.
+            # Someone else decided between our check and our write; show them what won.
             await uow.rollback()
-            return await _reload_and_show(services, actor, public_id, t)
+            return await _already_decided(services, actor, public_id, t)
         await uow.decisions.add(
             request_id=request.id,
             approver_id=actor.user_id,
@@ -86,6 +86,9 @@ async def decide(
             outcome="approved" if approve else "rejected",
             reason=reason,
         )
+        if approve:
+            await uow.jobs.enqueue(request.id, EXECUTE_JOB)
+        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
         await uow.audit.append(
             action=f"request.{new_state.value}",
             request_id=request.id,
@@ -93,15 +96,11 @@ async def decide(
             actor_name=actor.name,
             detail={"public_id": public_id, "version": request.version, "reason": reason},
         )
-        if approve:
-            await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
         await uow.commit()
         view = await request_view(uow, request)
-        reply = Reply(card=approver_card_for(view, request, actor.user_id, t))
     services.wake_jobs()
     logger.info("request %s %s by %s", public_id, new_state.value, actor.user_id)
-    return reply
+    return Reply(card=approver_card_for(view, request, actor.user_id, t))
 
 
 async def _still_entitled(services: Services, actor: Actor, request: Request) -> bool:
@@ -111,10 +110,19 @@ async def _still_entitled(services: Services, actor: Actor, request: Request) ->
     return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
 
 
-async def _reload_and_show(services: Services, actor: Actor, public_id: str, t: Translator) -> Reply:
+async def _already_decided(services: Services, actor: Actor, public_id: str, t: Translator) -> Reply:
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+    assert request is not None
+    state = t("request.state." + request.state)
+    return await _current(services, actor, public_id, t("approval.already_decided", request_id=public_id, state=state))
+
+
+async def _current(services: Services, actor: Actor, public_id: str, notice: str) -> Reply:
+    """The request as it stands now, for this reader, with a notice saying why nothing changed."""
+    t = Translator(actor.locale, actor.timezone)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
         view = await request_view(uow, request)
-        notice = t("approval.already_decided", request_id=public_id, state=t("request.state." + request.state))
-        return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))
+    return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))

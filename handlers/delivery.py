@@ -1,4 +1,7 @@
-"""Delivery jobs: approval cards to approvers, and keeping every copy of a request's card and its requester current."""
+"""Delivery jobs: approval cards to approvers, and keeping every copy of a request's card and its requester current.
+
+No transaction stays open while a message travels: each reads what it needs, closes, sends, then records.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +9,11 @@ import logging
 
 from cards.i18n import Translator
 from cards.requests import status_card
-from cards.views import DecisionView
+from cards.views import DecisionView, RequestView
 from handlers.context import SentActivity
 from handlers.requests import approver_card_for, request_view
 from handlers.services import Services
 from storage.models import Job, Request
-from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -21,46 +23,47 @@ APPROVER, REQUESTER = "approver", "requester"
 async def deliver_approval_cards(services: Services, job: Job) -> None:
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
-        if request is None or request.state != "pending":
-            return
-        await _deliver_to(services, uow, request, list(request.approver_ids))
+    if request is not None and request.state == "pending":
+        await _deliver_to(services, request, list(request.approver_ids))
 
 
 async def deliver_pending_to(services: Services, user_id: str) -> int:
     """When an approver installs the app or opens the chat, hand them the cards they could not get before."""
     async with services.uow() as uow:
         pending = await uow.requests.pending_for_approver(user_id)
-        sent = 0
-        for request in pending:
-            sent += await _deliver_to(services, uow, request, [user_id])
-        return sent
+    sent = 0
+    for request in pending:
+        sent += await _deliver_to(services, request, [user_id])
+    return sent
 
 
-async def _deliver_to(services: Services, uow: UnitOfWork, request: Request, recipients: list[str]) -> int:
-    have = {copy.recipient_id for copy in await uow.cards.for_request(request.id) if copy.role == APPROVER}
-    view = await request_view(uow, request)
+async def _deliver_to(services: Services, request: Request, recipients: list[str]) -> int:
+    async with services.uow() as uow:
+        have = {copy.recipient_id for copy in await uow.cards.for_request(request.id) if copy.role == APPROVER}
+        view = await request_view(uow, request)
     sent_count = 0
     for approver_id in recipients:
         if approver_id in have or approver_id == request.requester_id:
             continue
-        t = await _translator_for(uow, approver_id)
+        t = await _translator_for(services, approver_id)
         sent = await services.messenger.send(approver_id, card=approver_card_for(view, request, approver_id, t))
-        if sent is None:
-            await uow.audit.append(
-                action="approver.unreachable", request_id=request.id, detail={"approver_id": approver_id}
-            )
-        else:
-            await uow.cards.add(
-                request_id=request.id,
-                recipient_id=approver_id,
-                role=APPROVER,
-                conversation_id=sent.conversation_id,
-                service_url=sent.service_url,
-                activity_id=sent.activity_id,
-            )
-            sent_count += 1
-        # Commit per recipient: a crash mid-way must not resend the cards that already went out.
-        await uow.commit()
+        # One commit per recipient: a crash mid-way must not resend the cards that already went out.
+        async with services.uow() as uow:
+            if sent is None:
+                await uow.audit.append(
+                    action="approver.unreachable", request_id=request.id, detail={"approver_id": approver_id}
+                )
+            else:
+                await uow.cards.add(
+                    request_id=request.id,
+                    recipient_id=approver_id,
+                    role=APPROVER,
+                    conversation_id=sent.conversation_id,
+                    service_url=sent.service_url,
+                    activity_id=sent.activity_id,
+                )
+                sent_count += 1
+            await uow.commit()
     return sent_count
 
 
@@ -72,25 +75,21 @@ async def sync_request_cards(services: Services, job: Job) -> None:
             return
         view = await request_view(uow, request)
         copies = await uow.cards.for_request(request.id)
-        for copy in copies:
-            t = await _translator_for(uow, copy.recipient_id)
-            card = (
-                approver_card_for(view, request, copy.recipient_id, t)
-                if copy.role == APPROVER
-                else status_card(view, t)
-            )
-            await services.messenger.update(
-                SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card
-            )
-        t = await _translator_for(uow, request.requester_id, fallback=request.locale)
-        message = _requester_message(request, view.decision, t)
-        if message:
-            await services.messenger.send(request.requester_id, text=message)
+    for copy in copies:
+        t = await _translator_for(services, copy.recipient_id)
+        card = approver_card_for(view, request, copy.recipient_id, t) if copy.role == APPROVER else status_card(view, t)
+        await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
+    t = await _translator_for(services, request.requester_id, fallback=request.locale)
+    # The message names the transition this job announces, even if the request has moved on since.
+    message = _requester_message(job.kind.split(":", 1)[1], request, view, t)
+    if message:
+        await services.messenger.send(request.requester_id, text=message)
 
 
-def _requester_message(request: Request, decision: DecisionView | None, t: Translator) -> str | None:
+def _requester_message(state: str, request: Request, view: RequestView, t: Translator) -> str | None:
+    decision: DecisionView | None = view.decision
     approver = decision.approver_name if decision else ""
-    match request.state:
+    match state:
         case "approved":
             return t("notify.approved", request_id=request.public_id, name=approver)
         case "rejected":
@@ -104,6 +103,7 @@ def _requester_message(request: Request, decision: DecisionView | None, t: Trans
     return None
 
 
-async def _translator_for(uow: UnitOfWork, user_id: str, *, fallback: str | None = None) -> Translator:
-    ref = await uow.conversations.get(user_id)
+async def _translator_for(services: Services, user_id: str, *, fallback: str | None = None) -> Translator:
+    async with services.uow() as uow:
+        ref = await uow.conversations.get(user_id)
     return Translator((ref.locale if ref else None) or fallback)

@@ -26,6 +26,7 @@ def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
     if sa_url.get_backend_name() == "sqlite":
         engine = create_async_engine(sa_url, **engine_kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
         return engine
     # Replicas hold pooled connections across database failovers and idle timeouts; ping before use.
     engine_kwargs.setdefault("pool_pre_ping", True)
@@ -43,6 +44,8 @@ def is_postgres(engine: AsyncEngine | AsyncConnection) -> bool:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _connection_record: Any) -> None:
+    # The driver's own BEGIN is switched off so that _sqlite_begin_immediate decides how transactions start.
+    dbapi_connection.isolation_level = None
     # WAL lets readers run while one writer commits; SQLite leaves foreign keys off unless asked.
     cursor = dbapi_connection.cursor()
     try:
@@ -51,3 +54,9 @@ def _sqlite_on_connect(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     finally:
         cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    # A deferred transaction that reads and then writes cannot wait for the write lock (SQLite answers
+    # "database is locked" at once to avoid a deadlock); taking the lock up front makes busy_timeout apply.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

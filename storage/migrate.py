@@ -37,7 +37,11 @@ def head_revisions() -> frozenset[str]:
 
 
 async def upgrade(url: str, **engine_kwargs: Any) -> None:
-    """Upgrade the database at ``url`` to head; safe to call from a running event loop and to repeat."""
+    """Upgrade the database at ``url`` to head; safe to call from a running event loop and to repeat.
+
+    Separate processes may call it at once on PostgreSQL (they queue on an advisory lock). Within one
+    process, do not overlap calls on SQLite: Alembic's ``context`` is process-global.
+    """
     engine = create_engine(url, **engine_kwargs)
     try:
         await upgrade_engine(engine)

@@ -30,7 +30,11 @@ class AuditRepository:
         actor_name: str | None = None,
         detail: dict[str, Any] | None = None,
     ) -> AuditEvent:
-        """Append one event to the chain; the head stays locked until the caller's transaction ends."""
+        """Append one event to the chain; the head stays locked until the caller's transaction ends.
+
+        Append as the last write of a transaction: it holds the head briefly, and always taking row
+        locks before the head lock means two transactions cannot deadlock on PostgreSQL.
+        """
         head = await self._lock_head()
         clean = normalise_detail(detail)
         created_at = utcnow()

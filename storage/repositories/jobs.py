@@ -58,7 +58,9 @@ class JobRepository:
     async def claim(self, owner: str, *, now: datetime | None = None, lease_seconds: float = 60) -> Job | None:
         """Take the oldest due job (queued, or running with an expired lease) and lease it to ``owner``.
 
-        ``attempts`` counts claims, so ``attempts > max_attempts`` tells the runner to give up.
+        ``attempts`` counts claims, so ``attempts > max_attempts`` tells the runner to give up. Commit
+        right after claiming (the lease, not a held transaction, protects the job while it runs) and
+        finish it with ``complete``/``fail`` in a later unit of work.
         """
         now = now or utcnow()
         await self._session.flush()

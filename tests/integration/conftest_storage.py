@@ -91,9 +91,11 @@ def drop_pg_schema(schema: str) -> None:
 
 async def reset_postgres(engine: AsyncEngine) -> None:
     """Empty a migrated schema shared by a session's tests, keeping the seeded audit head row."""
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables if t.name != "audit_head")
+    # DELETE in reverse dependency order: for a handful of rows it is much cheaper than TRUNCATE.
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name != "audit_head":
+                await conn.execute(table.delete())
         await conn.execute(text("UPDATE audit_head SET last_hash = :h, last_event_id = NULL"), {"h": GENESIS_HASH})
 
 

@@ -103,12 +103,13 @@ async def test_concurrent_transitions_from_same_version_one_wins(storage_db: Sto
             arrivals += 1
             if arrivals == 2:
                 loaded.set()
-            await loaded.wait()  # both hold version 1 before either writes
+            if storage_db.backend == "postgres":
+                # Both hold version 1 before either writes. SQLite starts every transaction with BEGIN IMMEDIATE,
+                # so there the second one cannot begin until the first ends: it then loads version 2 and loses.
+                await loaded.wait()
             try:
                 await uow.requests.transition(mine, outcome, expected_version=1)
-                await uow.decisions.add(
-                    request_id=mine.id, approver_id=outcome, approver_name=outcome, outcome=outcome
-                )
+                await uow.decisions.add(request_id=mine.id, approver_id=outcome, approver_name=outcome, outcome=outcome)
                 await uow.commit()
             except StaleVersion:
                 return "stale"
