@@ -47,6 +47,16 @@ def add_routes(app: web.Application, ctx: Context) -> None:
             {"service": c.service, "method": c.method, "path": c.path, "status": c.status, "cmdlet": c.cmdlet}
             for c in ctx.state.calls(service)]})
 
+    async def set_seats(request: web.Request) -> web.Response:
+        """Set a SKU's purchased (prepaid enabled) units, as a CSP order would: `{"enabled": 500}`."""
+        try:
+            payload = await request.json()
+            enabled = int(payload["enabled"])
+            ctx.state.set_prepaid_units(request.match_info["sku"], enabled)
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+            return web.json_response({"error": f"expected {{'enabled': <int>}} for a known SKU: {exc}"}, status=400)
+        return web.json_response({"sku": request.match_info["sku"], "enabled": enabled})
+
     async def reset(request: web.Request) -> web.Response:
         ctx.state.reset()
         ctx.faults.clear()
@@ -65,3 +75,4 @@ def add_routes(app: web.Application, ctx: Context) -> None:
     app.router.add_get("/_devtenant/users/{id}", user)
     app.router.add_get("/_devtenant/calls", calls)
     app.router.add_delete("/_devtenant/calls", reset_calls)
+    app.router.add_post("/_devtenant/skus/{sku}", set_seats)

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from handlers.services import Services
 from m365.errors import TransientError
 from storage.errors import LeaseLost
@@ -91,6 +93,11 @@ class JobRunner:
             await handler(services, job)
         except TransientError as error:
             await self._finish(job, error=f"{type(error).__name__}: {error}", retry=_backoff(job, error))
+            return
+        except OperationalError as error:
+            # The database itself was busy or briefly gone: the job is fine, try it again shortly.
+            logger.warning("job %s (%s): database unavailable: %s", job.id, job.kind, error.orig)
+            await self._finish(job, error=f"database: {error.orig}", retry=_backoff(job, TransientError("database")))
             return
         except Exception as error:
             logger.exception("job %s (%s) failed", job.id, job.kind)

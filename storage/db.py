@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import (
 
 DEFAULT_URL = "sqlite+aiosqlite:///./desk.db"
 
-# How long a SQLite writer waits for the single write lock before failing with "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long a SQLite transaction waits for the single write lock before failing with "database is locked";
+# generous, because every transaction takes that lock (BEGIN IMMEDIATE) and a busy event loop slows them all.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
 def create_engine(url: str, **engine_kwargs: Any) -> AsyncEngine:
