@@ -15,9 +15,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python app.py demo
 
-test: $(STAMP)
+test: $(STAMP) demo/node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The Agents Playground (npm, pinned in demo/package-lock.json) for the demo and its end-to-end test;
+# without npm the test says it was skipped and why.
+demo/node_modules/.installed: demo/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix demo --ignore-scripts --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the Playground tests will be skipped"; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

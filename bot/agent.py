@@ -6,14 +6,11 @@ import logging
 import re
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
-from microsoft_agents.activity import (
-    ActivityTypes,
-    AdaptiveCardInvokeResponse,
-    InvokeResponse,
-)
+from microsoft_agents.activity import ActivityTypes, AdaptiveCardInvokeResponse
 from microsoft_agents.hosting.core import (
     AgentApplication,
     ApplicationOptions,
@@ -171,13 +168,26 @@ async def _guarded(actor: Actor, handler: Handler) -> Reply:
 
 async def _actor(services: Services, context: TurnContext) -> Actor | None:
     """The actor, after remembering how to reach them later (the conversation reference)."""
+    actor, _ = await _actor_and_novelty(services, context)
+    return actor
+
+
+async def _actor_and_novelty(services: Services, context: TurnContext) -> tuple[Actor | None, bool]:
+    """The actor, and whether the desk had no way to reach them before this activity."""
     activity = context.activity
     actor = actor_from(activity)
     if actor is None:
         logger.warning("activity %s without aadObjectId ignored", activity.id)
-        return None
+        return None, False
+    if actor.name == actor.user_id:
+        # Install events carry no display name; the directory has it.
+        person = await services.tenant.directory.get_user(actor.user_id)
+        if person is not None:
+            actor = replace(actor, name=person.display_name)
+    is_new = False
     if is_personal(activity) and activity.conversation and activity.service_url:
         async with services.uow() as uow:
+            is_new = await uow.conversations.get(actor.user_id) is None
             await uow.conversations.upsert(
                 user_id=actor.user_id,
                 teams_user_id=actor.teams_user_id,
@@ -190,7 +200,7 @@ async def _actor(services: Services, context: TurnContext) -> Actor | None:
                 locale=activity.locale,
             )
             await uow.commit()
-    return actor
+    return actor, is_new
 
 
 async def _send_reply(services: Services, context: TurnContext, actor: Actor, reply: Reply) -> None:
@@ -206,11 +216,13 @@ async def _send_reply(services: Services, context: TurnContext, actor: Actor, re
 
 
 async def _welcome(services: Services, context: TurnContext) -> None:
-    actor = await _actor(services, context)
+    """Install and membersAdded arrive together and again on every reinstall: greet only people new to the desk."""
+    actor, is_new = await _actor_and_novelty(services, context)
     if actor is None:
         return
-    t = Translator(actor.locale, actor.timezone)
-    await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
+    if is_new:
+        t = Translator(actor.locale, actor.timezone)
+        await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
     # Approval cards that could not reach this person before (no chat yet) arrive now.
     await deliver_pending_to(services, actor.user_id)
 
@@ -218,5 +230,3 @@ async def _welcome(services: Services, context: TurnContext) -> None:
 def _invoke_message(text: str) -> AdaptiveCardInvokeResponse:
     return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=MESSAGE, value=text)
 
-
-__all__ = ["build_agent", "InvokeResponse"]

@@ -8,6 +8,7 @@ import logging
 import signal
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -52,9 +53,12 @@ async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
         http_port=base.devtenant_http_port,
         state_dir=base.demo_dir / "devtenant",
     ) as tenant:
-        settings = settings_for_devtenant(
-            tenant, base, database_url=base.database_url or f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
+        database_url = (
+            base.database_url
+            if "database_url" in base.model_fields_set
+            else f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
         )
+        settings = settings_for_devtenant(tenant, base, database_url=database_url)
         runner = web.AppRunner(create_app(settings), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
@@ -71,12 +75,12 @@ async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
 
 
 async def _start_playgrounds(tenant: DevTenant, settings: Settings, bot_endpoint: str) -> list:
-    from demo.playground import ensure_installed, start_demo_playgrounds
+    from demo.playground import announce_installation, ensure_installed, start_demo_playgrounds
 
     binary = await ensure_installed(Path(__file__).parent)
     if binary is None:
         return []
-    return await start_demo_playgrounds(
+    playgrounds = await start_demo_playgrounds(
         seed=tenant.seed,
         bot_endpoint=bot_endpoint,
         bot_app_id=settings.client_id,
@@ -84,6 +88,21 @@ async def _start_playgrounds(tenant: DevTenant, settings: Settings, bot_endpoint
         base_dir=settings.demo_dir / "playground",
         employee_port=settings.playground_employee_port,
         admin_port=settings.playground_admin_port,
+        binary=binary,
+    )
+    # Each window "installs" the app, as Teams does on first use: the desk learns how to reach both people
+    # (their chats live on their own window's connector), so the admin's approval card has somewhere to go.
+    for playground in playgrounds:
+        await announce_installation(playground)
+    return playgrounds
+
+
+def demo_list(seed: Any) -> Any:
+    """A list the demo admin owns and the demo employee is not on: its join request lands in the admin's window."""
+    return next(
+        dl
+        for dl in seed.distribution_lists
+        if seed.demo_admin.id in dl.managed_by and seed.demo_employee.id not in dl.member_ids and not dl.is_dir_synced
     )
 
 
@@ -101,8 +120,9 @@ def _print_banner(tenant: DevTenant, settings: Settings, bot_endpoint: str, play
             f"  admin:      {playgrounds[1].url}   — you are {seed.demo_admin.display_name} (DSM_Admins)",
             "",
             "Open both. In the employee's window type: request license E3   or   join "
-            + seed.closed_list.display_name,
-            "The approval card appears in the admin's window; approve it and watch the employee's window.",
+            + demo_list(seed).display_name,
+            "The approval card appears in the admin's window (an admin for licenses, the list's owner for the list);",
+            "approve it there and watch the employee's window.",
         ]
     else:
         lines += [

@@ -37,3 +37,19 @@ async def test_employee_requests_e3_admin_approves_license_lands(desk: Desk) -> 
     async with desk.uow() as uow:
         check = await verify_chain(uow.session)
     assert check.ok and check.checked >= 5
+
+
+async def test_install_events_greet_once_by_directory_name(desk: Desk) -> None:
+    employee = desk.tenant.seed.demo_employee
+    for kind in ("installationUpdate", "conversationUpdate", "installationUpdate"):
+        activity = desk._base(employee, "en-US") | {"type": kind}
+        activity.pop("text", None)
+        activity["from"] = {"id": f"29:{employee.id}", "aadObjectId": employee.id}  # Teams sends no name here
+        if kind == "installationUpdate":
+            activity["action"] = "add"
+        else:
+            activity["membersAdded"] = [{"id": activity["from"]["id"]}, {"id": activity["recipient"]["id"]}]
+        assert (await desk.post(activity)).status in (200, 201, 202)
+    greetings = [c for _, c in desk.cards(employee) if "I'm M365 Desk" in card_text(c)]
+    assert len(greetings) == 1
+    assert f"Hi {employee.display_name}!" in card_text(greetings[0])
