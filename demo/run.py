@@ -59,11 +59,14 @@ async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
             else f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
         )
         settings = settings_for_devtenant(tenant, base, database_url=database_url)
-        runner = web.AppRunner(create_app(settings), access_log=None)
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.host, settings.port).start()
         bot_endpoint = f"http://{settings.host}:{settings.port}/api/messages"
         playgrounds = await _start_playgrounds(tenant, settings, bot_endpoint)
+        if playgrounds:
+            await wait_until_reachable(app, [tenant.seed.demo_employee.id, tenant.seed.demo_admin.id])
         _print_banner(tenant, settings, bot_endpoint, playgrounds)
         try:
             await stop.wait()
@@ -95,6 +98,23 @@ async def _start_playgrounds(tenant: DevTenant, settings: Settings, bot_endpoint
     for playground in playgrounds:
         await announce_installation(playground)
     return playgrounds
+
+
+async def wait_until_reachable(app: web.Application, user_ids: list[str], *, seconds: float = 10.0) -> bool:
+    """Until the desk holds a conversation reference for each person (the windows' install events arrived).
+
+    The Playground answers the install call before it delivers the events; a request filed in between would
+    otherwise send its approval card to a chat the desk opens itself, not to the person's window.
+    """
+    from app import UOW
+
+    for _ in range(int(seconds / 0.05)):
+        async with app[UOW]() as uow:
+            if all([await uow.conversations.get(user_id) for user_id in user_ids]):
+                return True
+        await asyncio.sleep(0.05)
+    logger.warning("the Playground windows did not introduce everyone within %s s", seconds)
+    return False
 
 
 def demo_list(seed: Any) -> Any:
