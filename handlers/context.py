@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -27,7 +27,6 @@ class Reply:
     card: Mapping[str, Any] | None = None
     # Set when the reply is a request's status card, so its activity id can be stored and updated later.
     request_id: int | None = None
-    notices: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 from m365.errors import M365Error
@@ -77,11 +77,6 @@ class MemberChange(enum.StrEnum):
     REMOVED = "removed"
     NOT_PRESENT = "not_present"
 
-
-@dataclass(frozen=True, slots=True)
-class UserPage:
-    users: tuple[DirectoryUser, ...]
-    next_link: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,4 +157,3 @@ class Tenant:
     directory: Directory
     licenses: Licenses
     distribution_lists: DistributionLists
-    extras: dict[str, object] = field(default_factory=dict)
