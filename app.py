@@ -24,7 +24,7 @@ from bot.messenger import TeamsMessenger
 from handlers.delivery import deliver_approval_cards, sync_request_cards
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
-from handlers.plans import PlanCatalogue
+from handlers.plans import PlanCatalogue, PriceTable
 from handlers.requests import DELIVER_JOB, EXECUTE_JOB
 from handlers.services import ApprovalPolicy, Services
 from m365.credentials import MsalCredentials
@@ -153,6 +153,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         messenger=messenger,
         policy=ApprovalPolicy(admins_group_id=settings.admins_group_id),
         plans=PlanCatalogue.load(),
+        prices=_price_table(settings),
     )
     runner = JobRunner(
         services,
@@ -172,6 +173,20 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     )
     add_messages_route(app, agent=agent, adapter=adapter, auth=auth, tenant_id=settings.tenant_id)
     yield
+
+
+def _price_table(settings: Settings) -> PriceTable:
+    """The admins' price file, read once at startup; a broken file stops the desk rather than show wrong costs."""
+    path = settings.prices_file
+    if path is None:
+        return PriceTable()
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        # Prices are optional: the catalogue still shows seats, and admins can set prices in chat.
+        logger.warning("price file %s not found; plans have no price until an admin sets one", path)
+        return PriceTable()
+    return PriceTable.parse(raw, source=str(path))
 
 
 def _connections(settings: Settings) -> object:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     default_service_url: str = "https://smba.trafficmanager.net/emea/"
 
     admins_group_id: str = ""
+    # Prices per seat per month by SKU part number (Graph has none); admins override them in chat. None = no file.
+    prices_file: Path | None = Path("config/prices.json")
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
     job_max_attempts: int = 6

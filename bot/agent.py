@@ -24,8 +24,17 @@ from bot.messenger import message_activity
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers import approvals, distribution_lists, licenses, requests
-from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, Unknown, parse
+from handlers import approvals, catalogue, distribution_lists, licenses, requests
+from handlers.commands import (
+    JoinList,
+    RequestLicense,
+    SetPrice,
+    ShowHelp,
+    ShowMyRequests,
+    ShowPlans,
+    Unknown,
+    parse,
+)
 from handlers.context import Actor, Reply, SentActivity
 from handlers.delivery import REQUESTER, deliver_pending_to
 from handlers.services import Services
@@ -113,6 +122,10 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return Reply(card=help_card(t))
         case ShowMyRequests():
             return await requests.my_requests(services, actor)
+        case ShowPlans():
+            return await catalogue.show_plans(services, actor)
+        case SetPrice():
+            return await catalogue.set_price(services, actor, command)
         case RequestLicense():
             return await licenses.request_license(services, actor, command)
         case JoinList():

@@ -12,7 +12,8 @@ def help_card(t: Translator, *, greeting: str | None = None) -> Element:
     if greeting:
         body.append(text(greeting))
     body.append(text(t("help.intro")))
-    body.extend(text("• " + t(key)) for key in ("help.license", "help.join", "help.my_requests", "help.help"))
+    topics = ("help.license", "help.licenses", "help.join", "help.my_requests", "help.help")
+    body.extend(text("• " + t(key)) for key in topics)
     actions = [
         execute(t("help.button.license"), Verb.LICENSE_SUBMIT, {"form": True}),
         execute(t("help.button.my_requests"), Verb.MY_REQUESTS, {}),

@@ -30,11 +30,25 @@ class JoinList:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowPlans:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrice:
+    """An admin's "price E3 23.10 EUR", as typed: the handler validates each part and says what is wrong."""
+
+    plan: str
+    amount: str = ""  # "" = missing
+    currency: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     text: str
 
 
-Command = ShowHelp | ShowMyRequests | RequestLicense | JoinList | Unknown
+Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | JoinList | Unknown
 
 _SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 _FOR = r"(?:for|dla|für|fuer)"
@@ -43,6 +57,18 @@ _HELP = re.compile(r"^(?:help|\?|start|hi|hello|pomoc|cześć|czesc|hilfe|hallo)
 _MY_REQUESTS = re.compile(
     r"^(?:my requests|requests|status|moje wnioski|wnioski|meine anträge|meine antraege|anträge)$", re.IGNORECASE
 )
+# Checked before the license patterns: "license plans" is the catalogue, not a request for a plan called "plans".
+_PLANS = re.compile(
+    r"^(?:(?:show|list)\s+)?(?:licen[cs]es|plans|licen[cs]e\s+plans)$"
+    r"|^(?:poka[żz]\s+)?(?:licencje|plany|plany\s+licencyjne)$"
+    r"|^(?:zeige\s+)?(?:lizenzen|pl[äa]ne|plaene|lizenzpl[äa]ne|lizenzplaene)$",
+    re.IGNORECASE,
+)
+# "price E3 23.10 EUR" / "cena E3 23,10 EUR" / "Preis E3 23,10 EUR"; the rest is split in _set_price.
+_PRICE = re.compile(
+    r"^(?:(?:set\s+)?price|(?:ustaw\s+)?cen[aęe]|preis(?:\s+setzen)?)(?:\s+(?P<rest>.+))?$", re.IGNORECASE
+)
+_HAS_DIGIT = re.compile(r"\d")
 _LICENSE_PATTERNS = (
     # en: "request license E3 [for x]", "license E3 for me"
     re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
@@ -75,6 +101,10 @@ def parse(raw: str | None) -> Command:
         return ShowHelp()
     if _MY_REQUESTS.match(text):
         return ShowMyRequests()
+    if _PLANS.match(text):
+        return ShowPlans()
+    if found := _PRICE.match(text):
+        return _set_price(found.group("rest") or "")
     for pattern in _LICENSE_PATTERNS:
         if found := pattern.match(text):
             who = (found.group("who") or "").strip()
@@ -85,3 +115,13 @@ def parse(raw: str | None) -> Command:
         if found := pattern.match(text):
             return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
     return Unknown(text=text)
+
+
+def _set_price(rest: str) -> SetPrice:
+    """The plan may have spaces ("business basic"), so the amount and currency are taken from the end."""
+    words = rest.split()
+    if len(words) >= 3 and not _HAS_DIGIT.search(words[-1]):
+        return SetPrice(plan=" ".join(words[:-2]), amount=words[-2], currency=words[-1])
+    if len(words) >= 2 and _HAS_DIGIT.search(words[-1]):
+        return SetPrice(plan=" ".join(words[:-1]), amount=words[-1])  # the currency is missing
+    return SetPrice(plan=" ".join(words))

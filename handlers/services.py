@@ -1,4 +1,4 @@
-"""The dependencies handlers share, built once by app.py: storage, tenant ports, messenger, policy, clock."""
+"""The dependencies handlers share, built once by app.py: storage, tenant ports, messenger, policy, prices, clock."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from handlers.context import Messenger
-from handlers.plans import PlanCatalogue
+from handlers.plans import PlanCatalogue, PriceTable
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory
 
@@ -30,6 +30,8 @@ class Services:
     messenger: Messenger
     policy: ApprovalPolicy
     plans: PlanCatalogue
+    # The price file's prices (read once at startup); prices admins set in chat are in the database and win.
+    prices: PriceTable = field(default_factory=PriceTable)
     clock: Callable[[], datetime] = utc_now
     # Wakes the job runner right after a commit that enqueued work, so nobody waits for the next poll.
     wake_jobs: Callable[[], None] = field(default=lambda: None)

@@ -1,12 +1,13 @@
-"""ORM models: requests, decisions, the hash-chained audit log, the job outbox and Teams references."""
+"""ORM models: requests, decisions, the hash-chained audit log, the job outbox, Teams references, plan prices."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.columns import UTCDateTime, utcnow
@@ -183,3 +184,17 @@ class CardCopy(Base):
     service_url: Mapped[str] = mapped_column(String(400))
     activity_id: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PlanPrice(Base):
+    """The price per seat per month an admin set for a plan (by SKU part number); it overrides the price file."""
+
+    __tablename__ = "plan_prices"
+
+    sku_part_number: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # Money is Decimal in Python and NUMERIC(12, 2) in the database. SQLite has no decimal type, so SQLAlchemy
+    # stores a float there; 12 significant digits survive a double exactly and come back rounded to 2 places.
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3))  # ISO 4217
+    updated_by: Mapped[str] = mapped_column(String(64))  # Entra object id of the admin
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -13,6 +13,7 @@ from storage.repositories import (
     ConversationRepository,
     DecisionRepository,
     JobRepository,
+    PriceRepository,
     RequestRepository,
 )
 
@@ -27,6 +28,7 @@ class UnitOfWork:
     jobs: JobRepository
     conversations: ConversationRepository
     cards: CardCopyRepository
+    prices: PriceRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -39,6 +41,7 @@ class UnitOfWork:
         self.jobs = JobRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.cards = CardCopyRepository(self.session)
+        self.prices = PriceRepository(self.session)
         return self
 
     async def __aexit__(

@@ -7,6 +7,7 @@ from storage.repositories.cards import CardCopyRepository
 from storage.repositories.conversations import ConversationRepository
 from storage.repositories.decisions import DecisionRepository
 from storage.repositories.jobs import JobRepository
+from storage.repositories.prices import PriceRepository
 from storage.repositories.requests import RequestRepository
 
 __all__ = [
@@ -15,5 +16,6 @@ __all__ = [
     "ConversationRepository",
     "DecisionRepository",
     "JobRepository",
+    "PriceRepository",
     "RequestRepository",
 ]

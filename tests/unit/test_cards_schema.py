@@ -2,11 +2,13 @@
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft6Validator
 
+from cards.catalogue import CatalogueView, PlanLine, catalogue_card
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.licenses import license_form
@@ -70,7 +72,20 @@ def _cards() -> list[tuple[str, dict]]:
         summary = RequestSummaryView("REQ-2026-000001", "dl.join", "pending", "Sales <sales@contoso.com>", WHEN)
         cards.append((f"mine-{locale}", my_requests_card(MyRequestsView(items=(summary,)), t)))
         cards.append((f"mine-empty-{locale}", my_requests_card(MyRequestsView(), t)))
+        cards.append((f"catalogue-{locale}", catalogue_card(_catalogue(can_set_prices=True), t)))
+        cards.append((f"catalogue-reader-{locale}", catalogue_card(_catalogue(can_set_prices=False), t)))
+        cards.append((f"catalogue-empty-{locale}", catalogue_card(CatalogueView(), t)))
     return cards
+
+
+def _catalogue(*, can_set_prices: bool) -> CatalogueView:
+    plans = (
+        PlanLine("O365_BUSINESS_ESSENTIALS", "Microsoft 365 Business Basic", 30, 27, Decimal("5.60"), "EUR"),
+        PlanLine("ENTERPRISEPACK", "Office 365 E3", 20, 21, Decimal("22.60"), "EUR", status="Warning"),
+        PlanLine("SPB", "Microsoft 365 Business Premium", 5, 5, Decimal("86.50"), "PLN"),
+        PlanLine("ENTERPRISEPREMIUM", "Office 365 E5", 4, 2),  # no price
+    )
+    return CatalogueView(plans=plans, can_set_prices=can_set_prices)
 
 
 @pytest.mark.parametrize(("name", "card"), _cards(), ids=[name for name, _ in _cards()])

@@ -2,7 +2,16 @@
 
 import pytest
 
-from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, Unknown, parse
+from handlers.commands import (
+    JoinList,
+    RequestLicense,
+    SetPrice,
+    ShowHelp,
+    ShowMyRequests,
+    ShowPlans,
+    Unknown,
+    parse,
+)
 
 
 @pytest.mark.parametrize(
@@ -37,3 +46,60 @@ def test_parse(text: str, expected: object) -> None:
 
 def test_mentions_and_html_are_ignored() -> None:
     assert parse("<at>M365 Desk</at> join <b>sales</b>") == JoinList("sales")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "licenses",
+        "Licences",
+        "plans",
+        "license plans",
+        "show licenses",
+        "licencje",
+        "Plany",
+        "pokaż licencje",
+        "plany licencyjne",
+        "Lizenzen",
+        "Pläne",
+        "Plaene",
+        "zeige Lizenzen",
+        "<at>M365 Desk</at> licenses",
+    ],
+)
+def test_plan_catalogue_in_every_language(text: str) -> None:
+    assert parse(text) == ShowPlans()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("price E3 23.10 EUR", SetPrice("E3", "23.10", "EUR")),
+        ("set price E5 37.40 eur", SetPrice("E5", "37.40", "eur")),
+        ("price business basic 5.60 EUR", SetPrice("business basic", "5.60", "EUR")),
+        ("cena E3 23,10 EUR", SetPrice("E3", "23,10", "EUR")),
+        ("ustaw cenę Business Premium 86,50 PLN", SetPrice("Business Premium", "86,50", "PLN")),
+        ("Preis E3 23,10 EUR", SetPrice("E3", "23,10", "EUR")),
+        ("Preis setzen Microsoft 365 E3 33 EUR", SetPrice("Microsoft 365 E3", "33", "EUR")),
+        # Malformed input still becomes SetPrice, so the handler can say exactly what is wrong.
+        ("price E3 abc EUR", SetPrice("E3", "abc", "EUR")),
+        ("price E3 23.10", SetPrice("E3", "23.10", "")),
+        ("cena E3", SetPrice("E3", "", "")),
+        ("Preis", SetPrice("", "", "")),
+    ],
+)
+def test_set_price_in_every_language(text: str, expected: SetPrice) -> None:
+    assert parse(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("license E3", RequestLicense(plan="E3")),  # a plan after the word still means a request
+        ("licencja E3", RequestLicense(plan="E3")),
+        ("Lizenz E3", RequestLicense(plan="E3")),
+        ("priceless", Unknown("priceless")),
+    ],
+)
+def test_catalogue_words_do_not_swallow_other_commands(text: str, expected: object) -> None:
+    assert parse(text) == expected
