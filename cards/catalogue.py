@@ -6,10 +6,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
-
 from cards.elements import Element, card, text, title
-from cards.i18n import _BABEL_LOCALES, Translator
+from cards.i18n import Translator
 
 NO_PRICE = "—"
 # capabilityStatus values of a subscribedSku other than "Enabled", each with a message (catalogue.status.*).
@@ -57,16 +55,6 @@ class CatalogueView:
         return any(plan.price is None for plan in self.plans)
 
 
-def money(amount: Decimal, currency: str, t: Translator) -> str:
-    """An amount in the reader's locale: €1,234.50 (en), 1 234,50 € (pl), 1.234,50 € (de)."""
-    # The same Babel locale the Translator formats dates with, so a card never mixes conventions.
-    return format_currency(amount, currency, locale=_BABEL_LOCALES[t.language])
-
-
-def count(value: int, t: Translator) -> str:
-    return format_decimal(value, locale=_BABEL_LOCALES[t.language])
-
-
 def catalogue_card(view: CatalogueView, t: Translator) -> Element:
     body: list[Element] = [title(t("catalogue.title"))]
     if not view.plans:
@@ -87,16 +75,16 @@ def _plan_row(plan: PlanLine, t: Translator) -> Element:
         name += f" · {t('catalogue.status.' + plan.status)}"
     seats = t(
         "catalogue.seats",
-        purchased=count(plan.purchased, t),
-        assigned=count(plan.assigned, t),
-        free=count(plan.free, t),
+        purchased=t.number(plan.purchased),
+        assigned=t.number(plan.assigned),
+        free=t.number(plan.free),
     )
     cost = plan.monthly_cost
     if cost is None or plan.price is None or plan.currency is None:
         cost_text, price_text = NO_PRICE, t("catalogue.no_price")
     else:
-        cost_text = t("catalogue.monthly_cost", cost=money(cost, plan.currency, t))
-        price_text = t("catalogue.price_per_seat", price=money(plan.price, plan.currency, t))
+        cost_text = t("catalogue.monthly_cost", cost=t.money(cost, plan.currency))
+        price_text = t("catalogue.price_per_seat", price=t.money(plan.price, plan.currency))
     return _two_columns(
         f"plan-{plan.sku_part_number}",
         left=[text(name), text(seats, subtle=True)],
@@ -106,7 +94,7 @@ def _plan_row(plan: PlanLine, t: Translator) -> Element:
 
 def _total_row(view: CatalogueView, t: Translator) -> Element:
     totals = view.totals()
-    amounts = [text(money(amount, currency, t), weight="Bolder") for currency, amount in totals] or [
+    amounts = [text(t.money(amount, currency), weight="Bolder") for currency, amount in totals] or [
         text(NO_PRICE, weight="Bolder")
     ]
     return _two_columns(

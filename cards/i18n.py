@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
+from babel.numbers import format_currency, format_decimal
 
 from cards.messages_de import MESSAGES as DE
 from cards.messages_en import MESSAGES as EN
@@ -36,6 +38,13 @@ class Translator:
     def __call__(self, key: str, /, **params: object) -> str:
         template = self._messages.get(key) or EN[key]
         return template.format(**params) if params else template
+
+    def money(self, amount: Decimal, currency: str) -> str:
+        """An amount in the reader's locale: €1,234.50 (en), 1 234,50 € (pl), 1.234,50 € (de)."""
+        return format_currency(amount, currency, locale=_BABEL_LOCALES[self.language])
+
+    def number(self, value: int) -> str:
+        return format_decimal(value, locale=_BABEL_LOCALES[self.language])
 
     def datetime(self, moment: datetime) -> str:
         return format_datetime(

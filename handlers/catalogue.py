@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from cards.catalogue import CatalogueView, PlanLine, catalogue_card, money
+from cards.catalogue import CatalogueView, PlanLine, catalogue_card
 from cards.i18n import Translator
 from handlers.commands import SetPrice
 from handlers.context import Actor, Reply
@@ -74,9 +74,9 @@ async def set_price(services: Services, actor: Actor, command: SetPrice) -> Repl
     logger.info("price of %s set to %s %s by %s", sku.sku_part_number, amount, currency, actor.user_id)
 
     plan = services.plans.name(sku)
-    price = money(new.amount, new.currency, t)
+    price = t.money(new.amount, new.currency)
     notice = (
-        t("price.set", plan=plan, price=price, previous=money(previous.amount, previous.currency, t))
+        t("price.set", plan=plan, price=price, previous=t.money(previous.amount, previous.currency))
         if previous
         else t("price.set_first", plan=plan, price=price)
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cards.catalogue import CatalogueView, PlanLine, catalogue_card, money
+from cards.catalogue import CatalogueView, PlanLine, catalogue_card
 from cards.i18n import Translator
 from handlers.plans import Price, PriceTable, normalize_currency, parse_amount
 
@@ -115,7 +115,7 @@ def test_database_prices_override_the_file() -> None:
     ],
 )
 def test_money_in_the_readers_locale(locale: str, amount: str, currency: str, expected: str) -> None:
-    assert _plain(money(Decimal(amount), currency, Translator(locale))) == expected
+    assert _plain(Translator(locale).money(Decimal(amount), currency)) == expected
 
 
 def test_cost_is_purchased_seats_times_price_and_totals_skip_unpriced_plans() -> None:
