@@ -17,7 +17,7 @@ from jsonschema import Draft4Validator, Draft6Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
-from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, parse
+from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, ShowPlans, parse
 from manifest import build, icons
 from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_manifest
 
@@ -174,7 +174,7 @@ def test_personal_chat_bot_with_its_commands(manifest: dict[str, Any]) -> None:
     (command_list,) = bot["commandLists"]
     assert command_list["scopes"] == ["personal"]
     titles = [command["title"] for command in command_list["commands"]]
-    assert titles == ["help", "request license E3", "join <list>", "my requests"]
+    assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses"]
     for command in command_list["commands"]:
         assert 0 < len(command["title"]) <= TITLE_MAX
         assert 0 < len(command["description"]) <= COMMAND_DESCRIPTION_MAX
@@ -256,6 +256,7 @@ def test_command_titles_are_what_the_bot_understands(locale: str, manifest: dict
         RequestLicense(plan="E3"),
         JoinList("Sales"),
         ShowMyRequests(),
+        ShowPlans(),
     ]
 
 
