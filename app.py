@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import ssl
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
@@ -21,12 +23,13 @@ from bot.agent import build_agent
 from bot.connections import DemoConnections
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
+from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.delivery import deliver_approval_cards, sync_request_cards
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.requests import DELIVER_JOB, EXECUTE_JOB
-from handlers.services import ApprovalPolicy, Services
+from handlers.services import ApprovalPolicy, Services, utc_now
 from m365.credentials import MsalCredentials
 from m365.distribution_lists import ExchangeDistributionLists
 from m365.exchange import ExchangeClient
@@ -58,12 +61,19 @@ TENANT = web.AppKey("tenant", Tenant)
 SERVICES = web.AppKey("services", Services)
 RUNNER = web.AppKey("job_runner", JobRunner)
 READINESS = web.AppKey("readiness", Readiness)
+CLOCK = web.AppKey[Callable[[], datetime]]("clock")
 
 
-def create_app(settings: Settings, *, run_jobs: bool = True) -> web.Application:
-    """The whole desk as an aiohttp app; every resource opens on startup and closes on cleanup."""
+def create_app(
+    settings: Settings, *, run_jobs: bool = True, clock: Callable[[], datetime] = utc_now
+) -> web.Application:
+    """The whole desk as an aiohttp app; every resource opens on startup and closes on cleanup.
+
+    `clock` is the desk's notion of now (aware UTC datetimes): real time, unless a test controls it.
+    """
     app = web.Application()
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app[READINESS] = Readiness()
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_microsoft365)
@@ -154,6 +164,9 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         policy=ApprovalPolicy(admins_group_id=settings.admins_group_id),
         plans=PlanCatalogue.load(),
         prices=_price_table(settings),
+        clock=app[CLOCK],
+        calendar=_business_calendar(settings),
+        sla=_sla_targets(settings),
     )
     runner = JobRunner(
         services,
@@ -187,6 +200,35 @@ def _price_table(settings: Settings) -> PriceTable:
         logger.warning("price file %s not found; plans have no price until an admin sets one", path)
         return PriceTable()
     return PriceTable.parse(raw, source=str(path))
+
+
+def _business_calendar(settings: Settings) -> BusinessCalendar:
+    """The SLA calendar from settings and the optional calendar file; bad values stop the desk with the reason."""
+    config: dict[str, object] = {
+        "timezone": settings.sla_timezone,
+        "holiday_country": settings.sla_holiday_country or None,
+    }
+    path = settings.sla_calendar_file
+    if path is not None:
+        # Asked for explicitly, so a missing or broken file is an error rather than a silent default calendar.
+        try:
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise ValueError(f"SLA calendar file {path}: {error}") from error
+        if not isinstance(loaded, dict):
+            raise ValueError(f"SLA calendar file {path}: expected a JSON object")
+        config |= loaded
+    try:
+        return BusinessCalendar.from_config(config)
+    except ValueError as error:
+        raise ValueError(f"SLA calendar{f' ({path})' if path else ''}: {error}") from error
+
+
+def _sla_targets(settings: Settings) -> SlaTargets:
+    try:
+        return SlaTargets.from_config(settings.sla_targets)
+    except ValueError as error:
+        raise ValueError(f"SLA targets: {error}") from error
 
 
 def _connections(settings: Settings) -> object:

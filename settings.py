@@ -52,6 +52,16 @@ class Settings(BaseSettings):
     admins_group_id: str = ""
     # Prices per seat per month by SKU part number (Graph has none); admins override them in chat. None = no file.
     prices_file: Path | None = Path("config/prices.json")
+    # The SLA clock (F17): business time is service hours minus maintenance windows, on days that are not public
+    # holidays. The calendar file (JSON, the keys of BusinessCalendar.from_config: service_hours, maintenance,
+    # closed_dates, business_day, ...) overrides the two settings before it. Targets are in business days per
+    # request kind, "default" for kinds without their own.
+    sla_timezone: str = "Europe/Warsaw"
+    sla_holiday_country: str = "PL"  # ISO code for the holidays library; "" = no public holidays
+    sla_calendar_file: Path | None = None
+    sla_targets: dict[str, float] = Field(
+        default_factory=lambda: {"license.assign": 3, "license.seats": 1, "default": 1}
+    )
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
     job_max_attempts: int = 6

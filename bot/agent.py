@@ -24,7 +24,8 @@ from bot.messenger import message_activity
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers import approvals, catalogue, distribution_lists, licenses, requests
+from handlers import approvals, catalogue, distribution_lists, licenses, requests, sla_report
+from handlers.bulk_licenses import request_bulk
 from handlers.commands import (
     JoinList,
     RequestLicense,
@@ -32,11 +33,14 @@ from handlers.commands import (
     ShowHelp,
     ShowMyRequests,
     ShowPlans,
+    ShowSla,
     Unknown,
     parse,
 )
 from handlers.context import Actor, Reply, SentActivity
 from handlers.delivery import REQUESTER, deliver_pending_to
+from handlers.license_changes import request_change, request_removal
+from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk
 from handlers.services import Services
 from m365.errors import TransientError
 
@@ -126,8 +130,16 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return await catalogue.show_plans(services, actor)
         case SetPrice():
             return await catalogue.set_price(services, actor, command)
+        case ShowSla():
+            return await sla_report.show_sla(services, actor, command)
         case RequestLicense():
             return await licenses.request_license(services, actor, command)
+        case RequestLicenseBulk():
+            return await request_bulk(services, actor, command)
+        case RemoveLicense():
+            return await request_removal(services, actor, command)
+        case ChangeLicense():
+            return await request_change(services, actor, command)
         case JoinList():
             return await distribution_lists.request_join(services, actor, command)
         case Unknown(text=text):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from cards.messages_de import MESSAGES as DE
 from cards.messages_en import MESSAGES as EN
@@ -43,8 +43,16 @@ class Translator:
         """An amount in the reader's locale: €1,234.50 (en), 1 234,50 € (pl), 1.234,50 € (de)."""
         return format_currency(amount, currency, locale=_BABEL_LOCALES[self.language])
 
-    def number(self, value: int) -> str:
+    def number(self, value: int | float) -> str:
         return format_decimal(value, locale=_BABEL_LOCALES[self.language])
+
+    def percent(self, ratio: float) -> str:
+        """A share as whole percent in the reader's locale: 67% (en, pl), 67 % (de)."""
+        return format_percent(ratio, locale=_BABEL_LOCALES[self.language])
+
+    def month(self, day: date) -> str:
+        """The month `day` falls in, named as a heading: November 2026, listopad 2026."""
+        return format_date(day, "LLLL y", locale=_BABEL_LOCALES[self.language])
 
     def datetime(self, moment: datetime) -> str:
         return format_datetime(

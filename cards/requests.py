@@ -67,6 +67,8 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
         (t("request.field.target"), view.target_label),
         (t("request.field.created"), t.datetime(view.created_at)),
     ]
+    if view.due_at is not None:
+        pairs.append((t("request.field.due"), t.datetime(view.due_at)))
     if view.approver_names:
         pairs.append((t("request.field.approvers"), ", ".join(view.approver_names)))
     if for_approver:
@@ -84,6 +86,8 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
             color=_STATE_COLOURS.get(view.state),
         )
     )
+    if view.breached:
+        elements.append(text(t("request.sla_breached"), color="Attention", weight="Bolder"))
     if view.decision:
         decided = t(
             "approval.decided." + view.decision.outcome,

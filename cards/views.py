@@ -37,6 +37,8 @@ class RequestView:
     # Extra lines for the approver, as (message key of the label, value): free seats and the like.
     facts: tuple[tuple[str, str], ...] = ()
     error: str | None = None
+    due_at: datetime | None = None  # the SLA due time; None for requests filed before the SLA clock
+    breached: bool = False  # finished after due_at, or still open and past it
 
 
 @dataclass(frozen=True, slots=True)

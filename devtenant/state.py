@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from devtenant.seed import Seed, SeedList, SeedUser
+from devtenant.seed import Seed, SeedList, SeedUser, stable_id
 from devtenant.tokens import BOTFRAMEWORK_RESOURCE, EXCHANGE_ADMIN_ROLE_TEMPLATE, EXCHANGE_RESOURCE, GRAPH_RESOURCE
 
 COUNTRY_NAMES = {"PL": "Poland", "DE": "Germany", "GB": "United Kingdom", "US": "United States"}
@@ -289,6 +289,24 @@ class TenantState:
             "lastUpdatedDateTime": user["createdDateTime"],
         })
         self.sync_assigned_licenses(user)
+
+    def add_generated_users(self, count: int, *, prefix: str = "load", usage_location: str = "PL") -> list[str]:
+        """`count` extra licensable people (e.g. 1,000 for a bulk benchmark), gone again on reset; returns ids."""
+        if not 1 <= count <= 100_000:
+            raise ValueError("count must be within 1..100000")
+        label = "".join(c for c in prefix.lower() if c.isalnum()) or "load"
+        start = sum(1 for u in self.users.values() if u["userPrincipalName"].startswith(f"{label}."))
+        ids = []
+        for n in range(start + 1, start + count + 1):
+            upn = f"{label}.user{n:05d}@{self.domain}"
+            person = SeedUser(id=stable_id("user", upn), display_name=f"{label.title()} User {n:05d}",
+                              given_name=label.title(), surname=f"User {n:05d}", user_principal_name=upn, mail=upn,
+                              department="Operations", job_title="Specialist", country=usage_location,
+                              usage_location=usage_location, preferred_language="en-GB", manager_id=None,
+                              account_enabled=True, office_location="")
+            self.users[person.id] = self._user_record(len(self.users), person)
+            ids.append(person.id)
+        return ids
 
     # ------------------------------------------------------------------ directory queries
     def find_user(self, id_or_upn: str) -> dict[str, Any] | None:

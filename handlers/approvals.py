@@ -74,7 +74,7 @@ async def decide(
         assert request is not None  # requests are never deleted
         try:
             new_state = next_state(request.state, event)
-            await uow.requests.transition(request, new_state.value, expected_version=version)
+            await uow.requests.transition(request, new_state.value, expected_version=version, now=services.clock())
         except (StaleVersion, InvalidTransition):
             # Someone else decided between our check and our write; show them what won.
             await uow.rollback()
@@ -97,7 +97,7 @@ async def decide(
             detail={"public_id": public_id, "version": request.version, "reason": reason},
         )
         await uow.commit()
-        view = await request_view(uow, request)
+        view = await request_view(uow, request, now=services.clock())
     services.wake_jobs()
     logger.info("request %s %s by %s", public_id, new_state.value, actor.user_id)
     return Reply(card=approver_card_for(view, request, actor.user_id, t))
@@ -124,5 +124,5 @@ async def _current(services: Services, actor: Actor, public_id: str, notice: str
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
-        view = await request_view(uow, request)
+        view = await request_view(uow, request, now=services.clock())
     return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))

@@ -6,6 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk, parse_license_change
+
 
 @dataclass(frozen=True, slots=True)
 class ShowHelp:
@@ -44,11 +46,20 @@ class SetPrice:
 
 
 @dataclass(frozen=True, slots=True)
+class ShowSla:
+    """An admin's "sla" (this month) or "sla 2026-11", as typed: the handler validates the month."""
+
+    month: str = ""  # "" = the current month
+
+
+@dataclass(frozen=True, slots=True)
 class Unknown:
     text: str
 
 
-Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | JoinList | Unknown
+Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
+# License removals, plan changes and pasted lists live in handlers/license_commands.py; re-exported here.
+LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk
 
 _SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 _FOR = r"(?:for|dla|für|fuer)"
@@ -69,6 +80,8 @@ _PRICE = re.compile(
     r"^(?:(?:set\s+)?price|(?:ustaw\s+)?cen[aęe]|preis(?:\s+setzen)?)(?:\s+(?P<rest>.+))?$", re.IGNORECASE
 )
 _HAS_DIGIT = re.compile(r"\d")
+# "sla" / "sla 2026-11" in every language (SLA is the word in Polish and German too).
+_SLA = re.compile(r"^sla(?:\s+(?P<month>.+))?$", re.IGNORECASE)
 _LICENSE_PATTERNS = (
     # en: "request license E3 [for x]", "license E3 for me"
     re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
@@ -95,7 +108,7 @@ def clean_text(raw: str | None) -> str:
     return re.sub(r"\s+", " ", plain).strip().rstrip(".!")
 
 
-def parse(raw: str | None) -> Command:
+def parse(raw: str | None) -> Command | LicenseCommand:
     text = clean_text(raw)
     if not text or _HELP.match(text):
         return ShowHelp()
@@ -105,6 +118,11 @@ def parse(raw: str | None) -> Command:
         return ShowPlans()
     if found := _PRICE.match(text):
         return _set_price(found.group("rest") or "")
+    if found := _SLA.match(text):
+        return ShowSla(month=(found.group("month") or "").strip())
+    # Before the request patterns: "Lizenz E3 entfernen" would otherwise ask for a plan called "E3 entfernen".
+    if license_change := parse_license_change(text, raw):
+        return license_change
     for pattern in _LICENSE_PATTERNS:
         if found := pattern.match(text):
             who = (found.group("who") or "").strip()

@@ -40,7 +40,7 @@ async def deliver_pending_to(services: Services, user_id: str) -> int:
 async def _deliver_to(services: Services, request: Request, recipients: list[str]) -> int:
     async with services.uow() as uow:
         have = {copy.recipient_id for copy in await uow.cards.for_request(request.id) if copy.role == APPROVER}
-        view = await request_view(uow, request)
+        view = await request_view(uow, request, now=services.clock())
     sent_count = 0
     for approver_id in recipients:
         if approver_id in have or approver_id == request.requester_id:
@@ -73,7 +73,7 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         request = await uow.requests.get(job.request_id)
         if request is None:
             return
-        view = await request_view(uow, request)
+        view = await request_view(uow, request, now=services.clock())
         copies = await uow.cards.for_request(request.id)
     for copy in copies:
         t = await _translator_for(services, copy.recipient_id)

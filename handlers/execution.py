@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from handlers import bulk_execution
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import sync_job
 from handlers.services import Services
@@ -21,7 +22,9 @@ async def execute_request(services: Services, job: Job) -> None:
         request = await uow.requests.get(job.request_id)
         if request is None or RequestState(request.state).is_final:
             return  # finished by an earlier run whose job bookkeeping was lost
-        await uow.requests.transition(request, next_state(request.state, RequestEvent.START).value)
+        await uow.requests.transition(
+            request, next_state(request.state, RequestEvent.START).value, now=services.clock()
+        )
         await uow.audit.append(
             action="request.executing",
             request_id=request.id,
@@ -32,6 +35,10 @@ async def execute_request(services: Services, job: Job) -> None:
         plan = list(request.plan)
         results = {index: step.status for index, step in finished.items()}
 
+    if bulk_execution.applies(plan):
+        # Many people at once: batched through Graph $batch, each person's outcome recorded (handlers/bulk_execution).
+        await bulk_execution.run(services, job, plan, results)
+        return
     for index, step in enumerate(plan):
         if results.get(index) in _FINISHED_STEPS:
             continue
@@ -59,7 +66,9 @@ async def execute_request(services: Services, job: Job) -> None:
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
         assert request is not None
-        await uow.requests.transition(request, next_state(request.state, RequestEvent.SUCCEED).value)
+        await uow.requests.transition(
+            request, next_state(request.state, RequestEvent.SUCCEED).value, now=services.clock()
+        )
         await uow.audit.append(action="request.completed", request_id=request.id, detail={"steps": len(plan)})
         await uow.jobs.enqueue(request.id, sync_job(RequestState.COMPLETED.value))
         await uow.commit()
@@ -76,7 +85,7 @@ async def _fail(services: Services, job: Job, index: int, op: str, message: str)
         results[index] = StepStatus.FAILED.value
         request.result = {"steps": _step_results(results)}
         request.error = message
-        await uow.requests.transition(request, next_state(request.state, RequestEvent.FAIL).value)
+        await uow.requests.transition(request, next_state(request.state, RequestEvent.FAIL).value, now=services.clock())
         await uow.audit.append(
             action="request.failed", request_id=request.id, detail={"index": index, "op": op, "error": message}
         )

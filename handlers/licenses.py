@@ -1,4 +1,4 @@
-"""license.assign: validate a license request against the tenant, plan its exact steps, and file it."""
+"""license.assign: validate a request against the tenant, plan its exact steps, file it; checks shared by kinds."""
 
 from __future__ import annotations
 
@@ -11,12 +11,18 @@ from cards.views import LicenseFormView, PlanChoice
 from handlers.approvals import resolve_approvers
 from handlers.commands import RequestLicense
 from handlers.context import Actor, Reply
+from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
-from handlers.requests import Draft, find_open, submit
+from handlers.requests import Draft, submit
 from handlers.services import Services
-from m365.ports import Sku
+from m365.ports import DirectoryUser, Sku
+from storage.models import Request
+from storage.uow import UnitOfWork
 
 KIND = "license.assign"
+# Every request kind that changes someone's licenses; payload "sku_ids" (or "key") and "user_ids" (or the target)
+# say which SKUs of whom, so a second request touching the same license of the same person waits for the first.
+LICENSE_KINDS = ("license.assign", "license.assign_bulk", "license.remove", "license.change")
 
 
 async def show_form(services: Services, actor: Actor, *, notice: str | None = None) -> Reply:
@@ -40,15 +46,14 @@ async def form_submitted(services: Services, actor: Actor, data: Mapping[str, An
 
 async def request_license(services: Services, actor: Actor, command: RequestLicense) -> Reply:
     t = _t(actor)
-    directory, licenses = services.tenant.directory, services.tenant.licenses
+    licenses = services.tenant.licenses
     skus = await licenses.list_skus()
-    plan_names = ", ".join(choice.name for choice in _choices(services, skus))
     sku = services.plans.match(command.plan, skus)
     if sku is None:
-        return Reply(text=t("license.unknown_plan", plan=command.plan, plans=plan_names))
+        return Reply(text=t("license.unknown_plan", plan=command.plan, plans=plan_list(services, skus)))
     plan_name = services.plans.name(sku)
 
-    user = await (find_person(directory, command.for_user) if command.for_user else directory.get_user(actor.user_id))
+    user = await target_user(services, actor, command.for_user)
     if user is None:
         return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
     if not user.account_enabled:
@@ -57,7 +62,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
         return Reply(text=t("license.already_has", user=user.display_name, plan=plan_name))
 
     async with services.uow() as uow:
-        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=user.id, key=sku.sku_id)
+        pending = await open_license_request(uow, actor.user_id, user.id, {sku.sku_id})
     if pending:
         return Reply(
             text=t("license.already_pending", request_id=pending.public_id, plan=plan_name, user=user.display_name)
@@ -102,6 +107,35 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
         facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
     )
     return await submit(services, actor, draft)
+
+
+async def target_user(services: Services, actor: Actor, for_user: str | None) -> DirectoryUser | None:
+    """The person a license command is about: the one named, or the person asking."""
+    directory = services.tenant.directory
+    return await (find_person(directory, for_user) if for_user else directory.get_user(actor.user_id))
+
+
+async def open_license_request(
+    uow: UnitOfWork, requester_id: str, user_id: str, sku_ids: set[str]
+) -> Request | None:
+    """This requester's request still in flight that touches one of these SKUs of this person, of any license kind."""
+    wanted = {sku_id.lower() for sku_id in sku_ids}
+    for request in await uow.requests.list_for_requester(requester_id, limit=200):
+        if request.kind not in LICENSE_KINDS or RequestState(request.state).is_final:
+            continue
+        users = request.payload.get("user_ids") or [request.target_id]
+        skus = request.payload.get("sku_ids") or [request.payload.get("key") or ""]
+        if user_id in users and wanted & {str(sku).lower() for sku in skus}:
+            return request
+    return None
+
+
+def plan_list(services: Services, skus: list[Sku]) -> str:
+    return ", ".join(choice.name for choice in _choices(services, skus))
+
+
+def translator(actor: Actor) -> Translator:
+    return _t(actor)
 
 
 def _choices(services: Services, skus: list[Sku]) -> tuple[PlanChoice, ...]:

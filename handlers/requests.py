@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from cards.i18n import Translator
@@ -12,7 +13,7 @@ from cards.requests import approval_card, status_card
 from cards.views import DecisionView, MyRequestsView, RequestSummaryView, RequestView, StepView
 from handlers.context import Actor, Reply, SentActivity
 from handlers.lifecycle import RequestState
-from handlers.services import Services
+from handlers.services import Services, utc_now
 from storage.models import Decision, Request
 from storage.uow import UnitOfWork
 
@@ -42,7 +43,14 @@ class Draft:
 
 
 async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
-    """Stores the request with its first audit event and the job that delivers approval cards, in one commit."""
+    """Stores the request with its first audit event and the job that delivers approval cards, in one commit.
+
+    The due time is fixed here, from the kind's SLA target in business time, so later changes to the calendar
+    or the targets never move a promise already made.
+    """
+    now = services.clock()
+    # In UTC like every stored time (the calculator answers in the calendar's zone).
+    due_at = services.sla.due_at(draft.kind, now, services.calendar).astimezone(UTC)
     async with services.uow() as uow:
         request = Request(
             kind=draft.kind,
@@ -56,8 +64,9 @@ async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
             state=RequestState.PENDING.value,
             version=1,
             locale=actor.locale,
-            created_at=services.clock(),
-            updated_at=services.clock(),
+            created_at=now,
+            updated_at=now,
+            due_at=due_at,
         )
         await uow.requests.add(request)
         await uow.audit.append(
@@ -70,11 +79,13 @@ async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
                 "kind": draft.kind,
                 "plan": draft.plan,
                 "approvers": draft.approver_ids,
+                "due_at": due_at.isoformat(),
+                "sla_business_days": services.sla.days_for(draft.kind),
             },
         )
         await uow.jobs.enqueue(request.id, DELIVER_JOB)
         await uow.commit()
-        view = await request_view(uow, request)
+        view = await request_view(uow, request, now=now)
     services.wake_jobs()
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
     t = Translator(actor.locale, actor.timezone)
@@ -95,12 +106,14 @@ async def find_open(uow: UnitOfWork, *, kind: str, requester_id: str, target_id:
     return None
 
 
-async def request_view(uow: UnitOfWork, request: Request) -> RequestView:
+async def request_view(uow: UnitOfWork, request: Request, *, now: datetime | None = None) -> RequestView:
+    """The request as cards show it; pass `now` from the desk's clock (services.clock()), real time otherwise."""
     decisions = await uow.decisions.for_request(request.id)
-    return build_view(request, decisions[-1] if decisions else None)
+    return build_view(request, decisions[-1] if decisions else None, now=now or utc_now())
 
 
-def build_view(request: Request, decision: Decision | None) -> RequestView:
+def build_view(request: Request, decision: Decision | None, *, now: datetime) -> RequestView:
+    """`now` decides whether a request still open is past its due time."""
     statuses = {item["index"]: item["status"] for item in (request.result or {}).get("steps", [])}
     steps = tuple(
         StepView(message_key=f"step.{step['op']}", params=step_params(step), status=statuses.get(index))
@@ -128,7 +141,23 @@ def build_view(request: Request, decision: Decision | None) -> RequestView:
         ),
         facts=tuple((label, value) for label, value in request.payload.get("facts", ())),
         error=request.error,
+        due_at=request.due_at,
+        breached=is_breached(request, now),
     )
+
+
+def is_breached(request: Request, now: datetime) -> bool:
+    """Finished after its due time, or still open and past it; requests without a due time never are.
+
+    A request that ended without running (rejected, cancelled, expired) has no completed_at: its clock stopped at
+    the decision, else the last update — the same rule as the SLA report (storage.queries.sla_counts).
+    """
+    if request.due_at is None:
+        return False
+    if RequestState(request.state).is_final:
+        stopped = request.completed_at or request.decided_at or request.updated_at
+        return stopped > request.due_at
+    return now > request.due_at
 
 
 def step_params(step: dict[str, Any]) -> dict[str, str]:

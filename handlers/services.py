@@ -1,4 +1,4 @@
-"""The dependencies handlers share, built once by app.py: storage, tenant ports, messenger, policy, prices, clock."""
+"""The dependencies handlers share, built once by app.py: storage, ports, messenger, policy, prices, clock, SLA."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from handlers.context import Messenger
+from handlers.business_time import BusinessCalendar, SlaTargets
+from handlers.context import Actor, Messenger
 from handlers.plans import PlanCatalogue, PriceTable
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory
@@ -33,5 +34,14 @@ class Services:
     # The price file's prices (read once at startup); prices admins set in chat are in the database and win.
     prices: PriceTable = field(default_factory=PriceTable)
     clock: Callable[[], datetime] = utc_now
+    # The SLA clock (F17): business time and each request kind's target, from settings.
+    calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
+    sla: SlaTargets = field(default_factory=SlaTargets)
     # Wakes the job runner right after a commit that enqueued work, so nobody waits for the next poll.
     wake_jobs: Callable[[], None] = field(default=lambda: None)
+
+
+async def is_admin(services: Services, actor: Actor) -> bool:
+    """Membership asked of the directory at the moment of use; an unconfigured admins group means nobody."""
+    group_id = services.policy.admins_group_id
+    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)

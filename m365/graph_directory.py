@@ -1,10 +1,11 @@
-"""The Directory port on Microsoft Graph: users, group membership and usage location."""
+"""The Directory port on Microsoft Graph: users, group names and membership, and usage location."""
 
 from __future__ import annotations
 
 import logging
 
 from kiota_abstractions.base_request_configuration import RequestConfiguration
+from msgraph.generated.groups.item.group_item_request_builder import GroupItemRequestBuilder
 from msgraph.generated.groups.item.members.members_request_builder import MembersRequestBuilder
 from msgraph.generated.models.user import User
 from msgraph.generated.users.item.check_member_groups.check_member_groups_post_request_body import (
@@ -120,6 +121,24 @@ class GraphDirectory:
         except NotFound:
             return False
         return result is not None and group_id.lower() in {g.lower() for g in result.value or []}
+
+    async def get_group_name(self, group_id: str) -> str | None:
+        if not group_id.strip():
+            return None
+        config = RequestConfiguration(
+            query_parameters=GroupItemRequestBuilder.GroupItemRequestBuilderGetQueryParameters(
+                select=["id", "displayName"]
+            )
+        )
+        try:
+            group = await graph_call(self._graph.client.groups.by_group_id(group_id).get(config))
+        except NotFound:
+            return None
+        except InvalidRequest as exc:
+            # As for users: a key that is not a GUID is a 400, which here just means "no such group".
+            logger.debug("Graph rejected %r as a group key: %s", group_id, exc.message)
+            return None
+        return (group.display_name or None) if group is not None else None
 
     async def set_usage_location(self, user_id: str, country_code: str) -> None:
         code = country_code.strip().upper()

@@ -22,6 +22,7 @@ from msgraph.generated.users.item.assign_license.assign_license_post_request_bod
     AssignLicensePostRequestBody,
 )
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
+from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from m365.errors import InvalidRequest, M365Error, Throttled
 from m365.graph import GraphApi, graph_call, map_graph_error
@@ -30,6 +31,7 @@ from m365.ports import AssignOutcome, Sku, UserLicense
 logger = logging.getLogger(__name__)
 
 BATCH_LIMIT = 20  # Graph's documented maximum number of requests in one $batch
+_MAX_PAGE = 999  # Graph's largest $top for users
 
 
 class GraphLicenses:
@@ -101,6 +103,25 @@ class GraphLicenses:
             ]
         return licenses
 
+    async def holders(self, sku_id: str) -> set[str]:
+        """Users whose assignedLicenses hold the SKU; a lambda $filter Graph answers without advanced queries.
+
+        assignedLicenses has group-given licenses too (it is the effective set), as user_licenses reports them.
+        """
+        config = RequestConfiguration(
+            query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                filter=f"assignedLicenses/any(x:x/skuId eq {_guid(sku_id)})", select=["id"], top=_MAX_PAGE
+            )
+        )
+        ids: set[str] = set()
+        page = await graph_call(self._graph.client.users.get(config))
+        while page is not None:
+            ids.update(user.id for user in page.value or [] if user.id)
+            if not page.odata_next_link:
+                break
+            page = await graph_call(self._graph.client.users.with_url(page.odata_next_link).get())
+        return ids
+
     async def assign(
         self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()
     ) -> None:
@@ -120,6 +141,8 @@ class GraphLicenses:
 
         Items that come back 429 are sent again, in a batch of just those, after the largest Retry-After
         of the round; other per-item failures are final and carried as typed errors in the outcome.
+        Once Graph has throttled this call, every later batch first waits that Retry-After too: the write
+        budget is the app's, not the batch's, so sending at once would only buy another round of 429s.
         """
         outcomes: list[AssignOutcome | None] = [None] * len(items)
         bodies: dict[int, dict[str, Any]] = {}
@@ -129,8 +152,12 @@ class GraphLicenses:
             except InvalidRequest as exc:  # a malformed SKU id fails its own item, not its whole batch
                 outcomes[i] = AssignOutcome(item[0], 0, exc)
         valid = list(bodies)
+        pace = 0.0
         for start in range(0, len(valid), self._batch_size):
-            await self._run_chunk(items, bodies, valid[start : start + self._batch_size], outcomes)
+            if pace:
+                await asyncio.sleep(pace)
+            # The latest Retry-After sets the pace; a chunk sent at that pace without 429s keeps it.
+            pace = await self._run_chunk(items, bodies, valid[start : start + self._batch_size], outcomes) or pace
         return [
             o if o is not None else AssignOutcome(items[i][0], 0, M365Error("no outcome"))
             for i, o in enumerate(outcomes)
@@ -142,7 +169,9 @@ class GraphLicenses:
         bodies: dict[int, dict[str, Any]],
         pending: list[int],
         outcomes: list[AssignOutcome | None],
-    ) -> None:
+    ) -> float:
+        """Sends one chunk (and its throttled items again); returns the last Retry-After it met, 0 if none."""
+        delay = 0.0
         for round_no in range(1, self._batch_rounds + 1):
             try:
                 responses = await self._post_batch({str(i): bodies[i] for i in pending})
@@ -151,7 +180,7 @@ class GraphLicenses:
                 logger.warning("$batch of %d assignLicense calls failed: %s", len(pending), exc)
                 for i in pending:
                     outcomes[i] = AssignOutcome(items[i][0], exc.status or 0, exc)
-                return
+                return delay
             throttled: list[int] = []
             waits: list[float] = []
             for i in pending:
@@ -171,9 +200,10 @@ class GraphLicenses:
                     waits.append(
                         error.retry_after if error.retry_after is not None else self._default_retry_after
                     )
+            if throttled:
+                delay = min(max(waits), self._max_retry_after)
             if not throttled or round_no == self._batch_rounds:
-                return
-            delay = min(max(waits), self._max_retry_after)
+                return delay
             logger.info(
                 "%d of %d batched assignLicense calls throttled; retrying in %.1f s",
                 len(throttled),
@@ -182,6 +212,7 @@ class GraphLicenses:
             )
             await asyncio.sleep(delay)
             pending = throttled
+        return delay
 
     async def _post_batch(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """POST one $batch through the SDK's adapter, so auth, retry middleware and error mapping apply."""

@@ -78,7 +78,6 @@ class MemberChange(enum.StrEnum):
     NOT_PRESENT = "not_present"
 
 
-
 @dataclass(frozen=True, slots=True)
 class AssignOutcome:
     """One item of a bulk license assignment: the user, its call's HTTP status, the typed error if any."""
@@ -109,6 +108,10 @@ class Directory(Protocol):
 
     async def set_usage_location(self, user_id: str, country_code: str) -> None: ...
 
+    async def get_group_name(self, group_id: str) -> str | None:
+        """The group's display name (e.g. the licensing group a license comes from); None if there is none."""
+        ...
+
 
 class Licenses(Protocol):
     """Subscribed SKUs and per-user license assignment (Graph)."""
@@ -131,6 +134,10 @@ class BulkLicenses(Licenses, Protocol):
         self, items: Sequence[tuple[str, Sequence[str], Sequence[str]]]
     ) -> list[AssignOutcome]:
         """(user_id, add_sku_ids, remove_sku_ids) per item; one outcome per item, in order, never raising."""
+        ...
+
+    async def holders(self, sku_id: str) -> set[str]:
+        """Ids of the users who hold the SKU (directly or through a group): one read instead of one per user."""
         ...
 
 

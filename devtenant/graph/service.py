@@ -1,4 +1,4 @@
-"""Graph v1.0 front door: bearer-token and permission checks, faults, call log, `$batch`, aiohttp glue."""
+"""Graph v1.0 front door: bearer-token and permission checks, faults, write throttle, call log, `$batch`, glue."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 from multidict import CIMultiDict, MultiDict
 
 from devtenant.context import Context
+from devtenant.faults import is_identity_write
 from devtenant.graph import groups, licensing, users
 from devtenant.graph.core import JSON_CONTENT_TYPE, GraphError, GraphRequest, GraphResponse, Router
 from devtenant.tokens import GRAPH_RESOURCE, TokenError
@@ -86,7 +87,11 @@ class GraphService:
                 if route.roles and not route.roles & set(request.claims.get("roles", [])):
                     raise GraphError(403, "Authorization_RequestDenied",
                                      "Insufficient privileges to complete the operation.")
-                response = await route.handler(request, **params)
+                retry_after = self._spend_write(request, full_path)
+                if retry_after is not None:
+                    response = self.throttled_write(request, retry_after, request_id)
+                else:
+                    response = await route.handler(request, **params)
             except GraphError as error:
                 response = self.error_response(request, error, request_id)
             except Exception as exc:  # an emulator bug: answer like Graph's 500 and keep serving
@@ -96,6 +101,21 @@ class GraphService:
         response.headers.setdefault("client-request-id", request.headers.get("client-request-id", request_id))
         self.ctx.state.log_call("graph.batch" if inner else "graph", request.method, full_path, response.status,
                                 query=request.raw_query)
+        return response
+
+    def _spend_write(self, request: GraphRequest, full_path: str) -> float | None:
+        """The identity write limit, when switched on: None if this request may write, else its Retry-After."""
+        throttle = self.ctx.faults.write_throttle
+        if throttle is None or not is_identity_write(request.method, full_path):
+            return None
+        return throttle.take(f"{request.claims.get('appid', '')}/{request.claims.get('tid', '')}")
+
+    def throttled_write(self, request: GraphRequest, retry_after: float, request_id: str) -> GraphResponse:
+        """Graph's 429 for the identity write limit: the throttling body plus the headers that name the scope."""
+        response = self.injected_response(request, 429, retry_after, request_id)
+        response.headers["x-ms-throttle-scope"] = (
+            f"Tenant_Application/ReadWrite/{request.claims.get('appid', '')}/{request.claims.get('tid', '')}")
+        response.headers["x-ms-throttle-information"] = "WriteLimitExceeded"
         return response
 
     def _authenticate(self, authorization: str | None) -> dict[str, Any]:

@@ -78,17 +78,20 @@ class RequestRepository:
         # approver_ids is a JSON list; a portable JSON containment query is not worth it at this size.
         return [r for r in rows if user_id in (r.approver_ids or [])]
 
-    async def transition(self, request: Request, new_state: str, *, expected_version: int | None = None) -> None:
+    async def transition(
+        self, request: Request, new_state: str, *, expected_version: int | None = None, now: datetime | None = None
+    ) -> None:
         """Move ``request`` to ``new_state`` and bump its version, or raise ``StaleVersion``.
 
         The UPDATE is guarded by the version the caller holds, so of two concurrent transitions from
-        the same version exactly one matches a row; the other gets ``StaleVersion``.
+        the same version exactly one matches a row; the other gets ``StaleVersion``. ``now`` stamps the
+        times (default: the real time); handlers pass their clock so SLA measurements use one time source.
         """
         if expected_version is not None and expected_version != request.version:
             raise StaleVersion(request.id, expected_version, request.version)
         # Push any pending attribute changes first so they cannot be flushed after (and over) ours.
         await self._session.flush()
-        now = utcnow()
+        now = now or utcnow()
         values: dict[str, Any] = {"state": new_state, "version": request.version + 1, "updated_at": now}
         if new_state in DECIDED_STATES and request.decided_at is None:
             values["decided_at"] = now

@@ -105,6 +105,13 @@ class DirectoryContract:
         user = await directory.get_user(oliver.id)
         assert user is not None and user.usage_location == "GB"
 
+    async def test_get_group_name(self, directory: Directory, seed: Any) -> None:
+        group = seed.license_groups[0]
+        assert await directory.get_group_name(group.id) == group.display_name
+        assert await directory.get_group_name(seed.admins_group.id) == seed.admins_group.display_name
+        assert await directory.get_group_name("00000000-0000-0000-0000-00000000dead") is None
+        assert await directory.get_group_name("not a group id") is None
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Licenses
@@ -429,6 +436,30 @@ class TestHttpGraph:
             "NoneType",
         ]
         assert len(calls(tenant, "graph.batch")) == 4  # the malformed item never left the desk
+
+    async def test_holders_is_one_read_and_counts_group_licenses(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        e3 = seed.sku(E3)
+        before = len(calls(tenant, "graph", "/users"))
+        holders = await licenses.holders(e3.sku_id)
+        assert holders == set(e3.direct_user_ids) | set(seed.license_groups[0].member_ids)
+        assert seed.group_licensed_user.id in holders
+        assert len(calls(tenant, "graph", "/users")) - before == 1
+
+    async def test_assign_many_paces_itself_under_the_write_throttle(
+        self, tenant: Any, licenses: BulkLicenses, seed: Any
+    ) -> None:
+        basic = seed.sku(BASIC)
+        users = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:25]
+        tenant.state.set_prepaid_units(BASIC, basic.prepaid_enabled + 25)
+        # 20 writes a second, starting with a spent budget: every write waits for its token.
+        throttle = tenant.faults.throttle_writes(limit=20, window_s=1, start_tokens=0)
+        outcomes = await licenses.assign_many([(u.id, [basic.sku_id], []) for u in users])
+        assert [o.ok for o in outcomes] == [True] * 25
+        assert throttle.allowed == 25 and throttle.throttled > 0
+        statuses = [c.status for c in calls(tenant, "graph.batch")]
+        assert statuses.count(200) == 25 and set(statuses) == {200, 429}
 
     async def test_paging_is_followed(self, tenant: Any, graph: Any, seed: Any) -> None:
         paged = GraphDirectory(graph, page_size=2)

@@ -1,7 +1,8 @@
 """Every card the desk can send, in every state and language, validates against the Adaptive Card 1.5 schema."""
 
 import json
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from cards.i18n import Translator
 from cards.licenses import license_form
 from cards.my_requests import my_requests_card
 from cards.requests import approval_card, status_card
+from cards.sla import SlaKindLine, SlaReportView, sla_card
 from cards.verbs import Verb
 from cards.views import (
     DecisionView,
@@ -75,6 +77,12 @@ def _cards() -> list[tuple[str, dict]]:
         cards.append((f"catalogue-{locale}", catalogue_card(_catalogue(can_set_prices=True), t)))
         cards.append((f"catalogue-reader-{locale}", catalogue_card(_catalogue(can_set_prices=False), t)))
         cards.append((f"catalogue-empty-{locale}", catalogue_card(CatalogueView(), t)))
+        for state in ("pending", "completed"):
+            late = replace(_view(state), due_at=WHEN + timedelta(days=3), breached=True)
+            cards.append((f"approval-sla-{state}-{locale}", approval_card(late, t, can_decide=True)))
+            cards.append((f"status-sla-{state}-{locale}", status_card(late, t)))
+        cards.append((f"sla-{locale}", sla_card(_sla_report(), t)))
+        cards.append((f"sla-empty-{locale}", sla_card(SlaReportView(month=date(2026, 11, 1), as_of=WHEN), t)))
     return cards
 
 
@@ -86,6 +94,14 @@ def _catalogue(*, can_set_prices: bool) -> CatalogueView:
         PlanLine("ENTERPRISEPREMIUM", "Office 365 E5", 4, 2),  # no price
     )
     return CatalogueView(plans=plans, can_set_prices=can_set_prices)
+
+
+def _sla_report() -> SlaReportView:
+    lines = (
+        SlaKindLine("dl.join", 1.0, submitted=2, finished=0, on_time=0, breached=0),  # compliance not known yet
+        SlaKindLine("license.assign", 3.0, submitted=7, finished=5, on_time=4, breached=2, unmeasured=1),
+    )
+    return SlaReportView(month=date(2026, 11, 1), as_of=WHEN, lines=lines, previous_month="2026-10")
 
 
 @pytest.mark.parametrize(("name", "card"), _cards(), ids=[name for name, _ in _cards()])

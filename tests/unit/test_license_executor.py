@@ -1,0 +1,143 @@
+"""Plan steps that change licenses are idempotent: a re-run reads first and finds the change already in place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pytest
+
+from m365.errors import GroupAssignedLicense, M365Error, NoFreeSeats
+from m365.executor import StepOutcome, apply_assign_steps, apply_step, supports_bulk
+from m365.ports import AssignOutcome, Tenant, UserLicense
+
+E3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
+GROUP = "0b9a8f1e-1111-4d2c-9a55-2f3c7b0d0e11"
+
+
+@dataclass
+class FakeLicenses:
+    """Holds per-user assignments and records every write (add, remove) like assignLicense would apply it."""
+
+    held: dict[str, list[UserLicense]] = field(default_factory=dict)
+    writes: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = field(default_factory=list)
+
+    async def list_skus(self) -> list:
+        return []
+
+    async def user_licenses(self, user_id: str) -> list[UserLicense]:
+        return list(self.held.get(user_id, []))
+
+    async def assign(self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()) -> None:
+        self.writes.append((user_id, tuple(add_sku_ids), tuple(remove_sku_ids)))
+        removed = {s.lower() for s in remove_sku_ids}
+        current = [lic for lic in self.held.get(user_id, []) if lic.assigned_by_group or lic.sku_id not in removed]
+        current += [UserLicense(sku_id, "") for sku_id in add_sku_ids]
+        self.held[user_id] = current
+
+
+@dataclass
+class FakeBulkLicenses(FakeLicenses):
+    refuse: set[str] = field(default_factory=set)  # users whose assignment fails (no free seats)
+    holder_reads: list[str] = field(default_factory=list)
+    batches: list[int] = field(default_factory=list)
+
+    async def holders(self, sku_id: str) -> set[str]:
+        self.holder_reads.append(sku_id)
+        return {u for u, held in self.held.items() if any(lic.sku_id.lower() == sku_id.lower() for lic in held)}
+
+    async def assign_many(self, items: Sequence[tuple[str, Sequence[str], Sequence[str]]]) -> list[AssignOutcome]:
+        self.batches.append(len(items))
+        outcomes = []
+        for user_id, add, remove in items:
+            if user_id in self.refuse:
+                outcomes.append(AssignOutcome(user_id, 400, NoFreeSeats("no seats", code="CountViolation")))
+                continue
+            await self.assign(user_id, add, remove)
+            outcomes.append(AssignOutcome(user_id, 200))
+        return outcomes
+
+
+def tenant(licenses: FakeLicenses) -> Tenant:
+    return Tenant(directory=None, licenses=licenses, distribution_lists=None)  # type: ignore[arg-type]
+
+
+def remove(sku: str = E3) -> dict:
+    return {"op": "remove_license", "user_id": "u1", "user": "Anna", "sku_id": sku, "plan": "E3"}
+
+
+def swap() -> dict:
+    return {"op": "swap_license", "user_id": "u1", "user": "Anna", "sku_id": E5, "remove_sku_id": E3,
+            "plan": "E3 → E5", "old_plan": "E3", "new_plan": "E5"}
+
+
+async def test_remove_then_rerun_does_nothing() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]})
+    assert await apply_step(tenant(licenses), remove()) is StepOutcome.DONE
+    assert await apply_step(tenant(licenses), remove()) is StepOutcome.ALREADY_DONE
+    assert licenses.writes == [("u1", (), (E3,))]
+
+
+async def test_remove_matches_sku_ids_in_any_letter_case() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3.upper(), "ENTERPRISEPACK")]})
+    assert await apply_step(tenant(licenses), remove(E3)) is StepOutcome.DONE
+
+
+async def test_remove_leaves_a_group_copy_to_the_group() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", assigned_by_group=GROUP)]})
+    assert await apply_step(tenant(licenses), remove()) is StepOutcome.ALREADY_DONE
+    assert licenses.writes == []
+
+
+async def test_swap_is_one_call_adding_and_removing_and_a_rerun_does_nothing() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", disabled_plans=("p1",))]})
+    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert licenses.writes == [("u1", (E5,), (E3,))]
+    assert await apply_step(tenant(licenses), swap()) is StepOutcome.ALREADY_DONE
+    assert len(licenses.writes) == 1
+
+
+async def test_swap_with_the_new_plan_already_there_removes_only_the_old() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK"), UserLicense(E5, "ENTERPRISEPREMIUM")]})
+    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert licenses.writes == [("u1", (), (E3,))]
+
+
+async def test_swap_with_the_old_plan_gone_meanwhile_only_adds() -> None:
+    licenses = FakeLicenses({"u1": []})
+    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert licenses.writes == [("u1", (E5,), ())]
+
+
+async def test_swap_refuses_when_only_a_group_gives_the_old_plan() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", assigned_by_group=GROUP)]})
+    with pytest.raises(GroupAssignedLicense):
+        await apply_step(tenant(licenses), swap())
+    assert licenses.writes == []
+
+
+def assign(user_id: str) -> dict:
+    return {"op": "assign_license", "user_id": user_id, "user": user_id, "sku_id": E3, "plan": "E3"}
+
+
+async def test_bulk_assign_reads_holders_once_and_batches_the_rest() -> None:
+    licenses = FakeBulkLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]}, refuse={"u4"})
+    assert supports_bulk(licenses)
+    outcomes = await apply_assign_steps(tenant(licenses), [assign(u) for u in ("u1", "u2", "u3", "u4")])
+    assert outcomes[:3] == [StepOutcome.ALREADY_DONE, StepOutcome.DONE, StepOutcome.DONE]
+    assert isinstance(outcomes[3], NoFreeSeats)
+    assert licenses.holder_reads == [E3] and licenses.batches == [3]
+
+    again = await apply_assign_steps(tenant(licenses), [assign(u) for u in ("u1", "u2", "u3")])
+    assert again == [StepOutcome.ALREADY_DONE] * 3
+    assert licenses.batches == [3], "nothing left to send, so no second batch"
+
+
+async def test_bulk_assign_without_bulk_support_goes_one_by_one() -> None:
+    licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]})
+    assert not supports_bulk(licenses)
+    outcomes = await apply_assign_steps(tenant(licenses), [assign("u1"), assign("u2"), {"op": "nope"}])
+    assert outcomes[:2] == [StepOutcome.ALREADY_DONE, StepOutcome.DONE]
+    assert isinstance(outcomes[2], M365Error)
+    assert licenses.writes == [("u2", (E3,), ())]
