@@ -31,6 +31,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.approve_roundtrip
+	$(BIN)/python -m bench.bulk_assign
 
 serve: $(STAMP)
 	$(BIN)/python app.py serve

@@ -60,7 +60,14 @@ class Settings(BaseSettings):
     sla_holiday_country: str = "PL"  # ISO code for the holidays library; "" = no public holidays
     sla_calendar_file: Path | None = None
     sla_targets: dict[str, float] = Field(
-        default_factory=lambda: {"license.assign": 3, "license.seats": 1, "default": 1}
+        # Business days: license work is "activation within 3 business days", seat orders 1 (the CSP's terms).
+        default_factory=lambda: {
+            "license.assign": 3,
+            "license.change": 3,
+            "license.remove": 3,
+            "license.seats": 1,
+            "default": 1,
+        }
     )
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120

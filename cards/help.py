@@ -12,7 +12,7 @@ def help_card(t: Translator, *, greeting: str | None = None) -> Element:
     if greeting:
         body.append(text(greeting))
     body.append(text(t("help.intro")))
-    topics = ("help.license", "help.licenses", "help.join", "help.my_requests", "help.help")
+    topics = ("help.license", "help.license_changes", "help.licenses", "help.join", "help.my_requests", "help.help")
     body.extend(text("• " + t(key)) for key in topics)
     actions = [
         execute(t("help.button.license"), Verb.LICENSE_SUBMIT, {"form": True}),

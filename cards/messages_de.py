@@ -4,6 +4,7 @@ MESSAGES: dict[str, str] = {
     "desk.name": "M365 Desk",
     "help.intro": "Ich kümmere mich um Ihre Microsoft-365-Anliegen. Jede Änderung geht zuerst an eine genehmigende Person. Zum Beispiel:",
     "help.license": "**Lizenz E3 anfordern** — eine Lizenz für Sie (oder **Lizenz E3 anfordern für anna@contoso.com**)",
+    "help.license_changes": "**Lizenz E3 entfernen** oder **Lizenz E3 auf E5 ändern** — auch **für** andere; mehrere Adressen nach **Lizenz E3 anfordern für** einfügen, um für viele Personen auf einmal anzufragen",
     "help.join": "**beitreten sales** — einer Verteilerliste beitreten",
     "help.my_requests": "**meine Anträge** — Ihre Anträge und ihr Stand",
     "help.help": "**Hilfe** — diese Liste",

@@ -4,6 +4,7 @@ MESSAGES: dict[str, str] = {
     "desk.name": "M365 Desk",
     "help.intro": "I take care of your Microsoft 365 requests. Every change goes to an approver first. Try:",
     "help.license": "**request license E3** — a license for yourself (or **request license E3 for anna@contoso.com**)",
+    "help.license_changes": "**remove license E3** or **change license E3 to E5** — also **for** someone else; paste several addresses after **request license E3 for** to ask for many people at once",
     "help.join": "**join sales** — join a distribution list",
     "help.my_requests": "**my requests** — your requests and where they are",
     "help.help": "**help** — this list",

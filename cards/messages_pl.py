@@ -4,6 +4,7 @@ MESSAGES: dict[str, str] = {
     "desk.name": "M365 Desk",
     "help.intro": "Zajmuję się Twoimi sprawami w Microsoft 365. Każda zmiana najpierw trafia do zatwierdzającego. Spróbuj:",
     "help.license": "**poproś o licencję E3** — licencja dla Ciebie (lub **poproś o licencję E3 dla anna@contoso.com**)",
+    "help.license_changes": "**usuń licencję E3** lub **zmień licencję E3 na E5** — także **dla** innej osoby; wklej kilka adresów po **poproś o licencję E3 dla**, aby poprosić dla wielu osób naraz",
     "help.join": "**dołącz do sales** — dołączenie do listy dystrybucyjnej",
     "help.my_requests": "**moje wnioski** — Twoje wnioski i ich stan",
     "help.help": "**pomoc** — ta lista",
