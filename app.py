@@ -23,11 +23,14 @@ from bot.agent import build_agent
 from bot.connections import DemoConnections
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
+from handlers.alerts import run_alerts
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.delivery import deliver_approval_cards, sync_request_cards
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue, PriceTable
+from handlers.report_policy import ReportPolicy
+from handlers.reports import download as report_download
 from handlers.requests import DELIVER_JOB, EXECUTE_JOB
 from handlers.services import ApprovalPolicy, Services, utc_now
 from m365.credentials import MsalCredentials
@@ -80,8 +83,10 @@ def create_app(
     app.cleanup_ctx.append(_desk)
     if run_jobs:
         app.cleanup_ctx.append(_job_runner_task)
+        app.cleanup_ctx.append(_alerts_task)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/reports/{token}.csv", _report_file)
     return app
 
 
@@ -161,12 +166,15 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         uow=app[UOW],
         tenant=app[TENANT],
         messenger=messenger,
-        policy=ApprovalPolicy(admins_group_id=settings.admins_group_id),
+        policy=ApprovalPolicy(
+            admins_group_id=settings.admins_group_id, fulfillers_group_id=settings.fulfillers_group_id
+        ),
         plans=PlanCatalogue.load(),
         prices=_price_table(settings),
         clock=app[CLOCK],
         calendar=_business_calendar(settings),
         sla=_sla_targets(settings),
+        reports=_report_policy(settings),
     )
     runner = JobRunner(
         services,
@@ -250,6 +258,58 @@ async def _job_runner_task(app: web.Application) -> AsyncIterator[None]:
     yield
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+
+
+async def _alerts_task(app: web.Application) -> AsyncIterator[None]:
+    """The license alerts check (F11); every replica may run one, the database lets each alert out once a day."""
+    settings = app[SETTINGS]
+    task = None
+    if settings.alert_check_seconds > 0:
+        task = asyncio.create_task(
+            run_alerts(
+                app[SERVICES],
+                every_seconds=settings.alert_check_seconds,
+                first_after_seconds=settings.alert_first_check_seconds,
+            ),
+            name="license-alerts",
+        )
+    yield
+    if task is not None:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+def _report_policy(settings: Settings) -> ReportPolicy:
+    try:
+        return ReportPolicy.from_config(
+            overlaps=settings.license_overlaps,
+            compliance_rules=settings.compliance_rules,
+            stale_days=settings.report_stale_days,
+            link_minutes=settings.report_link_minutes,
+            alert_free_seats=settings.alert_free_seats,
+            alert_subscription_days=settings.alert_subscription_days,
+            public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
+        )
+    except ValueError as error:
+        raise ValueError(f"license reports: {error}") from error
+
+
+async def _report_file(request: web.Request) -> web.Response:
+    """A report behind a short-lived link: whoever holds the (unguessable) token gets it, until it expires."""
+    found = await report_download(request.app[SERVICES], request.match_info["token"])
+    if found is None:
+        raise web.HTTPNotFound(text="This report link has expired or does not exist. Ask the desk for a new one.")
+    name, content_type, content = found
+    return web.Response(
+        text=content,
+        content_type=content_type,
+        charset="utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
 
 
 async def _healthz(_request: web.Request) -> web.Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     default_service_url: str = "https://smba.trafficmanager.net/emea/"
 
     admins_group_id: str = ""
+    # Who places approved seat orders with the CSP partner and marks them fulfilled; "" = the admins group.
+    fulfillers_group_id: str = ""
     # Prices per seat per month by SKU part number (Graph has none); admins override them in chat. None = no file.
     prices_file: Path | None = Path("config/prices.json")
     # The SLA clock (F17): business time is service hours minus maintenance windows, on days that are not public
@@ -72,6 +74,20 @@ class Settings(BaseSettings):
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
     job_max_attempts: int = 6
+
+    # License reports and alerts (F11). public_url: where people's browsers reach the desk, for report download
+    # links ("" = http://host:port). compliance_rules: JSON, [{"plans": ["M365EDU_A3_FACULTY"], "only_members_of":
+    # "<group id>"}]. license_overlaps: JSON, {"ENTERPRISEPREMIUM": ["ENTERPRISEPACK"], ...}; null = the built-in
+    # table (handlers/report_policy.py). Alerts go to the admins once per plan, condition and day.
+    public_url: str = ""
+    report_stale_days: int = 90
+    report_link_minutes: int = 15
+    compliance_rules: list[dict[str, Any]] = Field(default_factory=list)
+    license_overlaps: dict[str, list[str]] | None = None
+    alert_check_seconds: float = 3600.0  # 0 = no alert checks in this replica
+    alert_first_check_seconds: float = 60.0  # after startup, so a restart burst does not all check at once
+    alert_free_seats: int = 2  # alert when a plan has fewer free seats than this
+    alert_subscription_days: int = 30  # alert when a subscription's term ends within this many days
 
     # Demo only: where the emulator and the Playground run.
     demo_dir: Path = Path(".demo")

@@ -24,7 +24,7 @@ from bot.messenger import message_activity
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers import approvals, catalogue, distribution_lists, licenses, requests, sla_report
+from handlers import approvals, catalogue, distribution_lists, licenses, requests, seat_orders, sla_report
 from handlers.bulk_licenses import request_bulk
 from handlers.commands import (
     JoinList,
@@ -41,6 +41,9 @@ from handlers.context import Actor, Reply, SentActivity
 from handlers.delivery import REQUESTER, deliver_pending_to
 from handlers.license_changes import request_change, request_removal
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk
+from handlers.report_commands import ShowLicenseReport
+from handlers.reports import show_report
+from handlers.seat_commands import OrderSeats
 from handlers.services import Services
 from m365.errors import TransientError
 
@@ -132,6 +135,8 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return await catalogue.set_price(services, actor, command)
         case ShowSla():
             return await sla_report.show_sla(services, actor, command)
+        case ShowLicenseReport():
+            return await show_report(services, actor, command)
         case RequestLicense():
             return await licenses.request_license(services, actor, command)
         case RequestLicenseBulk():
@@ -142,6 +147,8 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return await request_change(services, actor, command)
         case JoinList():
             return await distribution_lists.request_join(services, actor, command)
+        case OrderSeats():
+            return await seat_orders.request_seats(services, actor, command)
         case Unknown(text=text):
             return Reply(text=t("unknown_command", text=text[:200]))
     raise AssertionError(f"unhandled command {command!r}")
@@ -165,6 +172,20 @@ async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dic
             )
         case Verb.LICENSE_SUBMIT:
             return await licenses.form_submitted(services, actor, data)
+        case Verb.SEATS_ORDER:
+            return await seat_orders.offer_clicked(services, actor, data)
+        case Verb.SEATS_FULFIL | Verb.SEATS_UNFULFILLABLE:
+            public_id = data.get("request_id")
+            if not isinstance(public_id, str):
+                return Reply(text=t("error.bad_card"))
+            if verb is Verb.SEATS_FULFIL:
+                reference = data.get("order_reference")
+                return await seat_orders.fulfil(
+                    services, actor, public_id=public_id, version=data.get("version"), reference=reference
+                )
+            return await seat_orders.not_fulfilled(
+                services, actor, public_id=public_id, version=data.get("version"), reason=data.get("reason")
+            )
         case Verb.MY_REQUESTS:
             return await requests.my_requests(services, actor)
         case Verb.SHOW_HELP:

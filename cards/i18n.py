@@ -13,8 +13,14 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from cards.messages_de import MESSAGES as DE
 from cards.messages_en import MESSAGES as EN
 from cards.messages_pl import MESSAGES as PL
+from cards.messages_reports import MESSAGES as REPORTS
 
-CATALOGUE: Mapping[str, Mapping[str, str]] = {"en": EN, "pl": PL, "de": DE}
+# The license report's and alerts' messages (F11) live in their own module and are merged in here.
+CATALOGUE: Mapping[str, Mapping[str, str]] = {
+    "en": {**EN, **REPORTS["en"]},
+    "pl": {**PL, **REPORTS["pl"]},
+    "de": {**DE, **REPORTS["de"]},
+}
 DEFAULT_LANGUAGE = "en"
 _BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL", "de": "de_DE"}
 

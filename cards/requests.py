@@ -11,6 +11,7 @@ _STATE_COLOURS = {
     "pending": "Warning",
     "approved": "Accent",
     "executing": "Accent",
+    "awaiting_fulfilment": "Accent",
     "completed": "Good",
     "failed": "Attention",
     "rejected": "Attention",

@@ -13,3 +13,6 @@ class Verb(enum.StrEnum):
     LIST_JOIN_SUBMIT = "dl.join.submit"
     SHOW_HELP = "help.show"
     MY_REQUESTS = "requests.mine"
+    SEATS_ORDER = "seats.order"
+    SEATS_FULFIL = "seats.fulfil"
+    SEATS_UNFULFILLABLE = "seats.unfulfillable"

@@ -17,7 +17,12 @@ COUNTRY_NAMES = {"PL": "Poland", "DE": "Germany", "GB": "United Kingdom", "US": 
 EXO_SERVER = "DB9PR07MB8123.EURPRD07.PROD.OUTLOOK.COM"
 EXO_ORG_UNIT = "EURPR07A001.prod.outlook.com/Microsoft Exchange Hosted Organizations/contoso.onmicrosoft.com"
 _EPOCH = datetime(2021, 3, 1, 8, 0, tzinfo=UTC)
-_NOW_REF = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)  # "today" of the seeded sign-in data
+# Seeded sign-ins are whole days (plus six hours) before the moment the state was (re)set, so "no sign-in for
+# N days" has the same answer for every N whenever a test runs, as long as it runs within 18 hours of the reset.
+_SIGN_IN_HOURS = 6
+# Subscriptions renew (nextLifecycleDateTime) this many days after the reset; Business Standard is the one
+# ending soon (the "subscription about to end" alert), the others are months away.
+_SUBSCRIPTION_DAYS = {"O365_BUSINESS_PREMIUM": 20}
 
 DEFAULT_GRAPH_ROLES = (
     "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Group.Read.All", "GroupMember.Read.All",
@@ -133,6 +138,7 @@ class TenantState:
 
     def reset(self) -> None:
         """Back to the seed: directory, licenses, lists, chats, app permissions and call log (tokens stay valid)."""
+        self.reference_time = datetime.now(UTC).replace(second=0, microsecond=0)  # "now" of the seeded dates
         self.apps: dict[str, AppRegistration] = {
             self._client_id: AppRegistration(
                 client_id=self._client_id, client_secret=self._client_secret, display_name="M365 Desk",
@@ -164,6 +170,9 @@ class TenantState:
                 "subscriptionIds": [str(uuid.uuid5(uuid.UUID(self.tenant_id), f"subscription:{sku.sku_id}"))],
                 "capabilityStatus": "Enabled",
                 "appliesTo": "User",
+                "createdDateTime": iso(_EPOCH + timedelta(days=_h(sku.sku_id) % 200)),
+                "nextLifecycleDateTime": iso(self.reference_time + timedelta(
+                    days=_SUBSCRIPTION_DAYS.get(sku.sku_part_number, 90 + _h(sku.sku_id) % 240))),
             }
         for index, user in enumerate(seed.users):
             self.users[user.id] = self._user_record(index, user)
@@ -197,8 +206,6 @@ class TenantState:
 
     def _user_record(self, index: int, user: SeedUser) -> dict[str, Any]:
         created = _EPOCH + timedelta(days=index * 3 + _h(user.id) % 3, hours=_h(user.id) % 9)
-        last = _NOW_REF - timedelta(days=_h(user.id + "s") % (120 if user.account_enabled else 400),
-                                    minutes=_h(user.id) % 600)
         return {
             "id": user.id,
             "accountEnabled": user.account_enabled,
@@ -225,15 +232,30 @@ class TenantState:
             "userType": "Member",
             "assignedLicenses": [],
             "licenseAssignmentStates": [],
-            "signInActivity": {
-                "lastSignInDateTime": iso(last),
-                "lastSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin")),
-                "lastNonInteractiveSignInDateTime": iso(last + timedelta(hours=2)),
-                "lastNonInteractiveSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin-ni")),
-                "lastSuccessfulSignInDateTime": iso(last),
-                "lastSuccessfulSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin")),
-            },
+            "signInActivity": self._sign_in_activity(user),
             "manager": user.manager_id,  # id of the manager (a navigation property in Graph, not a field)
+        }
+
+    def _sign_in_activity(self, user: SeedUser) -> dict[str, Any] | None:
+        """Deterministic per user: ~87 % signed in within 60 days, ~10 % last 91-400 days ago, ~3 % never (null).
+
+        A third of the stale ones tried recently and failed: lastSignInDateTime (attempts, failures included) is
+        recent while lastSuccessfulSignInDateTime stays old, as Graph reports it.
+        """
+        bucket = _h(user.id + "s") % 100
+        if bucket < 3:
+            return None
+        stale = bucket < 13
+        days = 91 + _h(user.id + "d") % 310 if stale else _h(user.id + "d") % 61
+        success = self.reference_time - timedelta(days=days, hours=_SIGN_IN_HOURS)
+        attempt = self.reference_time - timedelta(days=2, hours=_SIGN_IN_HOURS) if stale and bucket < 6 else success
+        return {
+            "lastSignInDateTime": iso(attempt),
+            "lastSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin")),
+            "lastNonInteractiveSignInDateTime": iso(success + timedelta(hours=2)),
+            "lastNonInteractiveSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin-ni")),
+            "lastSuccessfulSignInDateTime": iso(success),
+            "lastSuccessfulSignInRequestId": str(uuid.uuid5(uuid.UUID(user.id), "signin-ok")),
         }
 
     def _load_list(self, dl: SeedList) -> None:
@@ -380,6 +402,29 @@ class TenantState:
                 "skuId": sku["skuId"],
                 "skuPartNumber": sku["skuPartNumber"],
                 "subscriptionIds": list(sku["subscriptionIds"]),
+            })
+        return result
+
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """`companySubscription` resources (`/directory/subscriptions`): one per SKU, as this tenant buys them."""
+        result = []
+        for sku in self.skus.values():
+            result.append({
+                "id": sku["subscriptionIds"][0],
+                "commerceSubscriptionId": str(uuid.uuid5(uuid.UUID(sku["subscriptionIds"][0]), "commerce")),
+                "createdDateTime": sku["createdDateTime"],
+                "isTrial": False,
+                "nextLifecycleDateTime": sku["nextLifecycleDateTime"],
+                "ownerId": self.tenant_id,
+                "ownerTenantId": self.tenant_id,
+                "ownerType": "Company",
+                "serviceStatus": [{"servicePlanId": p["servicePlanId"], "servicePlanName": p["servicePlanName"],
+                                   "provisioningStatus": "Success", "appliesTo": "User"}
+                                  for p in sku["servicePlans"]],
+                "skuId": sku["skuId"],
+                "skuPartNumber": sku["skuPartNumber"],
+                "status": sku["capabilityStatus"],
+                "totalLicenses": sku["prepaidUnits"]["enabled"],
             })
         return result
 

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk, parse_license_change
+from handlers.report_commands import ShowLicenseReport, parse_report
+from handlers.seat_commands import OrderSeats, parse_seat_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,8 @@ class Unknown:
 
 Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
 # License removals, plan changes and pasted lists live in handlers/license_commands.py; re-exported here.
-LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk
+# Seat orders (F10) are parsed in handlers/seat_commands.py.
+LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk | OrderSeats
 
 _SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 _FOR = r"(?:for|dla|für|fuer)"
@@ -108,7 +111,7 @@ def clean_text(raw: str | None) -> str:
     return re.sub(r"\s+", " ", plain).strip().rstrip(".!")
 
 
-def parse(raw: str | None) -> Command | LicenseCommand:
+def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport:
     text = clean_text(raw)
     if not text or _HELP.match(text):
         return ShowHelp()
@@ -120,6 +123,12 @@ def parse(raw: str | None) -> Command | LicenseCommand:
         return _set_price(found.group("rest") or "")
     if found := _SLA.match(text):
         return ShowSla(month=(found.group("month") or "").strip())
+    if report := parse_report(text):  # the admins' license report (F11), before the license patterns
+        return report
+    # Seat orders ("order 5 more E3", "zamów 5 licencji E3") before the license patterns, which would take
+    # "licencji E3" for a plan.
+    if seat_order := parse_seat_order(text):
+        return seat_order
     # Before the request patterns: "Lizenz E3 entfernen" would otherwise ask for a plan called "E3 entfernen".
     if license_change := parse_license_change(text, raw):
         return license_change

@@ -12,6 +12,7 @@ from cards.requests import status_card
 from cards.views import DecisionView, RequestView
 from handlers.context import SentActivity
 from handlers.requests import approver_card_for, request_view
+from handlers.seat_orders import FULFILLER, fulfilment_card_for, requester_message
 from handlers.services import Services
 from storage.models import Job, Request
 
@@ -77,11 +78,18 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         copies = await uow.cards.for_request(request.id)
     for copy in copies:
         t = await _translator_for(services, copy.recipient_id)
-        card = approver_card_for(view, request, copy.recipient_id, t) if copy.role == APPROVER else status_card(view, t)
+        if copy.role == APPROVER:
+            card = approver_card_for(view, request, copy.recipient_id, t)
+        elif copy.role == FULFILLER:
+            card = fulfilment_card_for(view, request, t)  # seat orders: the partner's card with the reference
+        else:
+            card = status_card(view, t)
         await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
     t = await _translator_for(services, request.requester_id, fallback=request.locale)
     # The message names the transition this job announces, even if the request has moved on since.
-    message = _requester_message(job.kind.split(":", 1)[1], request, view, t)
+    state = job.kind.split(":", 1)[1]
+    approver = view.decision.approver_name if view.decision else ""
+    message = requester_message(state, request, t, approver) or _requester_message(state, request, view, t)
     if message:
         await services.messenger.send(request.requester_id, text=message)
 

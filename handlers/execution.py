@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from handlers import bulk_execution
+from handlers import bulk_execution, seat_orders
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import sync_job
 from handlers.services import Services
@@ -18,6 +18,8 @@ _FINISHED_STEPS = {StepStatus.DONE.value, StepStatus.ALREADY_DONE.value}
 
 
 async def execute_request(services: Services, job: Job) -> None:
+    if await seat_orders.hand_over(services, job):
+        return  # a seat order: Graph cannot buy seats, so a person (the CSP partner) fulfils it
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
         if request is None or RequestState(request.state).is_final:

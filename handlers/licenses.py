@@ -7,6 +7,7 @@ from typing import Any
 
 from cards.i18n import Translator
 from cards.licenses import license_form
+from cards.seat_orders import SeatOfferView, seat_offer_card
 from cards.views import LicenseFormView, PlanChoice
 from handlers.approvals import resolve_approvers
 from handlers.commands import RequestLicense
@@ -68,10 +69,13 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
             text=t("license.already_pending", request_id=pending.public_id, plan=plan_name, user=user.display_name)
         )
     if sku.free_units <= 0:
+        # Instead of failing at execution: say so, and offer a seat order for one more (F10, handlers/seat_orders).
+        offer = SeatOfferView(sku.sku_id, plan_name, purchased=sku.enabled_units, assigned=sku.consumed_units)
         return Reply(
             text=t(
                 "license.no_free_seats", plan=plan_name, assigned=sku.consumed_units, purchased=sku.enabled_units
-            )
+            ),
+            card=seat_offer_card(offer, t),
         )
 
     plan: list[dict[str, Any]] = []

@@ -9,6 +9,9 @@ class RequestState(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     EXECUTING = "executing"
+    # Approved seat orders (license.seats): Graph cannot buy seats, so a person (the CSP partner) places the order
+    # and marks it fulfilled; the request stays open, and its SLA clock runs, until then.
+    AWAITING_FULFILMENT = "awaiting_fulfilment"
     COMPLETED = "completed"
     FAILED = "failed"
     REJECTED = "rejected"
@@ -28,6 +31,8 @@ class RequestEvent(enum.StrEnum):
     START = "start"
     SUCCEED = "succeed"
     FAIL = "fail"
+    AWAIT_FULFILMENT = "await_fulfilment"
+    FULFIL = "fulfil"
 
 
 _FINAL = frozenset(
@@ -45,6 +50,12 @@ _TRANSITIONS: dict[tuple[RequestState, RequestEvent], RequestState] = {
     (RequestState.EXECUTING, RequestEvent.START): RequestState.EXECUTING,
     (RequestState.EXECUTING, RequestEvent.SUCCEED): RequestState.COMPLETED,
     (RequestState.EXECUTING, RequestEvent.FAIL): RequestState.FAILED,
+    # Seat orders: the execute job hands the approved order to the fulfillers instead of applying it.
+    (RequestState.APPROVED, RequestEvent.AWAIT_FULFILMENT): RequestState.AWAITING_FULFILMENT,
+    (RequestState.AWAITING_FULFILMENT, RequestEvent.FULFIL): RequestState.COMPLETED,
+    # The partner could not place the order ("could not fulfil"), or it was withdrawn before it was placed.
+    (RequestState.AWAITING_FULFILMENT, RequestEvent.FAIL): RequestState.FAILED,
+    (RequestState.AWAITING_FULFILMENT, RequestEvent.CANCEL): RequestState.CANCELLED,
 }
 
 

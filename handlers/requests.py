@@ -162,7 +162,8 @@ def is_breached(request: Request, now: datetime) -> bool:
 
 def step_params(step: dict[str, Any]) -> dict[str, str]:
     """The words a step's message needs; every plan step carries its own human labels."""
-    return {name: str(step[name]) for name in ("user", "country", "plan", "list", "member") if name in step}
+    names = ("user", "country", "plan", "list", "member", "change", "seats")  # change, seats: seat orders
+    return {name: str(step[name]) for name in names if name in step}
 
 
 def approver_card_for(

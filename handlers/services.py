@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.context import Actor, Messenger
 from handlers.plans import PlanCatalogue, PriceTable
+from handlers.report_policy import ReportPolicy
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory
 
@@ -22,6 +23,12 @@ class ApprovalPolicy:
     """Who decides: members of the admins group (DSM_Admins) and, for lists, the list's owners."""
 
     admins_group_id: str
+    # Who marks seat orders fulfilled (the people who order from the CSP partner); "" = the admins group.
+    fulfillers_group_id: str = ""
+
+    @property
+    def fulfillers(self) -> str:
+        return self.fulfillers_group_id or self.admins_group_id
 
 
 @dataclass(slots=True)
@@ -39,6 +46,8 @@ class Services:
     sla: SlaTargets = field(default_factory=SlaTargets)
     # Wakes the job runner right after a commit that enqueued work, so nobody waits for the next poll.
     wake_jobs: Callable[[], None] = field(default=lambda: None)
+    # License reports and alerts (F11): plan overlaps, compliance rules, alert thresholds, download links.
+    reports: ReportPolicy = field(default_factory=ReportPolicy)
 
 
 async def is_admin(services: Services, actor: Actor) -> bool:

@@ -26,12 +26,21 @@ from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from m365.errors import InvalidRequest, M365Error, Throttled
 from m365.graph import GraphApi, graph_call, map_graph_error
-from m365.ports import AssignOutcome, Sku, UserLicense
+from m365.ports import AssignOutcome, LicenseHolder, Sku, Subscription, UserLicense
 
 logger = logging.getLogger(__name__)
 
 BATCH_LIMIT = 20  # Graph's documented maximum number of requests in one $batch
-_MAX_PAGE = 999  # Graph's largest $top for users
+_MAX_PAGE = 999  # Graph's largest $top for users (with signInActivity selected too)
+_HOLDER_FIELDS = (
+    "id",
+    "displayName",
+    "userPrincipalName",
+    "accountEnabled",
+    "assignedLicenses",
+    "licenseAssignmentStates",
+    "signInActivity",
+)
 
 
 class GraphLicenses:
@@ -121,6 +130,66 @@ class GraphLicenses:
                 break
             page = await graph_call(self._graph.client.users.with_url(page.odata_next_link).get())
         return ids
+
+    async def license_holders(self) -> list[LicenseHolder]:
+        """All users in pages of 999, filtered here to those with a license: ⌈users/999⌉ requests (+1 for names).
+
+        Why not ``$filter=assignedLicenses/$count ne 0``: that is an advanced query (ConsistencyLevel: eventual
+        and $count=true), answered from an eventually consistent index, so a license assigned a minute ago could
+        be missing from the report; the plain list is documented, current, and costs the same pages in a tenant
+        where most people are licensed. signInActivity needs AuditLog.Read.All (M365-APIS.md §1.3).
+        """
+        config = RequestConfiguration(
+            query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+                select=list(_HOLDER_FIELDS), top=_MAX_PAGE
+            )
+        )
+        users: list[User] = []
+        skus, page = await asyncio.gather(self.list_skus(), graph_call(self._graph.client.users.get(config)))
+        while page is not None:
+            users.extend(page.value or [])
+            if not page.odata_next_link:
+                break
+            page = await graph_call(self._graph.client.users.with_url(page.odata_next_link).get())
+        names = {sku.sku_id.lower(): sku.sku_part_number for sku in skus}
+        holders = []
+        for user in users:
+            licenses = _user_licenses(user, names)
+            if not licenses:
+                continue
+            activity = user.sign_in_activity
+            holders.append(
+                LicenseHolder(
+                    id=user.id or "",
+                    display_name=user.display_name or "",
+                    user_principal_name=user.user_principal_name or "",
+                    account_enabled=user.account_enabled if user.account_enabled is not None else True,
+                    licenses=tuple(licenses),
+                    last_successful_sign_in=activity.last_successful_sign_in_date_time if activity else None,
+                )
+            )
+        return holders
+
+    async def subscriptions(self) -> list[Subscription]:
+        page = await graph_call(self._graph.client.directory.subscriptions.get())
+        result: list[Subscription] = []
+        while page is not None:
+            for item in page.value or []:
+                result.append(
+                    Subscription(
+                        id=item.id or "",
+                        sku_id=str(item.sku_id or ""),
+                        sku_part_number=item.sku_part_number or "",
+                        status=item.status or "Enabled",
+                        total_licenses=item.total_licenses or 0,
+                        next_lifecycle=item.next_lifecycle_date_time,
+                        is_trial=bool(item.is_trial),
+                    )
+                )
+            if not page.odata_next_link:
+                break
+            page = await graph_call(self._graph.client.directory.subscriptions.with_url(page.odata_next_link).get())
+        return result
 
     async def assign(
         self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from m365.errors import M365Error
@@ -47,6 +48,33 @@ class UserLicense:
     # None when assigned directly; otherwise the id of the group whose membership gives it.
     assigned_by_group: str | None = None
     disabled_plans: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LicenseHolder:
+    """A user with at least one license, as the license report (F11) needs them: one read for the whole tenant."""
+
+    id: str
+    display_name: str
+    user_principal_name: str
+    account_enabled: bool
+    licenses: tuple[UserLicense, ...]  # one entry per assignment path, as Licenses.user_licenses reports them
+    # signInActivity.lastSuccessfulSignInDateTime; None = no successful sign-in recorded (Graph keeps it since
+    # December 2023 and does not backfill it).
+    last_successful_sign_in: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A commercial subscription (Graph companySubscription): what was bought and when it moves on if not renewed."""
+
+    id: str
+    sku_id: str
+    sku_part_number: str
+    status: str  # Enabled | Warning | Suspended | Deleted | LockedOut
+    total_licenses: int
+    next_lifecycle: datetime | None = None  # nextLifecycleDateTime: the end of the term unless renewed
+    is_trial: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +152,14 @@ class Licenses(Protocol):
         self, user_id: str, add_sku_ids: Sequence[str], remove_sku_ids: Sequence[str] = ()
     ) -> None:
         """One ``assignLicense`` call: adds and removes in one atomic change."""
+        ...
+
+    async def license_holders(self) -> list[LicenseHolder]:
+        """Every user holding at least one license, with account state and last successful sign-in."""
+        ...
+
+    async def subscriptions(self) -> list[Subscription]:
+        """The tenant's subscriptions with their lifecycle dates (``/directory/subscriptions``)."""
         ...
 
 

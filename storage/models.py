@@ -200,3 +200,32 @@ class PlanPrice(Base):
     currency: Mapped[str] = mapped_column(String(3))  # ISO 4217
     updated_by: Mapped[str] = mapped_column(String(64))  # Entra object id of the admin
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertSent(Base):
+    """One alert condition (plan + condition) raised on one day: the unique key makes replicas send it once."""
+
+    __tablename__ = "alerts_sent"
+    __table_args__ = (UniqueConstraint("alert_key", "day"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alert_key: Mapped[str] = mapped_column(String(200))  # e.g. "low_seats:ENTERPRISEPACK"
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the desk's calendar zone
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)  # admins it reached
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReportFile(Base):
+    """A generated report (CSV) behind a short-lived download link; only the token's SHA-256 is stored."""
+
+    __tablename__ = "report_files"
+    __table_args__ = (Index("ix_report_files_expires_at", "expires_at"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))  # Entra object id of the admin
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,6 +16,7 @@ from storage.repositories import (
     PriceRepository,
     RequestRepository,
 )
+from storage.repositories.reports import AlertRepository, ReportFileRepository
 
 
 class UnitOfWork:
@@ -29,6 +30,8 @@ class UnitOfWork:
     conversations: ConversationRepository
     cards: CardCopyRepository
     prices: PriceRepository
+    alerts: AlertRepository
+    report_files: ReportFileRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -42,6 +45,8 @@ class UnitOfWork:
         self.conversations = ConversationRepository(self.session)
         self.cards = CardCopyRepository(self.session)
         self.prices = PriceRepository(self.session)
+        self.alerts = AlertRepository(self.session)
+        self.report_files = ReportFileRepository(self.session)
         return self
 
     async def __aexit__(

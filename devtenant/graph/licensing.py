@@ -184,6 +184,27 @@ async def subscribed_sku(ctx: Context, request: GraphRequest, sku: str) -> Graph
     raise not_found(sku)
 
 
+_SUBSCRIPTION_PROPERTIES = ("id", "commerceSubscriptionId", "createdDateTime", "isTrial", "nextLifecycleDateTime",
+                            "ownerId", "ownerTenantId", "ownerType", "serviceStatus", "skuId", "skuPartNumber",
+                            "status", "totalLicenses")
+
+
+async def subscriptions(ctx: Context, request: GraphRequest) -> GraphResponse:
+    """`GET /directory/subscriptions` (companySubscription, v1.0): the tenant's subscriptions and their end dates."""
+    select = parse_select(request, _SUBSCRIPTION_PROPERTIES, "microsoft.graph.companySubscription")
+    items = ctx.state.subscriptions()
+    if select:
+        items = [{k: item[k] for k in select} for item in items]
+    return ok({"@odata.context": context_url(ctx, "directory/subscriptions", select), "value": items})
+
+
+async def subscription(ctx: Context, request: GraphRequest, subscription_id: str) -> GraphResponse:
+    for item in ctx.state.subscriptions():
+        if subscription_id.lower() in (item["id"], item["commerceSubscriptionId"]):
+            return ok({"@odata.context": context_url(ctx, "directory/subscriptions", entity=True), **item})
+    raise not_found(subscription_id)
+
+
 def register(router: Router, ctx: Context) -> None:
     def bind(fn: Endpoint) -> Handler:
         return bind_context(ctx, fn)
@@ -192,3 +213,5 @@ def register(router: Router, ctx: Context) -> None:
     router.add("GET", "/users/{user}/licenseDetails", bind(license_details), READ_ROLES)
     router.add("GET", "/subscribedSkus", bind(subscribed_skus), SKU_ROLES)
     router.add("GET", "/subscribedSkus/{sku}", bind(subscribed_sku), SKU_ROLES)
+    router.add("GET", "/directory/subscriptions", bind(subscriptions), SKU_ROLES)
+    router.add("GET", "/directory/subscriptions/{subscription_id}", bind(subscription), SKU_ROLES)

@@ -41,6 +41,8 @@ USER_SEARCHABLE = ("displayName", "givenName", "surname", "mail", "userPrincipal
 READ_ROLES = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All",
               "User.ReadBasic.All")
 WRITE_ROLES = ("User.ReadWrite.All", "Directory.ReadWrite.All")
+# Graph serves signInActivity only to apps that also hold AuditLog.Read.All (M365-APIS.md §1.3).
+SIGN_IN_ROLE = "AuditLog.Read.All"
 MEMBERSHIP_ROLES = ("GroupMember.Read.All", "Group.Read.All", "Directory.Read.All", "Directory.ReadWrite.All",
                     "User.Read.All", "User.ReadWrite.All")
 
@@ -53,6 +55,11 @@ _WRITABLE: dict[str, type | tuple[type, ...]] = {
 }
 _READ_ONLY = ("id", "assignedLicenses", "licenseAssignmentStates", "createdDateTime", "proxyAddresses",
               "signInActivity", "onPremisesSyncEnabled", "mail", "userPrincipalName", "mailNickname", "userType")
+
+
+def _check_sign_in_access(request: GraphRequest, select: list[str] | None) -> None:
+    if select and "signInActivity" in select and SIGN_IN_ROLE not in request.claims.get("roles", []):
+        raise GraphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.")
 
 
 def get_user(ctx: Context, key: str) -> dict[str, Any]:
@@ -93,6 +100,7 @@ def _sorted(request: GraphRequest, users: list[dict[str, Any]]) -> list[dict[str
 
 async def list_users(ctx: Context, request: GraphRequest) -> GraphResponse:
     select = parse_select(request, USER_PROPERTIES, USER_TYPE)
+    _check_sign_in_access(request, select)
     top = parse_top(request)
     count = (request.option("count") or "").lower() == "true"
     if count and not request.advanced_query:
@@ -122,6 +130,7 @@ async def list_users(ctx: Context, request: GraphRequest) -> GraphResponse:
 async def get_user_handler(ctx: Context, request: GraphRequest, user: str) -> GraphResponse:
     record = get_user(ctx, user)
     select = parse_select(request, USER_PROPERTIES, USER_TYPE)
+    _check_sign_in_access(request, select)
     body = {"@odata.context": context_url(ctx, "users", select, entity=True), **user_view(record, select)}
     _expand_manager(ctx, request, record, body)
     return ok(body)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from m365_fixtures import EXCHANGE_MAX_ATTEMPTS
 
+from devtenant.tokens import GRAPH_RESOURCE
 from m365.credentials import MsalCredentials
 from m365.errors import (
     CmdletNotAllowed,
@@ -170,6 +172,33 @@ class LicensesContract:
     async def test_unknown_user(self, licenses: Licenses, seed: Any) -> None:
         with pytest.raises(NotFound):
             await licenses.assign("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id])
+
+    async def test_license_holders_are_everyone_licensed_with_their_plans(self, licenses: Licenses, seed: Any) -> None:
+        holders = {h.id: h for h in await licenses.license_holders()}
+        licensed = {u for sku in seed.skus for u in (*sku.direct_user_ids, *sku.group_user_ids)}
+        assert set(holders) == licensed
+        for user_id, holder in holders.items():
+            person = seed.user(user_id)
+            assert holder.display_name == person.display_name
+            assert holder.user_principal_name == person.user_principal_name
+            assert holder.account_enabled is person.account_enabled
+            plans = {s.sku_part_number for s in seed.skus_of(user_id)}
+            assert {lic.sku_part_number for lic in holder.licenses} == plans
+        assert holders[seed.disabled_user.id].account_enabled is False
+        (e3,) = holders[seed.group_licensed_user.id].licenses
+        assert (e3.sku_part_number, e3.assigned_by_group) == (E3, seed.license_groups[0].id)
+        assert seed.employee_without_usage_location.id not in holders
+
+    async def test_subscriptions_with_their_term_ends(self, licenses: Licenses, seed: Any) -> None:
+        subscriptions = {s.sku_part_number: s for s in await licenses.subscriptions()}
+        assert set(subscriptions) == {sku.sku_part_number for sku in seed.skus}
+        for sku in seed.skus:
+            sub = subscriptions[sku.sku_part_number]
+            assert (sub.sku_id, sub.total_licenses, sub.status) == (sku.sku_id, sku.prepaid_enabled, "Enabled")
+            assert sub.next_lifecycle is not None and sub.next_lifecycle.tzinfo is not None
+        ending = sorted(subscriptions.values(), key=lambda s: s.next_lifecycle)
+        assert ending[0].sku_part_number == STANDARD  # the one the seed lets end soon
+        assert (ending[1].next_lifecycle - ending[0].next_lifecycle).days > 30
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -610,3 +639,43 @@ class TestHttpFailures:
             await client.invoke("Get-DistributionGroup", {"Identity": seed.open_list.alias})
         assert info.value.status == 401
         assert len(calls(tenant, "exchange")) == 1  # never retried
+
+
+class TestHttpLicenseHolders:
+    """What the report's one read costs and what it carries from signInActivity (AuditLog.Read.All)."""
+
+    async def test_sign_in_activity_is_the_last_successful_sign_in(self, tenant: Any, licenses: GraphLicenses) -> None:
+        holders = await licenses.license_holders()
+        state = tenant.state
+        never = stale = failed_lately = 0
+        for holder in holders:
+            activity = state.users[holder.id]["signInActivity"]
+            if activity is None:
+                assert holder.last_successful_sign_in is None
+                never += 1
+                continue
+            expected = datetime.fromisoformat(activity["lastSuccessfulSignInDateTime"].replace("Z", "+00:00"))
+            assert holder.last_successful_sign_in == expected
+            age = state.reference_time - expected
+            stale += age > timedelta(days=90)
+            # A recent failed attempt does not count as a sign-in.
+            failed_lately += activity["lastSignInDateTime"] != activity["lastSuccessfulSignInDateTime"]
+        assert never >= 1 and failed_lately >= 1
+        assert 0.05 <= stale / len(holders) <= 0.2  # ~10 % older than 90 days, as seeded
+
+    async def test_one_request_per_999_users(self, tenant: Any, licenses: GraphLicenses) -> None:
+        tenant.state.add_generated_users(1500)  # unlicensed: read, then left out
+        before = [c for c in calls(tenant, "graph") if c.path == "/v1.0/users"]
+        holders = await licenses.license_holders()
+        pages = [c for c in calls(tenant, "graph") if c.path == "/v1.0/users"][len(before):]
+        assert len(pages) == -(-len(tenant.state.users) // 999) == 2
+        assert all("signInActivity" in c.query for c in pages)
+        assert len(calls(tenant, "graph", "/subscribedSkus")) == 1  # plan names, once
+        assert all(h.licenses for h in holders)
+
+    async def test_without_audit_log_permission_graph_refuses(self, tenant: Any, licenses: GraphLicenses) -> None:
+        roles = tenant.state.apps[tenant.client_id].roles[GRAPH_RESOURCE]
+        roles.remove("AuditLog.Read.All")
+        with pytest.raises(PermissionDenied):
+            await licenses.license_holders()
+        assert await licenses.list_skus()  # the rest of the app's rights are untouched

@@ -14,7 +14,9 @@ from cards.help import help_card
 from cards.i18n import Translator
 from cards.licenses import license_form
 from cards.my_requests import my_requests_card
+from cards.reports import ComplianceSection, Finding, LicenseReportView, OverAssigned, license_report_card
 from cards.requests import approval_card, status_card
+from cards.seat_orders import FulfilmentView, SeatFigures, SeatOfferView, fulfilment_card, seat_offer_card
 from cards.sla import SlaKindLine, SlaReportView, sla_card
 from cards.verbs import Verb
 from cards.views import (
@@ -82,8 +84,57 @@ def _cards() -> list[tuple[str, dict]]:
             cards.append((f"approval-sla-{state}-{locale}", approval_card(late, t, can_decide=True)))
             cards.append((f"status-sla-{state}-{locale}", status_card(late, t)))
         cards.append((f"sla-{locale}", sla_card(_sla_report(), t)))
+        cards.extend((f"{name}-{locale}", built) for name, built in _seat_cards(t))
         cards.append((f"sla-empty-{locale}", sla_card(SlaReportView(month=date(2026, 11, 1), as_of=WHEN), t)))
+        cards.extend((f"{name}-{locale}", built) for name, built in _report_cards(t))
     return cards
+
+
+def _seat_cards(t: Translator) -> list[tuple[str, dict]]:
+    """Seat orders (F10): the approver's and requester's cards, the fulfiller's in each state, the offer."""
+    seats = SeatFigures("Office 365 E3", purchased=25, assigned=20, change=5, resulting=30)
+    built = []
+    for state in ("pending", "awaiting_fulfilment", "completed", "failed"):
+        view = replace(
+            _view(state),
+            kind="license.seats",
+            target_label="Office 365 E3 · +5",
+            steps=(StepView("step.order_seats", {"plan": "Office 365 E3", "change": "+5", "seats": "30"}, None),),
+            facts=(("seats.field.purchased", "25"), ("seats.field.change", "+5"), ("seats.field.result", "30")),
+            due_at=WHEN + timedelta(days=1),
+        )
+        built.append((f"seats-approval-{state}", approval_card(view, t, can_decide=True)))
+        built.append((f"seats-status-{state}", status_card(view, t)))
+        reference = "CSP-2026-0042" if state == "completed" else None
+        for can_fulfil in (True, False):
+            fulfil = FulfilmentView(view, seats, can_fulfil, reference, "Emily Clarke" if reference else None, "note")
+            built.append((f"seats-fulfil-{state}-{can_fulfil}", fulfilment_card(fulfil, t)))
+    reduction = SeatFigures("Microsoft 365 Business Basic", purchased=30, assigned=27, change=-3, resulting=27)
+    built.append(("seats-fulfil-reduction", fulfilment_card(FulfilmentView(_view("pending"), reduction, False), t)))
+    built.append(("seats-offer", seat_offer_card(SeatOfferView("sku-5", "Office 365 E5", 4, 4), t)))
+    return built
+
+
+def _report_cards(t: Translator) -> list[tuple[str, dict]]:
+    """The license report (F11): empty, full (long lists cut, overlaps, compliance), and with its CSV link."""
+    finding = Finding("disabled_account", "u1", "Jürgen Weiß", "j@contoso.com", "Office 365 E3", "ENTERPRISEPACK",
+                      Decimal("22.60"), "EUR", via_group=True)
+    people = tuple(replace(finding, user_id=f"u{n}") for n in range(14))
+    full = LicenseReportView(
+        as_of=WHEN,
+        stale_days=90,
+        plans=_catalogue(can_set_prices=True).plans,
+        disabled=people,
+        stale=(replace(finding, kind="stale_sign_in", last_sign_in=WHEN), replace(finding, kind="stale_sign_in")),
+        overlaps=(replace(finding, kind="overlap", covered_by="Office 365 E5", saving=None, currency=None),),
+        over_assigned=(OverAssigned("Office 365 E3", 20, 21),),
+        compliance=(ComplianceSection(("Office 365 A3",), "Faculty", (replace(finding, kind="compliance"),)),),
+    )
+    return [
+        ("report-empty", license_report_card(LicenseReportView(as_of=WHEN, stale_days=60), t)),
+        ("report-full", license_report_card(full, t)),
+        ("report-csv", license_report_card(replace(full, csv_url="https://desk.example/reports/abc.csv"), t)),
+    ]
 
 
 def _catalogue(*, can_set_prices: bool) -> CatalogueView:

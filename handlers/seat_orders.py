@@ -1,0 +1,364 @@
+"""license.seats (F10): seat orders and reductions, approved by admins and fulfilled by a person (the CSP partner).
+
+Graph cannot buy seats, so an approved order is not applied through Microsoft 365: the execute job hands it to
+the fulfillers (awaiting_fulfilment) with a card on which one of them records the partner's order reference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from cards.elements import Element
+from cards.i18n import Translator
+from cards.seat_orders import MAX_REASON, MAX_REFERENCE, FulfilmentView, SeatFigures, fulfilment_card, signed
+from cards.views import RequestView
+from handlers.approvals import resolve_approvers
+from handlers.context import Actor, Reply
+from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
+from handlers.requests import Draft, find_open, request_view, submit, sync_job
+from handlers.seat_commands import OrderSeats, parse_quantity
+from handlers.services import Services
+from m365.ports import Sku
+from storage.errors import StaleVersion
+from storage.models import Job, Request
+
+logger = logging.getLogger(__name__)
+
+KIND = "license.seats"
+OP = "order_seats"
+FULFILLER = "fulfiller"  # the card copy role of the fulfilment card
+
+
+async def request_seats(services: Services, actor: Actor, command: OrderSeats) -> Reply:
+    """Anyone may ask; admins approve. Checks the quantity, the plan, a reduction against the assigned seats."""
+    t = _t(actor)
+    quantity = parse_quantity(command.quantity)
+    if quantity is None:
+        return Reply(text=t("seats.bad_quantity", quantity=command.quantity[:40]))
+    skus = await services.tenant.licenses.list_skus()
+    # Seats of tenant-wide plans are bought the same way, so every plan the tenant has can be ordered.
+    sku = services.plans.match(command.plan, skus, users_only=False)
+    if sku is None:
+        plans = ", ".join(sorted(services.plans.name(each) for each in skus))
+        return Reply(text=t("seats.unknown_plan", plan=command.plan[:100], plans=plans))
+    plan_name = services.plans.name(sku)
+    purchased, assigned = sku.enabled_units, sku.consumed_units
+    change = -quantity if command.reduce else quantity
+    resulting = purchased + change
+    if command.reduce and resulting < assigned:
+        return Reply(
+            text=t(
+                "seats.below_assigned",
+                plan=plan_name,
+                requested=quantity,
+                purchased=purchased,
+                assigned=assigned,
+                most=max(purchased - assigned, 0),
+            )
+        )
+    async with services.uow() as uow:
+        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=sku.sku_id, key=sku.sku_id)
+    if pending:
+        return Reply(text=t("seats.already_pending", request_id=pending.public_id, plan=plan_name))
+
+    approvers = await resolve_approvers(services, actor.user_id)  # no owners: the admins group decides
+    if not approvers.ids:
+        return Reply(text=t("request.no_approvers"))
+    figures = {
+        "plan": plan_name,
+        "purchased": purchased,
+        "assigned": assigned,
+        "change": change,
+        "resulting": resulting,
+    }
+    step = {
+        "op": OP,
+        "sku_id": sku.sku_id,
+        "sku_part_number": sku.sku_part_number,
+        "plan": plan_name,
+        "quantity": quantity,
+        "reduce": command.reduce,
+        "change": signed(change),
+        "seats": str(resulting),
+    }
+    draft = Draft(
+        kind=KIND,
+        target_id=sku.sku_id,
+        target_label=f"{plan_name} · {signed(change)}",
+        payload={"key": sku.sku_id, "route": approvers.route, "sku_part_number": sku.sku_part_number, "seats": figures},
+        plan=[step],
+        approver_ids=approvers.ids,
+        approver_names=approvers.names,
+        facts=_facts(sku, change, resulting),
+    )
+    return await submit(services, actor, draft)
+
+
+async def offer_clicked(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
+    """The no-free-seat offer's button: its data are only wishes, validated again like typed text."""
+    sku_id, quantity = data.get("sku_id"), data.get("quantity")
+    if not isinstance(sku_id, str) or not sku_id.strip():
+        return Reply(text=_t(actor)("error.bad_card"))
+    typed = str(quantity) if isinstance(quantity, int | str) and not isinstance(quantity, bool) else ""
+    return await request_seats(services, actor, OrderSeats(plan=sku_id.strip()[:100], quantity=typed))
+
+
+def applies(plan: list[dict[str, Any]]) -> bool:
+    return any(step.get("op") == OP for step in plan)
+
+
+async def hand_over(services: Services, job: Job) -> bool:
+    """The execute job's hook: False for any other plan; for a seat order, moves the approved request to
+    awaiting_fulfilment and sends the fulfilment cards. Re-runnable: cards already sent are not sent again."""
+    async with services.uow() as uow:
+        request = await uow.requests.get(job.request_id)
+        if request is None or not applies(request.plan):
+            return False
+        if request.state == RequestState.APPROVED:
+            new_state = next_state(request.state, RequestEvent.AWAIT_FULFILMENT)
+            await uow.requests.transition(request, new_state.value, now=services.clock())
+            await uow.audit.append(
+                action=f"request.{new_state.value}",
+                request_id=request.id,
+                detail={"public_id": request.public_id, "fulfillers_group_id": services.policy.fulfillers},
+            )
+            await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+            await uow.commit()
+        elif request.state != RequestState.AWAITING_FULFILMENT:
+            return True  # finished or withdrawn meanwhile: nothing to hand over
+        copies = await uow.cards.for_request(request.id)
+        have = {copy.recipient_id for copy in copies if copy.role == FULFILLER}
+        view = await request_view(uow, request, now=services.clock())
+    services.wake_jobs()
+    sent_count = 0
+    for person_id in await _fulfiller_ids(services):
+        if person_id in have:
+            continue
+        t = await _translator_for(services, person_id)
+        sent = await services.messenger.send(person_id, card=fulfilment_card_for(view, request, t))
+        # One commit per person: a crash mid-way must not resend the cards that already went out.
+        async with services.uow() as uow:
+            if sent is None:
+                await uow.audit.append(
+                    action="fulfiller.unreachable", request_id=request.id, detail={"fulfiller_id": person_id}
+                )
+            else:
+                await uow.cards.add(
+                    request_id=request.id,
+                    recipient_id=person_id,
+                    role=FULFILLER,
+                    conversation_id=sent.conversation_id,
+                    service_url=sent.service_url,
+                    activity_id=sent.activity_id,
+                )
+                sent_count += 1
+            await uow.commit()
+    if not have and not sent_count:
+        logger.warning("seat order %s: no fulfiller could be reached", request.public_id)
+    return True
+
+
+async def fulfil(services: Services, actor: Actor, *, public_id: str, version: object, reference: object) -> Reply:
+    """"Mark fulfilled": re-checked here (fulfiller now, still waiting, card version, a reference), then recorded."""
+    text = reference.strip() if isinstance(reference, str) else ""
+    return await _finish(
+        services,
+        actor,
+        public_id=public_id,
+        version=version,
+        event=RequestEvent.FULFIL,
+        value=text,
+        refusal="seats.fulfil.no_reference" if not text or len(text) > MAX_REFERENCE else None,
+    )
+
+
+async def not_fulfilled(services: Services, actor: Actor, *, public_id: str, version: object, reason: object) -> Reply:
+    """"Could not fulfil": the same checks, with the reason the requester is told."""
+    text = (reason.strip() if isinstance(reason, str) else "")[:MAX_REASON]
+    return await _finish(
+        services,
+        actor,
+        public_id=public_id,
+        version=version,
+        event=RequestEvent.FAIL,
+        value=text,
+        refusal=None if text else "seats.fulfil.no_reason",
+    )
+
+
+async def _finish(
+    services: Services,
+    actor: Actor,
+    *,
+    public_id: str,
+    version: object,
+    event: RequestEvent,
+    value: str,
+    refusal: str | None,
+) -> Reply:
+    t = _t(actor)
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+    if request is None or request.kind != KIND:
+        return Reply(text=t("approval.not_found", request_id=public_id))
+    if not await is_fulfiller(services, actor):
+        logger.warning("refused fulfilment of %s by non-fulfiller %s", public_id, actor.user_id)
+        notice = t("seats.fulfil.not_fulfiller", request_id=public_id)
+        return await _current(services, actor, public_id, notice, can_fulfil=False)
+    if request.state != RequestState.AWAITING_FULFILMENT:
+        return await _not_waiting(services, actor, public_id)
+    if not isinstance(version, int) or version != request.version:
+        return await _current(services, actor, public_id, t("seats.fulfil.stale", request_id=public_id))
+    if refusal:
+        return await _current(services, actor, public_id, t(refusal, most=MAX_REFERENCE))
+
+    fulfilled = event is RequestEvent.FULFIL
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id, for_update=True)
+        assert request is not None  # requests are never deleted
+        try:
+            new_state = next_state(request.state, event)
+            if fulfilled:
+                request.result = {
+                    "steps": [{"index": 0, "status": "done"}],
+                    "order_reference": value,
+                    "fulfilled_by": actor.name,
+                    "fulfilled_by_id": actor.user_id,
+                }
+            else:
+                request.error = value
+            await uow.requests.transition(request, new_state.value, expected_version=version, now=services.clock())
+        except (StaleVersion, InvalidTransition):
+            # Another fulfiller was quicker between our check and our write; show what won.
+            await uow.rollback()
+            return await _not_waiting(services, actor, public_id)
+        await uow.audit.append(
+            action="request.fulfilled" if fulfilled else "request.failed",
+            request_id=request.id,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            detail={
+                "public_id": public_id,
+                "version": request.version,
+                "order_reference" if fulfilled else "reason": value,
+                "sku_part_number": request.payload.get("sku_part_number"),
+                "seats": request.payload.get("seats"),
+            },
+        )
+        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+        await uow.commit()
+        view = await request_view(uow, request, now=services.clock())
+    services.wake_jobs()
+    logger.info("seat order %s %s by %s", public_id, new_state.value, actor.user_id)
+    return Reply(card=fulfilment_card_for(view, request, t))
+
+
+async def is_fulfiller(services: Services, actor: Actor) -> bool:
+    """Membership asked of the directory at the moment of the click; no group configured means nobody."""
+    group_id = services.policy.fulfillers
+    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
+
+
+def fulfilment_card_for(
+    view: RequestView, request: Request, t: Translator, *, can_fulfil: bool = True, notice: str | None = None
+) -> Element:
+    """The fulfiller's card for a stored seat order (only fulfillers get it; a click is checked again anyway)."""
+    figures = request.payload.get("seats") or {}
+    result = request.result or {}
+    seats = SeatFigures(
+        plan=str(figures.get("plan", request.target_label)),
+        purchased=int(figures.get("purchased", 0)),
+        assigned=int(figures.get("assigned", 0)),
+        change=int(figures.get("change", 0)),
+        resulting=int(figures.get("resulting", 0)),
+    )
+    return fulfilment_card(
+        FulfilmentView(
+            request=view,
+            seats=seats,
+            can_fulfil=can_fulfil,
+            reference=result.get("order_reference"),
+            fulfilled_by=result.get("fulfilled_by"),
+            notice=notice,
+        ),
+        t,
+    )
+
+
+def requester_message(state: str, request: Request, t: Translator, approver: str) -> str | None:
+    """What the requester of a seat order is told at a transition; None: the generic message (or none)."""
+    if request.kind != KIND:
+        return None
+    figures = request.payload.get("seats") or {}
+    plan, change = str(figures.get("plan", "")), signed(int(figures.get("change", 0)))
+    match state:
+        case "approved":
+            return t("notify.seats_approved", request_id=request.public_id, name=approver, plan=plan, change=change)
+        case "completed":
+            return t(
+                "notify.seats_fulfilled",
+                request_id=request.public_id,
+                plan=plan,
+                change=change,
+                seats=figures.get("resulting", ""),
+                reference=(request.result or {}).get("order_reference", ""),
+            )
+    return None
+
+
+async def _current(
+    services: Services, actor: Actor, public_id: str, notice: str, *, can_fulfil: bool = True
+) -> Reply:
+    """The order as it stands now, with a notice saying why nothing changed."""
+    t = _t(actor)
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+        assert request is not None
+        view = await request_view(uow, request, now=services.clock())
+    card = fulfilment_card_for(view, request, t, can_fulfil=can_fulfil, notice=notice)
+    return Reply(text=notice, card=card)
+
+
+async def _not_waiting(services: Services, actor: Actor, public_id: str) -> Reply:
+    t = _t(actor)
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+    assert request is not None
+    notice = t("seats.fulfil.not_waiting", request_id=public_id, state=t("request.state." + request.state))
+    return await _current(services, actor, public_id, notice)
+
+
+async def _fulfiller_ids(services: Services) -> list[str]:
+    group_id = services.policy.fulfillers
+    if not group_id:
+        return []
+    directory = services.tenant.directory
+    people = []
+    for person_id in await directory.group_member_ids(group_id):
+        person = await directory.get_user(person_id)
+        if person is not None and person.account_enabled:
+            people.append(person.id)
+    return people
+
+
+def _facts(sku: Sku, change: int, resulting: int) -> list[tuple[str, str]]:
+    """The approver's numbers, as (label message key, value): seats now, the change and the count it leads to."""
+    return [
+        ("seats.field.purchased", str(sku.enabled_units)),
+        ("seats.field.assigned", str(sku.consumed_units)),
+        ("seats.field.free", str(sku.free_units)),
+        ("seats.field.change", signed(change)),
+        ("seats.field.result", str(resulting)),
+    ]
+
+
+async def _translator_for(services: Services, user_id: str) -> Translator:
+    async with services.uow() as uow:
+        ref = await uow.conversations.get(user_id)
+    return Translator(ref.locale if ref else None)
+
+
+def _t(actor: Actor) -> Translator:
+    return Translator(actor.locale, actor.timezone)
