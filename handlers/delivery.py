@@ -10,6 +10,7 @@ import logging
 from cards.i18n import Translator
 from cards.requests import status_card
 from cards.views import DecisionView, RequestView
+from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
 from handlers.requests import approver_card_for, request_view
 from handlers.seat_orders import FULFILLER, fulfilment_card_for, requester_message
@@ -46,25 +47,9 @@ async def _deliver_to(services: Services, request: Request, recipients: list[str
     for approver_id in recipients:
         if approver_id in have or approver_id == request.requester_id:
             continue
-        t = await _translator_for(services, approver_id)
-        sent = await services.messenger.send(approver_id, card=approver_card_for(view, request, approver_id, t))
-        # One commit per recipient: a crash mid-way must not resend the cards that already went out.
-        async with services.uow() as uow:
-            if sent is None:
-                await uow.audit.append(
-                    action="approver.unreachable", request_id=request.id, detail={"approver_id": approver_id}
-                )
-            else:
-                await uow.cards.add(
-                    request_id=request.id,
-                    recipient_id=approver_id,
-                    role=APPROVER,
-                    conversation_id=sent.conversation_id,
-                    service_url=sent.service_url,
-                    activity_id=sent.activity_id,
-                )
-                sent_count += 1
-            await uow.commit()
+        t = await translator_for(services, approver_id)
+        card = approver_card_for(view, request, approver_id, t)
+        sent_count += await send_card_and_record(services, request, approver_id, APPROVER, card)
     return sent_count
 
 
@@ -77,7 +62,7 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         view = await request_view(uow, request, now=services.clock())
         copies = await uow.cards.for_request(request.id)
     for copy in copies:
-        t = await _translator_for(services, copy.recipient_id)
+        t = await translator_for(services, copy.recipient_id)
         if copy.role == APPROVER:
             card = approver_card_for(view, request, copy.recipient_id, t)
         elif copy.role == FULFILLER:
@@ -85,7 +70,7 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         else:
             card = status_card(view, t)
         await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
-    t = await _translator_for(services, request.requester_id, fallback=request.locale)
+    t = await translator_for(services, request.requester_id, fallback=request.locale)
     # The message names the transition this job announces, even if the request has moved on since.
     state = job.kind.split(":", 1)[1]
     approver = view.decision.approver_name if view.decision else ""
@@ -109,9 +94,3 @@ def _requester_message(state: str, request: Request, view: RequestView, t: Trans
         case "failed":
             return t("notify.failed", request_id=request.public_id, error=request.error or "")
     return None
-
-
-async def _translator_for(services: Services, user_id: str, *, fallback: str | None = None) -> Translator:
-    async with services.uow() as uow:
-        ref = await uow.conversations.get(user_id)
-    return Translator((ref.locale if ref else None) or fallback)

@@ -15,6 +15,7 @@ from cards.i18n import Translator
 from cards.seat_orders import MAX_REASON, MAX_REFERENCE, FulfilmentView, SeatFigures, fulfilment_card, signed
 from cards.views import RequestView
 from handlers.approvals import resolve_approvers
+from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import Actor, Reply
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.requests import Draft, find_open, request_view, submit, sync_job
@@ -136,25 +137,9 @@ async def hand_over(services: Services, job: Job) -> bool:
     for person_id in await _fulfiller_ids(services):
         if person_id in have:
             continue
-        t = await _translator_for(services, person_id)
-        sent = await services.messenger.send(person_id, card=fulfilment_card_for(view, request, t))
-        # One commit per person: a crash mid-way must not resend the cards that already went out.
-        async with services.uow() as uow:
-            if sent is None:
-                await uow.audit.append(
-                    action="fulfiller.unreachable", request_id=request.id, detail={"fulfiller_id": person_id}
-                )
-            else:
-                await uow.cards.add(
-                    request_id=request.id,
-                    recipient_id=person_id,
-                    role=FULFILLER,
-                    conversation_id=sent.conversation_id,
-                    service_url=sent.service_url,
-                    activity_id=sent.activity_id,
-                )
-                sent_count += 1
-            await uow.commit()
+        t = await translator_for(services, person_id)
+        card = fulfilment_card_for(view, request, t)
+        sent_count += await send_card_and_record(services, request, person_id, FULFILLER, card)
     if not have and not sent_count:
         logger.warning("seat order %s: no fulfiller could be reached", request.public_id)
     return True
@@ -352,12 +337,6 @@ def _facts(sku: Sku, change: int, resulting: int) -> list[tuple[str, str]]:
         ("seats.field.change", signed(change)),
         ("seats.field.result", str(resulting)),
     ]
-
-
-async def _translator_for(services: Services, user_id: str) -> Translator:
-    async with services.uow() as uow:
-        ref = await uow.conversations.get(user_id)
-    return Translator(ref.locale if ref else None)
 
 
 def _t(actor: Actor) -> Translator:
