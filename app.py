@@ -167,7 +167,9 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         tenant=app[TENANT],
         messenger=messenger,
         policy=ApprovalPolicy(
-            admins_group_id=settings.admins_group_id, fulfillers_group_id=settings.fulfillers_group_id
+            admins_group_id=settings.admins_group_id,
+            fulfillers_group_id=settings.fulfillers_group_id,
+            managers_may_request_for_reports=settings.managers_may_request_for_reports,
         ),
         plans=PlanCatalogue.load(),
         prices=_price_table(settings),

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     admins_group_id: str = ""
     # Who places approved seat orders with the CSP partner and marks them fulfilled; "" = the admins group.
     fulfillers_group_id: str = ""
+    # License requests for someone else: admins always; managers for their direct reports unless this is off.
+    managers_may_request_for_reports: bool = True
     # Prices per seat per month by SKU part number (Graph has none); admins override them in chat. None = no file.
     prices_file: Path | None = Path("config/prices.json")
     # The SLA clock (F17): business time is service hours minus maintenance windows, on days that are not public

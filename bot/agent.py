@@ -24,7 +24,16 @@ from bot.messenger import message_activity
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers import approvals, catalogue, distribution_lists, licenses, requests, seat_orders, sla_report
+from handlers import (
+    approvals,
+    catalogue,
+    distribution_lists,
+    group_membership,
+    licenses,
+    requests,
+    seat_orders,
+    sla_report,
+)
 from handlers.bulk_licenses import request_bulk
 from handlers.commands import (
     JoinList,
@@ -186,6 +195,8 @@ async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dic
             return await seat_orders.not_fulfilled(
                 services, actor, public_id=public_id, version=data.get("version"), reason=data.get("reason")
             )
+        case Verb.GROUP_LEAVE:
+            return await group_membership.leave_clicked(services, actor, data)
         case Verb.MY_REQUESTS:
             return await requests.my_requests(services, actor)
         case Verb.SHOW_HELP:

@@ -12,8 +12,18 @@ def help_card(t: Translator, *, greeting: str | None = None) -> Element:
     if greeting:
         body.append(text(greeting))
     body.append(text(t("help.intro")))
-    topics = ("help.license", "help.license_changes", "help.licenses", "help.join", "help.my_requests", "help.help")
+    topics = (
+        "help.license",
+        "help.license_changes",
+        "help.seat_orders",
+        "help.licenses",
+        "help.join",
+        "help.my_requests",
+        "help.help",
+    )
     body.extend(text("• " + t(key)) for key in topics)
+    # Shown to everyone (the card is pure and knows no roles); the commands themselves check who asks.
+    body.append(text(t("help.admins"), subtle=True))
     actions = [
         execute(t("help.button.license"), Verb.LICENSE_SUBMIT, {"form": True}),
         execute(t("help.button.my_requests"), Verb.MY_REQUESTS, {}),

@@ -16,3 +16,4 @@ class Verb(enum.StrEnum):
     SEATS_ORDER = "seats.order"
     SEATS_FULFIL = "seats.fulfil"
     SEATS_UNFULFILLABLE = "seats.unfulfillable"
+    GROUP_LEAVE = "group.leave"

@@ -24,8 +24,9 @@ _SIGN_IN_HOURS = 6
 # ending soon (the "subscription about to end" alert), the others are months away.
 _SUBSCRIPTION_DAYS = {"O365_BUSINESS_PREMIUM": 20}
 
+# GroupMember.ReadWrite.All: the desk removes people from licensing groups (group.leave requests).
 DEFAULT_GRAPH_ROLES = (
-    "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Group.Read.All", "GroupMember.Read.All",
+    "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Group.Read.All", "GroupMember.ReadWrite.All",
     "Directory.Read.All", "Organization.Read.All", "Reports.Read.All", "AuditLog.Read.All",
 )
 DEFAULT_EXCHANGE_ROLES = ("Exchange.ManageAsApp",)

@@ -23,7 +23,7 @@ from handlers.licenses import LICENSE_KINDS, plan_list, translator
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
 from handlers.requests import Draft, submit
-from handlers.services import Services
+from handlers.services import Services, is_admin, is_manager_of
 from m365.errors import TransientError
 from m365.executor import supports_bulk
 from m365.ports import DirectoryUser, Sku
@@ -135,6 +135,12 @@ async def _validate(
     """Sets each line's reason when it cannot be filed; the order of the list decides who gets the last seats."""
     holders = await _holders(services, [line.user for line in lines if line.user], sku)
     pending = await _pending_by_user(services, actor, sku)
+    allowed = await _allowed(services, actor, [line.user for line in lines if line.user])
+    not_allowed = (
+        "license.bulk.reason.not_yours"
+        if services.policy.managers_may_request_for_reports
+        else "license.bulk.reason.not_yours.admins_only"
+    )
     seen: set[str] = set()
     seats = sku.free_units
     for line in lines:
@@ -143,6 +149,8 @@ async def _validate(
             line.reason = t("license.bulk.reason.not_found")
         elif user.id in seen:
             line.reason = t("license.bulk.reason.duplicate")
+        elif user.id not in allowed:
+            line.reason = t(not_allowed)
         elif not user.account_enabled:
             line.reason = t("license.bulk.reason.disabled")
         elif user.id.lower() in holders:
@@ -158,6 +166,23 @@ async def _validate(
             line.country = None if user.usage_location else normalize_country(user.country)
         if user is not None:
             seen.add(user.id)
+
+
+async def _allowed(services: Services, actor: Actor, users: list[DirectoryUser]) -> set[str]:
+    """Ids of the listed people the actor may ask for: everyone for an admin (one check), else oneself and,
+    by policy, direct reports (one manager read per person, a few at a time)."""
+    if await is_admin(services, actor):
+        return {user.id for user in users}
+    gate = asyncio.Semaphore(_LOOKUPS_AT_ONCE)
+
+    async def one(user: DirectoryUser) -> str | None:
+        if user.id.lower() == actor.user_id.lower():
+            return user.id
+        async with gate:
+            return user.id if await is_manager_of(services, actor, user.id) else None
+
+    unique = list({user.id: user for user in users}.values())
+    return {user_id for user_id in await asyncio.gather(*(one(user) for user in unique)) if user_id}
 
 
 async def _holders(services: Services, users: list[DirectoryUser], sku: Sku) -> set[str]:

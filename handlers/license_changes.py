@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_leave_offer_card
 from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply
 from handlers.license_commands import ChangeLicense, RemoveLicense
-from handlers.licenses import open_license_request, plan_list, target_user, translator
+from handlers.licenses import not_theirs, open_license_request, plan_list, target_user, translator
 from handlers.people import normalize_country
 from handlers.requests import Draft, submit
 from handlers.services import Services
@@ -28,6 +29,8 @@ async def request_removal(services: Services, actor: Actor, command: RemoveLicen
     user = await target_user(services, actor, command.for_user)
     if user is None:
         return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
+    if refusal := await not_theirs(services, actor, user):
+        return refusal
     # A disabled account is not refused here: taking licenses back from people who left is how seats are reclaimed.
     refusal = await _holding_refusal(services, t, user, sku, plan_name)
     if refusal:
@@ -65,6 +68,8 @@ async def request_change(services: Services, actor: Actor, command: ChangeLicens
     user = await target_user(services, actor, command.for_user)
     if user is None:
         return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
+    if refusal := await not_theirs(services, actor, user):
+        return refusal
     if not user.account_enabled:
         return Reply(text=t("license.user_disabled", user=user.display_name))
     held = await services.tenant.licenses.user_licenses(user.id)
@@ -138,7 +143,17 @@ async def _holding_refusal(
     if group_ids:
         # Even with a direct copy too, the group would keep giving it: membership is the change to make.
         names = [await services.tenant.directory.get_group_name(group_id) or group_id for group_id in group_ids]
-        return Reply(text=t("license.from_group", user=user.display_name, plan=plan_name, group=", ".join(names)))
+        # The offer: leaving the group, filed on a click (handlers/group_membership re-checks everything then).
+        offer = GroupLeaveOfferView(
+            user_id=user.id,
+            user_name=user.display_name,
+            plan=plan_name,
+            groups=tuple(GroupLeaveOffer(group_id, name) for group_id, name in zip(group_ids, names, strict=True)),
+        )
+        return Reply(
+            text=t("license.from_group", user=user.display_name, plan=plan_name, group=", ".join(names)),
+            card=group_leave_offer_card(offer, t),
+        )
     return None
 
 

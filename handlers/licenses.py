@@ -15,7 +15,7 @@ from handlers.context import Actor, Reply
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
 from handlers.requests import Draft, submit
-from handlers.services import Services
+from handlers.services import Services, may_request_for
 from m365.ports import DirectoryUser, Sku
 from storage.models import Request
 from storage.uow import UnitOfWork
@@ -57,6 +57,8 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
     user = await target_user(services, actor, command.for_user)
     if user is None:
         return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
+    if refusal := await not_theirs(services, actor, user):
+        return refusal
     if not user.account_enabled:
         return Reply(text=t("license.user_disabled", user=user.display_name))
     if any(held.sku_id == sku.sku_id for held in await licenses.user_licenses(user.id)):
@@ -117,6 +119,14 @@ async def target_user(services: Services, actor: Actor, for_user: str | None) ->
     """The person a license command is about: the one named, or the person asking."""
     directory = services.tenant.directory
     return await (find_person(directory, for_user) if for_user else directory.get_user(actor.user_id))
+
+
+async def not_theirs(services: Services, actor: Actor, user: DirectoryUser) -> Reply | None:
+    """The refusal when the actor may not ask about this person (F9: oneself, admins, managers for reports)."""
+    if await may_request_for(services, actor, user.id):
+        return None
+    key = "license.not_yours" if services.policy.managers_may_request_for_reports else "license.not_yours.admins_only"
+    return Reply(text=_t(actor)(key, user=user.display_name))
 
 
 async def open_license_request(

@@ -25,6 +25,8 @@ class ApprovalPolicy:
     admins_group_id: str
     # Who marks seat orders fulfilled (the people who order from the CSP partner); "" = the admins group.
     fulfillers_group_id: str = ""
+    # F9 "for oneself or others": admins may ask for anyone; managers, when this allows, for their direct reports.
+    managers_may_request_for_reports: bool = True
 
     @property
     def fulfillers(self) -> str:
@@ -54,3 +56,24 @@ async def is_admin(services: Services, actor: Actor) -> bool:
     """Membership asked of the directory at the moment of use; an unconfigured admins group means nobody."""
     group_id = services.policy.admins_group_id
     return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
+
+
+async def may_request_for(services: Services, actor: Actor, user_id: str) -> bool:
+    """Whether the actor may file a license or membership request about this person (F9's policy).
+
+    Oneself always; anyone else only as an admin or, when the policy allows, as the person's manager in the
+    directory (direct reports only: a manager's manager is not asked, the line manager is the one who knows).
+    """
+    if user_id.lower() == actor.user_id.lower():
+        return True
+    if await is_admin(services, actor):
+        return True
+    return await is_manager_of(services, actor, user_id)
+
+
+async def is_manager_of(services: Services, actor: Actor, user_id: str) -> bool:
+    """The manager part of the policy alone, for callers that already know whether the actor is an admin."""
+    if not services.policy.managers_may_request_for_reports:
+        return False
+    manager_id = await services.tenant.directory.manager_id(user_id)
+    return manager_id is not None and manager_id.lower() == actor.user_id.lower()

@@ -43,6 +43,10 @@ async def apply_step(tenant: Tenant, step: Mapping[str, Any]) -> StepOutcome:
     if op == "add_list_member":
         change = await tenant.distribution_lists.add_member(step["list_id"], step["member"])
         return StepOutcome.ALREADY_DONE if change is MemberChange.ALREADY_PRESENT else StepOutcome.DONE
+    if op == "remove_group_member":
+        # The port reads the direct members first: not a member (any more) is already done.
+        change = await tenant.directory.remove_group_member(step["group_id"], step["user_id"])
+        return StepOutcome.ALREADY_DONE if change is MemberChange.NOT_PRESENT else StepOutcome.DONE
     raise UnknownStep(f"unknown plan step {op!r}")
 
 

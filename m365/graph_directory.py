@@ -11,12 +11,13 @@ from msgraph.generated.models.user import User
 from msgraph.generated.users.item.check_member_groups.check_member_groups_post_request_body import (
     CheckMemberGroupsPostRequestBody,
 )
+from msgraph.generated.users.item.manager.manager_request_builder import ManagerRequestBuilder
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from m365.errors import InvalidRequest, NotFound
 from m365.graph import GraphApi, graph_call
-from m365.ports import DirectoryUser
+from m365.ports import DirectoryUser, MemberChange
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +140,33 @@ class GraphDirectory:
             logger.debug("Graph rejected %r as a group key: %s", group_id, exc.message)
             return None
         return (group.display_name or None) if group is not None else None
+
+    async def manager_id(self, user_id: str) -> str | None:
+        if not user_id.strip():
+            return None
+        config = RequestConfiguration(
+            query_parameters=ManagerRequestBuilder.ManagerRequestBuilderGetQueryParameters(select=["id"])
+        )
+        try:
+            manager = await graph_call(self._graph.client.users.by_user_id(user_id).manager.get(config))
+        except NotFound:
+            return None  # Graph answers 404 both for "no manager set" and for "no such user"
+        except InvalidRequest as exc:
+            logger.debug("Graph rejected %r as a user key: %s", user_id, exc.message)
+            return None
+        return (manager.id or None) if manager is not None else None
+
+    async def remove_group_member(self, group_id: str, user_id: str) -> MemberChange:
+        # Read first: Graph's 404 does not say whether the membership or the group is missing, and a missing
+        # group must stay an error rather than pass as "already done".
+        if user_id.lower() not in {member.lower() for member in await self.group_member_ids(group_id)}:
+            return MemberChange.NOT_PRESENT
+        member = self._graph.client.groups.by_group_id(group_id).members.by_directory_object_id(user_id)
+        try:
+            await graph_call(member.ref.delete())
+        except NotFound:
+            return MemberChange.NOT_PRESENT  # removed by someone else between the read and the write
+        return MemberChange.REMOVED
 
     async def set_usage_location(self, user_id: str, country_code: str) -> None:
         code = country_code.strip().upper()

@@ -140,6 +140,17 @@ class Directory(Protocol):
         """The group's display name (e.g. the licensing group a license comes from); None if there is none."""
         ...
 
+    async def manager_id(self, user_id: str) -> str | None:
+        """Object id of the user's manager (``/users/{id}/manager``); None when none is set or no such user."""
+        ...
+
+    async def remove_group_member(self, group_id: str, user_id: str) -> MemberChange:
+        """Ends a direct membership (``DELETE /groups/{id}/members/{id}/$ref``; security groups only).
+
+        REMOVED, or NOT_PRESENT when the user was not a direct member.
+        """
+        ...
+
 
 class Licenses(Protocol):
     """Subscribed SKUs and per-user license assignment (Graph)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -28,7 +29,10 @@ class Clock:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime.now(UTC))
+    # Midday in the desk's day zone (Europe/Warsaw): "an hour later" must stay on the same day whenever the suite
+    # runs (from 23:00 Warsaw time it used to cross midnight, and a new day rightly alerts again).
+    midday = datetime.now(ZoneInfo("Europe/Warsaw")).replace(hour=12, minute=0, second=0, microsecond=0)
+    return Clock(midday.astimezone(UTC))
 
 
 @pytest.fixture

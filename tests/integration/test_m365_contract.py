@@ -114,6 +114,26 @@ class DirectoryContract:
         assert await directory.get_group_name("00000000-0000-0000-0000-00000000dead") is None
         assert await directory.get_group_name("not a group id") is None
 
+    async def test_manager_id(self, directory: Directory, seed: Any) -> None:
+        employee = seed.demo_employee
+        assert employee.manager_id and await directory.manager_id(employee.id) == employee.manager_id
+        ceo = next(user for user in seed.users if user.manager_id is None)
+        assert await directory.manager_id(ceo.id) is None
+        assert await directory.manager_id("00000000-0000-0000-0000-00000000dead") is None
+
+    async def test_remove_group_member_is_idempotent_and_ends_the_group_license(
+        self, directory: Directory, licenses: Licenses, seed: Any
+    ) -> None:
+        group, person = seed.license_groups[0], seed.group_licensed_user
+        assert any(held.assigned_by_group == group.id for held in await licenses.user_licenses(person.id))
+        assert await directory.remove_group_member(group.id, person.id) is MemberChange.REMOVED
+        assert person.id not in await directory.group_member_ids(group.id)
+        assert not any(held.assigned_by_group == group.id for held in await licenses.user_licenses(person.id))
+        assert await directory.remove_group_member(group.id, person.id) is MemberChange.NOT_PRESENT
+        assert await directory.remove_group_member(group.id, seed.demo_employee.id) is MemberChange.NOT_PRESENT
+        with pytest.raises(NotFound):
+            await directory.remove_group_member("00000000-0000-0000-0000-00000000dead", person.id)
+
 
 # ---------------------------------------------------------------------------------------------------------
 # Licenses

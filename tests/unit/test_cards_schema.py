@@ -1,6 +1,7 @@
 """Every card the desk can send, in every state and language, validates against the Adaptive Card 1.5 schema."""
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ import pytest
 from jsonschema import Draft6Validator
 
 from cards.catalogue import CatalogueView, PlanLine, catalogue_card
+from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_leave_offer_card
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.licenses import license_form
@@ -28,7 +30,10 @@ from cards.views import (
     RequestView,
     StepView,
 )
+from handlers.commands import SetPrice, ShowSla, parse
 from handlers.lifecycle import RequestState
+from handlers.report_commands import ShowLicenseReport
+from handlers.seat_commands import OrderSeats
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
 VALIDATOR = Draft6Validator(SCHEMA)
@@ -68,6 +73,10 @@ def _cards() -> list[tuple[str, dict]]:
             cards.append((f"approval-{state}-{locale}", approval_card(view, t, can_decide=True, notice="note")))
             cards.append((f"status-{state}-{locale}", status_card(view, t)))
         cards.append((f"help-{locale}", help_card(t, greeting="Hi")))
+        groups = (GroupLeaveOffer("g-1", "LIC_Office365_E3"), GroupLeaveOffer("g-2", "LIC_All_Staff"))
+        for count in (1, 2):
+            offer = GroupLeaveOfferView("u-1", "Tomasz Nowak", "Office 365 E3", groups[:count])
+            cards.append((f"group-leave-offer-{count}-{locale}", group_leave_offer_card(offer, t)))
         plans = (PlanChoice("sku-1", "Office 365 E3", 3), PlanChoice("sku-2", "Microsoft 365 Business Basic", 0))
         cards.append((f"form-{locale}", license_form(LicenseFormView(plans=plans), t)))
         cards.append(
@@ -184,3 +193,15 @@ def test_approval_buttons_only_while_pending_and_for_approvers() -> None:
 def test_cards_are_localized() -> None:
     polish = json.dumps(approval_card(_view("pending"), Translator("pl-PL"), can_decide=True), ensure_ascii=False)
     assert "Zatwierdź" in polish and "Wymagane zatwierdzenie" in polish
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_help_mentions_seat_orders_and_the_admin_commands(locale: str) -> None:
+    """The commands the help card shows are ones the desk understands, in the reader's language."""
+    t = Translator(locale)
+    shown = json.dumps(help_card(t), ensure_ascii=False)
+    seats = re.findall(r"\*\*(.+?)\*\*", t("help.seat_orders"))
+    admin = re.findall(r"\*\*(.+?)\*\*", t("help.admins"))
+    assert t("help.seat_orders") in shown and t("help.admins") in shown
+    assert [type(parse(command)) for command in seats] == [OrderSeats, OrderSeats]
+    assert [type(parse(command)) for command in admin] == [ShowLicenseReport, ShowSla, SetPrice]

@@ -9,7 +9,7 @@ import pytest
 
 from m365.errors import GroupAssignedLicense, M365Error, NoFreeSeats
 from m365.executor import StepOutcome, apply_assign_steps, apply_step, supports_bulk
-from m365.ports import AssignOutcome, Tenant, UserLicense
+from m365.ports import AssignOutcome, MemberChange, Tenant, UserLicense
 
 E3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
@@ -141,3 +141,27 @@ async def test_bulk_assign_without_bulk_support_goes_one_by_one() -> None:
     assert outcomes[:2] == [StepOutcome.ALREADY_DONE, StepOutcome.DONE]
     assert isinstance(outcomes[2], M365Error)
     assert licenses.writes == [("u2", (E3,), ())]
+
+
+@dataclass
+class FakeGroups:
+    """Just what remove_group_member needs: direct members per group, and the calls that changed them."""
+
+    members: dict[str, set[str]]
+    removed: list[tuple[str, str]] = field(default_factory=list)
+
+    async def remove_group_member(self, group_id: str, user_id: str) -> MemberChange:
+        if user_id not in self.members.get(group_id, set()):
+            return MemberChange.NOT_PRESENT
+        self.members[group_id].discard(user_id)
+        self.removed.append((group_id, user_id))
+        return MemberChange.REMOVED
+
+
+async def test_leaving_a_group_is_done_once() -> None:
+    groups = FakeGroups({GROUP: {"u1"}})
+    tenant = Tenant(directory=groups, licenses=None, distribution_lists=None)  # type: ignore[arg-type]
+    step = {"op": "remove_group_member", "group_id": GROUP, "user_id": "u1", "user": "Tomasz", "list": "LIC_E3"}
+    assert await apply_step(tenant, step) is StepOutcome.DONE
+    assert await apply_step(tenant, step) is StepOutcome.ALREADY_DONE
+    assert groups.removed == [(GROUP, "u1")]

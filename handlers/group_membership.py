@@ -1,0 +1,70 @@
+"""group.leave: a person leaves a licensing group (the desk's answer to a license that a group gives)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from handlers.approvals import resolve_approvers
+from handlers.context import Actor, Reply
+from handlers.licenses import not_theirs, translator
+from handlers.requests import Draft, find_open, submit
+from handlers.services import Services
+
+KIND = "group.leave"
+OP = "remove_group_member"
+
+
+async def leave_clicked(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
+    """The offer's button. Its group and person are only wishes: the actor must be allowed to ask for that person,
+    the person must be a direct member (only direct membership can be ended), and the group must really give them
+    a license — otherwise this would be a general "remove anyone from any group" button."""
+    t = translator(actor)
+    group_id, user_id = data.get("group_id"), data.get("user_id")
+    if not isinstance(group_id, str) or not isinstance(user_id, str) or not group_id.strip() or not user_id.strip():
+        return Reply(text=t("error.bad_card"))
+    group_id, user_id = group_id.strip()[:100], user_id.strip()[:200]
+    directory = services.tenant.directory
+    user = await directory.get_user(user_id)
+    if user is None:
+        return Reply(text=t("license.user_not_found", user=user_id))
+    if refusal := await not_theirs(services, actor, user):
+        return refusal
+    group_name = await directory.get_group_name(group_id)
+    members = {member.lower() for member in await directory.group_member_ids(group_id)} if group_name else set()
+    if group_name is None or user.id.lower() not in members:
+        return Reply(text=t("group.leave.not_member", user=user.display_name, group=group_name or group_id))
+    given = {
+        license.sku_id.lower()
+        for license in await services.tenant.licenses.user_licenses(user.id)
+        if (license.assigned_by_group or "").lower() == group_id.lower()
+    }
+    if not given:
+        return Reply(text=t("group.leave.gives_nothing", user=user.display_name, group=group_name))
+    skus = await services.tenant.licenses.list_skus()
+    plans = ", ".join(sorted(services.plans.name(sku) for sku in skus if sku.sku_id.lower() in given))
+
+    async with services.uow() as uow:
+        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=user.id, key=group_id.lower())
+    if pending:
+        return Reply(
+            text=t("group.leave.already_pending", request_id=pending.public_id, user=user.display_name,
+                   group=group_name)
+        )
+    approvers = await resolve_approvers(services, actor.user_id)  # no owners: membership changes are the admins'
+    if not approvers.ids:
+        return Reply(text=t("request.no_approvers"))
+    # Step messages only get the labels the card renderer passes (user, list, plan, ...): "list" names the group.
+    step = {"op": OP, "group_id": group_id, "user_id": user.id, "user": user.display_name, "list": group_name,
+            "plan": plans}
+    draft = Draft(
+        kind=KIND,
+        target_id=user.id,
+        target_label=f"{user.display_name} · {group_name}",
+        payload={"key": group_id.lower(), "group_id": group_id, "route": approvers.route},
+        plan=[step],
+        approver_ids=approvers.ids,
+        approver_names=approvers.names,
+        facts=[("group.leave.field.licenses", plans)],
+    )
+    return await submit(services, actor, draft)
