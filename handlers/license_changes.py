@@ -9,7 +9,7 @@ from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply
 from handlers.license_commands import ChangeLicense, RemoveLicense
-from handlers.licenses import not_theirs, open_license_request, plan_list, target_user, translator
+from handlers.licenses import open_license_request, person_or_refusal, plan_or_refusal, translator
 from handlers.people import normalize_country
 from handlers.requests import Draft, submit
 from handlers.services import Services
@@ -22,15 +22,13 @@ CHANGE_KIND = "license.change"
 async def request_removal(services: Services, actor: Actor, command: RemoveLicense) -> Reply:
     t = translator(actor)
     skus = await services.tenant.licenses.list_skus()
-    sku = services.plans.match(command.plan, skus)
-    if sku is None:
-        return Reply(text=t("license.unknown_plan", plan=command.plan, plans=plan_list(services, skus)))
+    sku = plan_or_refusal(services, t, command.plan, skus)
+    if isinstance(sku, Reply):
+        return sku
     plan_name = services.plans.name(sku)
-    user = await target_user(services, actor, command.for_user)
-    if user is None:
-        return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
-    if refusal := await not_theirs(services, actor, user):
-        return refusal
+    user = await person_or_refusal(services, actor, command.for_user)
+    if isinstance(user, Reply):
+        return user
     # A disabled account is not refused here: taking licenses back from people who left is how seats are reclaimed.
     refusal = await _holding_refusal(services, t, user, sku, plan_name)
     if refusal:
@@ -57,19 +55,18 @@ async def request_removal(services: Services, actor: Actor, command: RemoveLicen
 async def request_change(services: Services, actor: Actor, command: ChangeLicense) -> Reply:
     t = translator(actor)
     skus = await services.tenant.licenses.list_skus()
-    old, new = services.plans.match(command.old_plan, skus), services.plans.match(command.new_plan, skus)
-    for wanted, found in ((command.old_plan, old), (command.new_plan, new)):
-        if found is None:
-            return Reply(text=t("license.unknown_plan", plan=wanted, plans=plan_list(services, skus)))
-    assert old is not None and new is not None
+    old = plan_or_refusal(services, t, command.old_plan, skus)
+    if isinstance(old, Reply):
+        return old
+    new = plan_or_refusal(services, t, command.new_plan, skus)
+    if isinstance(new, Reply):
+        return new
     old_name, new_name = services.plans.name(old), services.plans.name(new)
     if old.sku_id == new.sku_id:
         return Reply(text=t("license.same_plan", plan=old_name))
-    user = await target_user(services, actor, command.for_user)
-    if user is None:
-        return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
-    if refusal := await not_theirs(services, actor, user):
-        return refusal
+    user = await person_or_refusal(services, actor, command.for_user)
+    if isinstance(user, Reply):
+        return user
     if not user.account_enabled:
         return Reply(text=t("license.user_disabled", user=user.display_name))
     held = await services.tenant.licenses.user_licenses(user.id)

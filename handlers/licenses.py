@@ -49,16 +49,14 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
     t = _t(actor)
     licenses = services.tenant.licenses
     skus = await licenses.list_skus()
-    sku = services.plans.match(command.plan, skus)
-    if sku is None:
-        return Reply(text=t("license.unknown_plan", plan=command.plan, plans=plan_list(services, skus)))
+    sku = plan_or_refusal(services, t, command.plan, skus)
+    if isinstance(sku, Reply):
+        return sku
     plan_name = services.plans.name(sku)
 
-    user = await target_user(services, actor, command.for_user)
-    if user is None:
-        return Reply(text=t("license.user_not_found", user=command.for_user or actor.name))
-    if refusal := await not_theirs(services, actor, user):
-        return refusal
+    user = await person_or_refusal(services, actor, command.for_user)
+    if isinstance(user, Reply):
+        return user
     if not user.account_enabled:
         return Reply(text=t("license.user_disabled", user=user.display_name))
     if any(held.sku_id == sku.sku_id for held in await licenses.user_licenses(user.id)):
@@ -113,6 +111,22 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
         facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
     )
     return await submit(services, actor, draft)
+
+
+def plan_or_refusal(services: Services, t: Translator, query: str, skus: list[Sku]) -> Sku | Reply:
+    """The tenant's plan the person named, or the reply listing the plans there are."""
+    sku = services.plans.match(query, skus)
+    if sku is None:
+        return Reply(text=t("license.unknown_plan", plan=query, plans=plan_list(services, skus)))
+    return sku
+
+
+async def person_or_refusal(services: Services, actor: Actor, for_user: str | None) -> DirectoryUser | Reply:
+    """The person a license command is about, once found and once the actor may ask about them; else the reply."""
+    user = await target_user(services, actor, for_user)
+    if user is None:
+        return Reply(text=_t(actor)("license.user_not_found", user=for_user or actor.name))
+    return await not_theirs(services, actor, user) or user
 
 
 async def target_user(services: Services, actor: Actor, for_user: str | None) -> DirectoryUser | None:
