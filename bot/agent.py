@@ -46,7 +46,7 @@ from handlers.commands import (
     Unknown,
     parse,
 )
-from handlers.context import Actor, Reply, SentActivity
+from handlers.context import Actor, Reply, SentActivity, actor_translator
 from handlers.delivery import REQUESTER, deliver_pending_to
 from handlers.license_changes import request_change, request_removal
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk
@@ -132,7 +132,7 @@ def _register_verb(app: AgentApplication[TurnState], services: Services, verb: V
 
 
 async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     match command:
         case ShowHelp():
             return Reply(card=help_card(t))
@@ -164,7 +164,7 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
 
 
 async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dict[str, Any]) -> Reply:
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     match verb:
         case Verb.APPROVE | Verb.REJECT:
             public_id = data.get("request_id")
@@ -211,7 +211,7 @@ async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dic
 
 async def _guarded(actor: Actor, handler: Handler) -> Reply:
     """Upstream trouble and bugs become a clear message with a reference; nothing half-done is left behind."""
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     try:
         return await handler(actor)
     except TransientError:
@@ -278,7 +278,7 @@ async def _welcome(services: Services, context: TurnContext) -> None:
     if actor is None:
         return
     if is_new:
-        t = Translator(actor.locale, actor.timezone)
+        t = actor_translator(actor)
         await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
     # Approval cards that could not reach this person before (no chat yet) arrive now.
     await deliver_pending_to(services, actor.user_id)

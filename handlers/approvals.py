@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cards.i18n import Translator
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.requests import EXECUTE_JOB, approver_card_for, request_view, sync_job
 from handlers.services import Services
@@ -52,7 +52,7 @@ async def decide(
     The checks read the request in a short transaction, the directory is asked with no transaction open, and
     the decision itself is a versioned update: whoever changed the request in between makes it refuse.
     """
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     reason = (reason or "").strip()[:500] or None
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
@@ -120,7 +120,7 @@ async def _already_decided(services: Services, actor: Actor, public_id: str, t: 
 
 async def _current(services: Services, actor: Actor, public_id: str, notice: str) -> Reply:
     """The request as it stands now, for this reader, with a notice saying why nothing changed."""
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None

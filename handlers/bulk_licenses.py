@@ -17,9 +17,9 @@ from typing import Any
 from cards.bulk_licenses import BulkLine, BulkReportView, bulk_report_card
 from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.license_commands import RequestLicenseBulk
-from handlers.licenses import LICENSE_KINDS, plan_list, translator
+from handlers.licenses import LICENSE_KINDS, plan_list
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
 from handlers.requests import Draft, submit
@@ -45,7 +45,7 @@ class _Line:
 
 
 async def request_bulk(services: Services, actor: Actor, command: RequestLicenseBulk) -> Reply:
-    t = translator(actor)
+    t = actor_translator(actor)
     if len(command.people) > MAX_PEOPLE:
         return Reply(text=t("license.bulk.too_many", count=len(command.people), limit=MAX_PEOPLE))
     skus = await services.tenant.licenses.list_skus()

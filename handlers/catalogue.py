@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 from cards.catalogue import CatalogueView, PlanLine, catalogue_card
-from cards.i18n import Translator
 from handlers.commands import SetPrice
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import Price, PriceTable, normalize_currency, parse_amount
 from handlers.services import Services
 from m365.ports import Sku
@@ -23,12 +22,12 @@ async def show_plans(services: Services, actor: Actor) -> Reply:
     is_admin = await _is_admin(services, actor)  # only decides whether the card says how to set a price
     async with services.uow() as uow:
         prices = await effective_prices(services, uow)
-    return Reply(card=catalogue_card(_view(services, skus, prices, can_set_prices=is_admin), _t(actor)))
+    return Reply(card=catalogue_card(_view(services, skus, prices, can_set_prices=is_admin), actor_translator(actor)))
 
 
 async def set_price(services: Services, actor: Actor, command: SetPrice) -> Reply:
     """Checks, in order: the admins group (on the server, now), the input, the plan; only then one commit."""
-    t = _t(actor)
+    t = actor_translator(actor)
     if not await _is_admin(services, actor):
         return Reply(text=t("price.not_admin"))
     if not (command.plan and command.amount and command.currency):
@@ -114,6 +113,3 @@ async def _is_admin(services: Services, actor: Actor) -> bool:
     group_id = services.policy.admins_group_id
     return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
 
-
-def _t(actor: Actor) -> Translator:
-    return Translator(actor.locale, actor.timezone)

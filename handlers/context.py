@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from cards.i18n import Translator
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:
@@ -17,6 +19,11 @@ class Actor:
     locale: str = "en-US"
     teams_user_id: str = ""  # "29:…", for proactive conversations
     timezone: str | None = None
+
+
+def actor_translator(actor: Actor) -> Translator:
+    """Messages in the language and time zone the actor's Teams client reported."""
+    return Translator(actor.locale, actor.timezone)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.commands import JoinList
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services
 from m365.ports import DirectoryUser
@@ -14,7 +13,7 @@ KIND = "dl.join"
 
 
 async def request_join(services: Services, actor: Actor, command: JoinList) -> Reply:
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     if not command.list_name:
         return Reply(text=t("dl.missing_name"))
     lists, directory = services.tenant.distribution_lists, services.tenant.directory

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from handlers.approvals import resolve_approvers
-from handlers.context import Actor, Reply
-from handlers.licenses import not_theirs, translator
+from handlers.context import Actor, Reply, actor_translator
+from handlers.licenses import not_theirs
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services
 
@@ -19,7 +19,7 @@ async def leave_clicked(services: Services, actor: Actor, data: Mapping[str, Any
     """The offer's button. Its group and person are only wishes: the actor must be allowed to ask for that person,
     the person must be a direct member (only direct membership can be ended), and the group must really give them
     a license — otherwise this would be a general "remove anyone from any group" button."""
-    t = translator(actor)
+    t = actor_translator(actor)
     group_id, user_id = data.get("group_id"), data.get("user_id")
     if not isinstance(group_id, str) or not isinstance(user_id, str) or not group_id.strip() or not user_id.strip():
         return Reply(text=t("error.bad_card"))

@@ -7,9 +7,9 @@ from typing import Any
 from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_leave_offer_card
 from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.license_commands import ChangeLicense, RemoveLicense
-from handlers.licenses import open_license_request, person_or_refusal, plan_or_refusal, translator
+from handlers.licenses import open_license_request, person_or_refusal, plan_or_refusal
 from handlers.people import normalize_country
 from handlers.requests import Draft, submit
 from handlers.services import Services
@@ -20,7 +20,7 @@ CHANGE_KIND = "license.change"
 
 
 async def request_removal(services: Services, actor: Actor, command: RemoveLicense) -> Reply:
-    t = translator(actor)
+    t = actor_translator(actor)
     skus = await services.tenant.licenses.list_skus()
     sku = plan_or_refusal(services, t, command.plan, skus)
     if isinstance(sku, Reply):
@@ -53,7 +53,7 @@ async def request_removal(services: Services, actor: Actor, command: RemoveLicen
 
 
 async def request_change(services: Services, actor: Actor, command: ChangeLicense) -> Reply:
-    t = translator(actor)
+    t = actor_translator(actor)
     skus = await services.tenant.licenses.list_skus()
     old = plan_or_refusal(services, t, command.old_plan, skus)
     if isinstance(old, Reply):

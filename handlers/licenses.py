@@ -11,7 +11,7 @@ from cards.seat_orders import SeatOfferView, seat_offer_card
 from cards.views import LicenseFormView, PlanChoice
 from handlers.approvals import resolve_approvers
 from handlers.commands import RequestLicense
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
 from handlers.requests import Draft, submit
@@ -28,7 +28,8 @@ LICENSE_KINDS = ("license.assign", "license.assign_bulk", "license.remove", "lic
 
 async def show_form(services: Services, actor: Actor, *, notice: str | None = None) -> Reply:
     skus = await services.tenant.licenses.list_skus()
-    return Reply(card=license_form(LicenseFormView(plans=_choices(services, skus), notice=notice), _t(actor)))
+    view = LicenseFormView(plans=_choices(services, skus), notice=notice)
+    return Reply(card=license_form(view, actor_translator(actor)))
 
 
 async def form_submitted(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
@@ -37,7 +38,7 @@ async def form_submitted(services: Services, actor: Actor, data: Mapping[str, An
         return await show_form(services, actor)
     sku_id = str(data.get("sku_id") or "").strip()
     if not sku_id:
-        return await show_form(services, actor, notice=_t(actor)("error.bad_card"))
+        return await show_form(services, actor, notice=actor_translator(actor)("error.bad_card"))
     for_user = str(data.get("for_user") or "").strip() or None
     usage_location = str(data.get("usage_location") or "").strip() or None
     return await request_license(
@@ -46,7 +47,7 @@ async def form_submitted(services: Services, actor: Actor, data: Mapping[str, An
 
 
 async def request_license(services: Services, actor: Actor, command: RequestLicense) -> Reply:
-    t = _t(actor)
+    t = actor_translator(actor)
     licenses = services.tenant.licenses
     skus = await licenses.list_skus()
     sku = plan_or_refusal(services, t, command.plan, skus)
@@ -125,7 +126,7 @@ async def person_or_refusal(services: Services, actor: Actor, for_user: str | No
     """The person a license command is about, once found and once the actor may ask about them; else the reply."""
     user = await target_user(services, actor, for_user)
     if user is None:
-        return Reply(text=_t(actor)("license.user_not_found", user=for_user or actor.name))
+        return Reply(text=actor_translator(actor)("license.user_not_found", user=for_user or actor.name))
     return await not_theirs(services, actor, user) or user
 
 
@@ -140,7 +141,7 @@ async def not_theirs(services: Services, actor: Actor, user: DirectoryUser) -> R
     if await may_request_for(services, actor, user.id):
         return None
     key = "license.not_yours" if services.policy.managers_may_request_for_reports else "license.not_yours.admins_only"
-    return Reply(text=_t(actor)(key, user=user.display_name))
+    return Reply(text=actor_translator(actor)(key, user=user.display_name))
 
 
 async def open_license_request(
@@ -162,9 +163,6 @@ def plan_list(services: Services, skus: list[Sku]) -> str:
     return ", ".join(choice.name for choice in _choices(services, skus))
 
 
-def translator(actor: Actor) -> Translator:
-    return _t(actor)
-
 
 def _choices(services: Services, skus: list[Sku]) -> tuple[PlanChoice, ...]:
     return tuple(
@@ -173,6 +171,3 @@ def _choices(services: Services, skus: list[Sku]) -> tuple[PlanChoice, ...]:
         if sku.applies_to == "User"
     )
 
-
-def _t(actor: Actor) -> Translator:
-    return Translator(actor.locale, actor.timezone)

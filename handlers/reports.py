@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cards.catalogue import PlanLine
-from cards.i18n import Translator
 from cards.reports import (
     COMPLIANCE,
     DISABLED,
@@ -27,7 +26,7 @@ from cards.reports import (
     license_report_card,
 )
 from handlers.catalogue import effective_prices
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import PriceTable
 from handlers.report_commands import ShowLicenseReport
 from handlers.report_policy import ComplianceRule
@@ -56,7 +55,7 @@ class RuleInput:
 
 async def show_report(services: Services, actor: Actor, command: ShowLicenseReport) -> Reply:
     """Checks the admins group on the server first, then the input; reads only, except the CSV's download link."""
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     if not await is_admin(services, actor):
         return Reply(text=t("report.not_admin"))
     policy = services.reports

@@ -11,7 +11,7 @@ from cards.i18n import Translator
 from cards.my_requests import my_requests_card
 from cards.requests import approval_card, status_card
 from cards.views import DecisionView, MyRequestsView, RequestSummaryView, RequestView, StepView
-from handlers.context import Actor, Reply, SentActivity
+from handlers.context import Actor, Reply, SentActivity, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.services import Services, utc_now
 from storage.models import Decision, Request
@@ -88,7 +88,7 @@ async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
         view = await request_view(uow, request, now=now)
     services.wake_jobs()
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
     return Reply(text=notice, card=status_card(view, t), request_id=request.id)
 
@@ -176,7 +176,7 @@ def approver_card_for(
 async def my_requests(services: Services, actor: Actor) -> Reply:
     async with services.uow() as uow:
         requests = await uow.requests.list_for_requester(actor.user_id, limit=20)
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     items = tuple(
         RequestSummaryView(
             request_id=r.public_id, kind=r.kind, state=r.state, target_label=r.target_label, created_at=r.created_at

@@ -16,7 +16,7 @@ from cards.seat_orders import MAX_REASON, MAX_REFERENCE, FulfilmentView, SeatFig
 from cards.views import RequestView
 from handlers.approvals import resolve_approvers
 from handlers.card_delivery import send_card_and_record, translator_for
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.requests import Draft, find_open, request_view, submit, sync_job
 from handlers.seat_commands import OrderSeats, parse_quantity
@@ -34,7 +34,7 @@ FULFILLER = "fulfiller"  # the card copy role of the fulfilment card
 
 async def request_seats(services: Services, actor: Actor, command: OrderSeats) -> Reply:
     """Anyone may ask; admins approve. Checks the quantity, the plan, a reduction against the assigned seats."""
-    t = _t(actor)
+    t = actor_translator(actor)
     quantity = parse_quantity(command.quantity)
     if quantity is None:
         return Reply(text=t("seats.bad_quantity", quantity=command.quantity[:40]))
@@ -101,7 +101,7 @@ async def offer_clicked(services: Services, actor: Actor, data: Mapping[str, Any
     """The no-free-seat offer's button: its data are only wishes, validated again like typed text."""
     sku_id, quantity = data.get("sku_id"), data.get("quantity")
     if not isinstance(sku_id, str) or not sku_id.strip():
-        return Reply(text=_t(actor)("error.bad_card"))
+        return Reply(text=actor_translator(actor)("error.bad_card"))
     typed = str(quantity) if isinstance(quantity, int | str) and not isinstance(quantity, bool) else ""
     return await request_seats(services, actor, OrderSeats(plan=sku_id.strip()[:100], quantity=typed))
 
@@ -183,7 +183,7 @@ async def _finish(
     value: str,
     refusal: str | None,
 ) -> Reply:
-    t = _t(actor)
+    t = actor_translator(actor)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
     if request is None or request.kind != KIND:
@@ -297,7 +297,7 @@ async def _current(
     services: Services, actor: Actor, public_id: str, notice: str, *, can_fulfil: bool = True
 ) -> Reply:
     """The order as it stands now, with a notice saying why nothing changed."""
-    t = _t(actor)
+    t = actor_translator(actor)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
@@ -307,7 +307,7 @@ async def _current(
 
 
 async def _not_waiting(services: Services, actor: Actor, public_id: str) -> Reply:
-    t = _t(actor)
+    t = actor_translator(actor)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
     assert request is not None
@@ -338,6 +338,3 @@ def _facts(sku: Sku, change: int, resulting: int) -> list[tuple[str, str]]:
         ("seats.field.result", str(resulting)),
     ]
 
-
-def _t(actor: Actor) -> Translator:
-    return Translator(actor.locale, actor.timezone)

@@ -6,10 +6,9 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cards.i18n import Translator
 from cards.sla import SlaKindLine, SlaReportView, sla_card
 from handlers.commands import ShowSla
-from handlers.context import Actor, Reply
+from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.services import Services, is_admin
 from storage.queries import sla_counts
@@ -20,7 +19,7 @@ _FINAL_STATES = frozenset(state.value for state in RequestState if state.is_fina
 
 async def show_sla(services: Services, actor: Actor, command: ShowSla) -> Reply:
     """Checks the admins group on the server first, then the month; reads only, so nothing can change."""
-    t = Translator(actor.locale, actor.timezone)
+    t = actor_translator(actor)
     if not await is_admin(services, actor):
         return Reply(text=t("sla.not_admin"))
     now = services.clock()
