@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from handlers.services import Services
 from m365.errors import TransientError
+from storage.columns import utcnow
 from storage.errors import LeaseLost
 from storage.models import Job
 
@@ -70,7 +71,9 @@ class JobRunner:
         """Claims and runs one ready job; False when there is none."""
         services = self._services
         async with services.uow() as uow:
-            job = await uow.jobs.claim(self.owner, now=services.clock(), lease_seconds=self._lease_seconds)
+            # Leases and retries run on the wall clock, like enqueue's run time; services.clock is business time
+            # (SLA, decisions), which tests move around and which must not stall or hurry the outbox.
+            job = await uow.jobs.claim(self.owner, lease_seconds=self._lease_seconds)
             await uow.commit()
         if job is None:
             return False
@@ -113,7 +116,7 @@ class JobRunner:
                     await uow.jobs.complete(job)
                 else:
                     may_retry = retry is not None and job.attempts < job.max_attempts
-                    retry_at = services.clock() + retry if may_retry else None
+                    retry_at = utcnow() + retry if may_retry else None
                     await uow.jobs.fail(job, error, retry_at=retry_at)
                     logger.warning(
                         "job %s (%s) attempt %s: %s; %s",
