@@ -25,7 +25,8 @@ E3 = "ENTERPRISEPACK"
 
 
 class Clock:
-    """The desk's clock, set by the test: every handler and the job runner read it through Services.clock."""
+    """The desk's business clock, set by the test: handlers read it through Services.clock (the job runner's
+    leases run on the wall clock)."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
@@ -38,8 +39,7 @@ class Clock:
 
 
 def _quiet_week() -> date:
-    """The Monday of the first full week of March next year: always in the future (queued jobs are due at their
-    real enqueue time, so the set clock must not lag behind it), in winter time, and free of Polish holidays
+    """The Monday of the first full week of March next year: in winter time, and free of Polish holidays
     (Easter Monday comes 23 March at the earliest) — so three business days from Monday 09:00 is Thursday 09:00."""
     year = datetime.now(UTC).year + 1
     monday = date(year, 3, 1) + timedelta(days=(7 - date(year, 3, 1).weekday()) % 7)
