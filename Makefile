@@ -32,6 +32,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.approve_roundtrip
 	$(BIN)/python -m bench.bulk_assign
+	$(BIN)/python -m bench.bulk_members
+	$(BIN)/python -m bench.sync_tenant
 
 serve: $(STAMP)
 	$(BIN)/python app.py serve

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import ssl
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -26,7 +28,9 @@ from bot.messenger import TeamsMessenger
 from handlers.alerts import run_alerts
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.delivery import deliver_approval_cards, sync_request_cards
+from handlers.directory_sync import run_sync, sync_forever
 from handlers.execution import execute_request
+from handlers.grant_expiry import expiry_loop
 from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.report_policy import ReportPolicy
@@ -39,7 +43,9 @@ from m365.exchange import ExchangeClient
 from m365.graph import build_graph, warm_up
 from m365.graph_directory import GraphDirectory
 from m365.graph_licenses import GraphLicenses
+from m365.mailboxes import ExchangeMailboxes
 from m365.ports import Tenant
+from m365.recipients import ExchangeRecipients
 from settings import Settings
 from storage.db import create_engine, create_session_factory
 from storage.migrate import is_up_to_date, upgrade
@@ -66,6 +72,9 @@ RUNNER = web.AppKey("job_runner", JobRunner)
 READINESS = web.AppKey("readiness", Readiness)
 CLOCK = web.AppKey[Callable[[], datetime]]("clock")
 
+# How long shutdown waits for a cancelled background task (job runner, sync, alerts, expiries) to end.
+BACKGROUND_STOP_SECONDS = 10.0
+
 
 def create_app(
     settings: Settings, *, run_jobs: bool = True, clock: Callable[[], datetime] = utc_now
@@ -84,6 +93,8 @@ def create_app(
     if run_jobs:
         app.cleanup_ctx.append(_job_runner_task)
         app.cleanup_ctx.append(_alerts_task)
+        app.cleanup_ctx.append(_directory_sync_task)
+        app.cleanup_ctx.append(_grant_expiry_task)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/reports/{token}.csv", _report_file)
@@ -132,10 +143,14 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
     exchange = ExchangeClient(
         settings.exchange_base_url, settings.tenant_id, credentials, session=session, scope=settings.exchange_scope
     )
+    directory = GraphDirectory(graph)
     app[TENANT] = Tenant(
-        directory=GraphDirectory(graph),
+        directory=directory,
         licenses=GraphLicenses(graph),
         distribution_lists=ExchangeDistributionLists(exchange),
+        mailboxes=ExchangeMailboxes(exchange),
+        recipients=ExchangeRecipients(exchange),
+        directory_sync=directory,
     )
     warming = asyncio.create_task(_warm_up(app))
     yield
@@ -255,30 +270,72 @@ def _connections(settings: Settings) -> object:
     return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": service})
 
 
+@contextlib.asynccontextmanager
+async def _background(
+    name: str, work: Coroutine[Any, Any, None] | None, *, stop_seconds: float = BACKGROUND_STOP_SECONDS
+) -> AsyncIterator[None]:
+    """Runs ``work`` as a named task for the app's lifetime and cancels it on shutdown; None = switched off."""
+    task = asyncio.create_task(work, name=name) if work is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            # A task that swallows its cancellation must not hold the shutdown (and a rolling restart) forever.
+            await asyncio.wait([task], timeout=stop_seconds)
+            if not task.done():
+                logger.error("background task %s ignored its cancellation; leaving it behind", name)
+            elif not task.cancelled() and task.exception() is not None:
+                logger.error("background task %s had failed", name, exc_info=task.exception())
+
+
 async def _job_runner_task(app: web.Application) -> AsyncIterator[None]:
-    task = asyncio.create_task(app[RUNNER].run(), name="job-runner")
-    yield
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    async with _background("job-runner", app[RUNNER].run()):
+        yield
 
 
 async def _alerts_task(app: web.Application) -> AsyncIterator[None]:
     """The license alerts check (F11); every replica may run one, the database lets each alert out once a day."""
     settings = app[SETTINGS]
-    task = None
-    if settings.alert_check_seconds > 0:
-        task = asyncio.create_task(
-            run_alerts(
-                app[SERVICES],
-                every_seconds=settings.alert_check_seconds,
-                first_after_seconds=settings.alert_first_check_seconds,
-            ),
-            name="license-alerts",
-        )
-    yield
-    if task is not None:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    every, first = settings.alert_check_seconds, settings.alert_first_check_seconds
+    work = run_alerts(app[SERVICES], every_seconds=every, first_after_seconds=first) if every > 0 else None
+    async with _background("license-alerts", work):
+        yield
+
+
+async def _grant_expiry_task(app: web.Application) -> AsyncIterator[None]:
+    """Time-bound mailbox grants (F6): holders told a day before, access removed at expiry by a request of its own."""
+    settings = app[SETTINGS]
+    work = expiry_loop(
+        app[SERVICES], settings.grant_expiry_check_seconds, notice=timedelta(hours=settings.grant_expiry_notice_hours)
+    ) if settings.grant_expiry_check_seconds > 0 else None
+    async with _background("grant-expiry", work):
+        yield
+
+
+async def _directory_sync_task(app: web.Application) -> AsyncIterator[None]:
+    """The periodic directory sync (F7); every replica runs the loop, the database lease lets one work per period."""
+    settings = app[SETTINGS]
+    work = sync_forever(
+        app[SERVICES], settings.sync_interval_seconds, replica=app[RUNNER].owner,
+        first_after_seconds=settings.sync_first_after_seconds,
+    ) if settings.sync_interval_seconds > 0 else None
+    async with _background("directory-sync", work):
+        yield
+
+
+async def _sync_once(settings: Settings, *, full: bool) -> int:
+    """`app.py sync`: the desk's dependencies built as `serve` builds them (no HTTP, no job runner), one run."""
+    runner = web.AppRunner(create_app(settings, run_jobs=False))
+    await runner.setup()
+    try:
+        report = await run_sync(runner.app[SERVICES], full=full, replica="cli")
+    finally:
+        await runner.cleanup()
+    print(report.summary())
+    if report.skipped:
+        return 2  # another replica holds the lease (or just ran): nothing was synced by this call
+    return 0 if report.ok else 1
 
 
 def _report_policy(settings: Settings) -> ReportPolicy:
@@ -341,6 +398,10 @@ def main(argv: list[str] | None = None, *, settings_factory: Callable[[], Settin
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the desk (settings from the environment / .env)")
     commands.add_parser("migrate", help="apply database migrations and exit")
+    sync = commands.add_parser(
+        "sync", help="run one directory sync (lists, mailboxes, users); exit 0 ok, 1 failed, 2 another replica runs"
+    )
+    sync.add_argument("--full", action="store_true", help="re-read everything, not only what changed")
     commands.add_parser("demo", help="the emulated tenant, the desk and two Playground windows, in one command")
     emulator = commands.add_parser("devtenant", help="run the Microsoft 365 emulator alone")
     emulator.add_argument("--https-port", type=int, default=8443)
@@ -361,6 +422,8 @@ def main(argv: list[str] | None = None, *, settings_factory: Callable[[], Settin
         asyncio.run(upgrade(settings.database_url))
         print("database is up to date")
         return 0
+    if args.command == "sync":
+        return asyncio.run(_sync_once(settings, full=args.full))
     web.run_app(create_app(settings), host=settings.host, port=settings.port)
     return 0
 

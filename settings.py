@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     alert_free_seats: int = 2  # alert when a plan has fewer free seats than this
     alert_subscription_days: int = 30  # alert when a subscription's term ends within this many days
 
+    # The directory sync (F7): lists, shared mailboxes and users into the desk's cache, every this many seconds
+    # (0 = no periodic sync in this replica; `app.py sync` still runs one). Replicas share one run per period.
+    sync_interval_seconds: float = 900.0
+    sync_first_after_seconds: float = 30.0  # after startup, so a restart burst does not all sync at once
+
+    # Time-bound mailbox grants (F6): how often expiries are checked (0 = not in this replica) and how long before
+    # the end the holder is told.
+    grant_expiry_check_seconds: float = 300.0
+    grant_expiry_notice_hours: float = 24.0
+
     # Demo only: where the emulator and the Playground run.
     demo_dir: Path = Path(".demo")
     devtenant_https_port: int = 8443

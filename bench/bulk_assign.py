@@ -24,10 +24,9 @@ from typing import Any
 
 import aiohttp
 
-from bench.processes import start_devtenant
+from bench.processes import control_call, devtenant_credentials, start_devtenant
 from devtenant import build_seed
 from devtenant.faults import WRITE_LIMIT, WRITE_WINDOW_S
-from m365.credentials import MsalCredentials
 from m365.graph import build_graph
 from m365.graph_licenses import BATCH_LIMIT, GraphLicenses
 
@@ -57,24 +56,18 @@ async def _scenario(info: dict[str, Any], people: int, name: str) -> dict[str, A
     control = info["control_url"]
     start_tokens = None if name == "fresh" else 0
     async with aiohttp.ClientSession() as session:
-        await _call(session, "POST", f"{control}/reset")
-        ids = (await _call(session, "POST", f"{control}/users", {"count": people, "prefix": "bench"}))["value"]
+        await control_call(session, "POST", f"{control}/reset")
+        ids = (await control_call(session, "POST", f"{control}/users", {"count": people, "prefix": "bench"}))["value"]
         sku_id = build_seed().sku(E3).sku_id  # the seed is deterministic: the running devtenant's SKU ids
-        await _call(session, "POST", f"{control}/skus/{E3}", {"enabled": people + 100})
-        await _call(session, "POST", f"{control}/throttle", {"start_tokens": start_tokens})
+        await control_call(session, "POST", f"{control}/skus/{E3}", {"enabled": people + 100})
+        await control_call(session, "POST", f"{control}/throttle", {"start_tokens": start_tokens})
 
-        credentials = MsalCredentials(
-            f"{info['authority_host']}/{info['tenant_id']}",
-            info["client_id"],
-            info["client_secret"],
-            ca_bundle=info["ca_pem_path"],
-            validate_authority=False,
-        )
+        credentials = devtenant_credentials(info)
         graph = build_graph(credentials, info["graph_base_url"], ca_bundle=info["ca_pem_path"])
         try:
             licenses = GraphLicenses(graph)
             await licenses.list_skus()  # token and connection first, as a warm desk has them
-            await _call(session, "DELETE", f"{control}/calls")
+            await control_call(session, "DELETE", f"{control}/calls")
             began = time.perf_counter()
             outcomes = await licenses.assign_many([(user_id, [sku_id], []) for user_id in ids])
             wall = time.perf_counter() - began
@@ -82,9 +75,9 @@ async def _scenario(info: dict[str, Any], people: int, name: str) -> dict[str, A
             await graph.aclose()
             credentials.close()
 
-        calls = (await _call(session, "GET", f"{control}/calls"))["value"]
-        throttle = await _call(session, "GET", f"{control}/throttle")
-        await _call(session, "DELETE", f"{control}/throttle")
+        calls = (await control_call(session, "GET", f"{control}/calls"))["value"]
+        throttle = await control_call(session, "GET", f"{control}/throttle")
+        await control_call(session, "DELETE", f"{control}/throttle")
     graph_calls = [c for c in calls if c["service"] == "graph"]
     items = [c for c in calls if c["service"] == "graph.batch"]
     rate = throttle["rate_per_s"]
@@ -103,12 +96,6 @@ async def _scenario(info: dict[str, Any], people: int, name: str) -> dict[str, A
         "failure_examples": sorted({f"{o.status} {o.error}" for o in failures})[:3],
     }
 
-
-async def _call(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> Any:
-    async with session.request(method, url, json=body) as response:
-        if response.status >= 400:
-            raise RuntimeError(f"{method} {url}: {response.status} {await response.text()}")
-        return await response.json() if response.status != 204 else None
 
 
 def main() -> None:

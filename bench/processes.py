@@ -17,6 +17,8 @@ from typing import Any
 import aiohttp
 import asyncpg
 
+from m365.credentials import MsalCredentials
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -121,3 +123,22 @@ async def start_desk(tenant: dict[str, Any], database_url: str, port: int) -> tu
             await asyncio.sleep(0.01)
     await Running(process, {}).stop()
     raise RuntimeError("the desk did not become ready within 60 s")
+
+
+async def control_call(session: aiohttp.ClientSession, method: str, url: str, body: Any = None) -> Any:
+    """One request to devtenant's control API (or any JSON endpoint); an error status raises with the body."""
+    async with session.request(method, url, json=body) as response:
+        if response.status >= 400:
+            raise RuntimeError(f"{method} {url}: {response.status} {await response.text()}")
+        return await response.json() if response.status != 204 else None
+
+
+def devtenant_credentials(info: dict[str, Any]) -> MsalCredentials:
+    """The desk's app credentials against a running devtenant (its settings file), as `app.py` builds them."""
+    return MsalCredentials(
+        f"{info['authority_host']}/{info['tenant_id']}",
+        info["client_id"],
+        info["client_secret"],
+        ca_bundle=info["ca_pem_path"],
+        validate_authority=False,
+    )

@@ -30,6 +30,8 @@ from handlers import (
     distribution_lists,
     group_membership,
     licenses,
+    lists,
+    mailboxes,
     requests,
     seat_orders,
     sla_report,
@@ -50,6 +52,8 @@ from handlers.context import Actor, Reply, SentActivity, actor_translator
 from handlers.delivery import REQUESTER, deliver_pending_to
 from handlers.license_changes import request_change, request_removal
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk
+from handlers.list_commands import ListCommand
+from handlers.mailbox_commands import MailboxCommand
 from handlers.report_commands import ShowLicenseReport
 from handlers.reports import show_report
 from handlers.seat_commands import OrderSeats
@@ -158,6 +162,10 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return await distribution_lists.request_join(services, actor, command)
         case OrderSeats():
             return await seat_orders.request_seats(services, actor, command)
+        case MailboxCommand():
+            return await mailboxes.handle_command(services, actor, command)
+        case ListCommand():
+            return await lists.handle_command(services, actor, command)
         case Unknown(text=text):
             return Reply(text=t("unknown_command", text=text[:200]))
     raise AssertionError(f"unhandled command {command!r}")
@@ -165,6 +173,10 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
 
 async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dict[str, Any]) -> Reply:
     t = actor_translator(actor)
+    if verb.value.startswith("mailbox."):
+        return await mailboxes.handle_verb(services, actor, verb, data)
+    if verb in lists.VERBS:
+        return await lists.handle_verb(services, actor, verb, data)
     match verb:
         case Verb.APPROVE | Verb.REJECT:
             public_id = data.get("request_id")

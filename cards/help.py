@@ -18,6 +18,9 @@ def help_card(t: Translator, *, greeting: str | None = None) -> Element:
         "help.seat_orders",
         "help.licenses",
         "help.join",
+        "help.lists",
+        "help.list_changes",
+        "help.mailboxes",
         "help.my_requests",
         "help.help",
     )

@@ -12,14 +12,17 @@ from babel.numbers import format_currency, format_decimal, format_percent
 
 from cards.messages_de import MESSAGES as DE
 from cards.messages_en import MESSAGES as EN
+from cards.messages_lists import MESSAGES as LISTS
+from cards.messages_mailboxes import MESSAGES as MAILBOXES
 from cards.messages_pl import MESSAGES as PL
 from cards.messages_reports import MESSAGES as REPORTS
 
-# The license report's and alerts' messages (F11) live in their own module and are merged in here.
+# Each area's messages live in their own module (reports and alerts F11, lists F1–F5, mailboxes F6) and are
+# merged in here.
+_AREAS = (REPORTS, LISTS, MAILBOXES)
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
-    "en": {**EN, **REPORTS["en"]},
-    "pl": {**PL, **REPORTS["pl"]},
-    "de": {**DE, **REPORTS["de"]},
+    language: {key: text for messages in (base, *(area[language] for area in _AREAS)) for key, text in messages.items()}
+    for language, base in (("en", EN), ("pl", PL), ("de", DE))
 }
 DEFAULT_LANGUAGE = "en"
 _BABEL_LOCALES = {"en": "en_GB", "pl": "pl_PL", "de": "de_DE"}
@@ -42,7 +45,7 @@ class Translator:
         self._zone = _zone_or_utc(timezone)
 
     def __call__(self, key: str, /, **params: object) -> str:
-        template = self._messages.get(key) or EN[key]
+        template = self._messages.get(key) or CATALOGUE[DEFAULT_LANGUAGE][key]
         return template.format(**params) if params else template
 
     def money(self, amount: Decimal, currency: str) -> str:

@@ -1,6 +1,7 @@
 """German messages (every key of the English catalogue)."""
 
 MESSAGES: dict[str, str] = {
+    "request.auto_approved": "Antrag {request_id} wurde automatisch genehmigt ({rule}); die Änderung wird umgesetzt.",
     "desk.name": "M365 Desk",
     "help.intro": "Ich kümmere mich um Ihre Microsoft-365-Anliegen. Jede Änderung geht zuerst an eine genehmigende Person. Zum Beispiel:",
     "help.license": "**Lizenz E3 anfordern** — eine Lizenz für Sie (oder **Lizenz E3 anfordern für anna@contoso.com**)",
@@ -174,6 +175,8 @@ MESSAGES: dict[str, str] = {
     "notify.completed": "Erledigt: {request_id} ({kind}) wurde umgesetzt.",
     "notify.failed": "Antrag {request_id} konnte nicht umgesetzt werden: {error}",
     "my_requests.title": "Ihre Anträge",
+    "my_requests.about_me": "Von anderen für Sie beantragt",
+    "my_requests.by": "von {name}",
     "my_requests.empty": "Sie haben noch keine Anträge. Schreiben Sie **Hilfe**, um zu sehen, was Sie beantragen können.",
     "help.licenses": "**Lizenzen** — die Lizenzpläne: freie Lizenzen, Preis pro Lizenz und monatliche Kosten",
     "catalogue.title": "Lizenzpläne",

@@ -1,6 +1,7 @@
 """English messages: the reference catalogue every other language must cover key for key."""
 
 MESSAGES: dict[str, str] = {
+    "request.auto_approved": "Request {request_id} was approved automatically ({rule}); the change is being applied.",
     "desk.name": "M365 Desk",
     "help.intro": "I take care of your Microsoft 365 requests. Every change goes to an approver first. Try:",
     "help.license": "**request license E3** — a license for yourself (or **request license E3 for anna@contoso.com**)",
@@ -174,6 +175,8 @@ MESSAGES: dict[str, str] = {
     "notify.completed": "Done: {request_id} ({kind}) has been applied.",
     "notify.failed": "Request {request_id} could not be completed: {error}",
     "my_requests.title": "Your requests",
+    "my_requests.about_me": "Asked for you by others",
+    "my_requests.by": "by {name}",
     "my_requests.empty": "You have no requests yet. Type **help** to see what you can ask for.",
     "help.licenses": "**licenses** — the license plans: free seats, price per seat and monthly cost",
     "catalogue.title": "License plans",

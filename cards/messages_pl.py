@@ -1,6 +1,7 @@
 """Polish messages (every key of the English catalogue)."""
 
 MESSAGES: dict[str, str] = {
+    "request.auto_approved": "Wniosek {request_id} został zatwierdzony automatycznie ({rule}); zmiana jest wprowadzana.",
     "desk.name": "M365 Desk",
     "help.intro": "Zajmuję się Twoimi sprawami w Microsoft 365. Każda zmiana najpierw trafia do zatwierdzającego. Spróbuj:",
     "help.license": "**poproś o licencję E3** — licencja dla Ciebie (lub **poproś o licencję E3 dla anna@contoso.com**)",
@@ -174,6 +175,8 @@ MESSAGES: dict[str, str] = {
     "notify.completed": "Gotowe: {request_id} ({kind}) został zrealizowany.",
     "notify.failed": "Nie udało się zrealizować wniosku {request_id}: {error}",
     "my_requests.title": "Twoje wnioski",
+    "my_requests.about_me": "Wnioski innych dotyczące Ciebie",
+    "my_requests.by": "złożył(a): {name}",
     "my_requests.empty": "Nie masz jeszcze wniosków. Napisz **pomoc**, aby zobaczyć, o co możesz poprosić.",
     "help.licenses": "**licencje** — plany licencyjne: wolne licencje, cena za licencję i koszt miesięczny",
     "catalogue.title": "Plany licencyjne",

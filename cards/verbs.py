@@ -17,3 +17,18 @@ class Verb(enum.StrEnum):
     SEATS_FULFIL = "seats.fulfil"
     SEATS_UNFULFILLABLE = "seats.unfulfillable"
     GROUP_LEAVE = "group.leave"
+    # Browsing lists and mailboxes (F1–F3): paging and opening one from a result card.
+    BROWSE_PAGE = "browse.page"
+    LIST_SHOW = "dl.show"
+    # List requests (F4, F5).
+    LIST_LEAVE = "dl.leave"
+    LIST_CREATE_SUBMIT = "dl.create.submit"
+    LIST_MODIFY_SUBMIT = "dl.modify.submit"
+    LIST_DELETE = "dl.delete"
+    LIST_MEMBERS_SUBMIT = "dl.members.submit"
+    # Shared mailboxes (F6); handled by handlers/mailboxes.py (every verb starting with "mailbox.").
+    MAILBOX_SHOW = "mailbox.show"
+    MAILBOX_CREATE_SUBMIT = "mailbox.create.submit"
+    MAILBOX_DELETE = "mailbox.delete"
+    MAILBOX_GRANT_SUBMIT = "mailbox.grant.submit"
+    MAILBOX_REVOKE = "mailbox.revoke"

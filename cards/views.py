@@ -64,8 +64,10 @@ class RequestSummaryView:
     state: str
     target_label: str
     created_at: datetime
+    requested_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class MyRequestsView:
     items: tuple[RequestSummaryView, ...] = field(default=())
+    about_me: tuple[RequestSummaryView, ...] = field(default=())  # filed by others, changing the reader

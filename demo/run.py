@@ -58,7 +58,10 @@ async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
             if "database_url" in base.model_fields_set
             else f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
         )
-        settings = settings_for_devtenant(tenant, base, database_url=database_url)
+        # The demo reads the directory at once and every minute, so changes made in the emulator show up quickly.
+        settings = settings_for_devtenant(
+            tenant, base, database_url=database_url, sync_first_after_seconds=0, sync_interval_seconds=60
+        )
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
@@ -141,8 +144,10 @@ def _print_banner(tenant: DevTenant, settings: Settings, bot_endpoint: str, play
             "",
             "Open both. In the employee's window type: request license E3   or   join "
             + demo_list(seed).display_name,
-            "The approval card appears in the admin's window (an admin for licenses, the list's owner for the list);",
-            "approve it there and watch the employee's window.",
+            f"  or   grant send as on {seed.empty_mailbox.display_name} to me",
+            "The approval card appears in the admin's window (an admin for licenses and mailboxes without owners,",
+            "the list's owner for the list); approve it there and watch the employee's window.",
+            f"Also try: find sales   my mailboxes   show {seed.sales_mailbox.display_name}   help",
         ]
     else:
         lines += [

@@ -1,4 +1,4 @@
-"""The deterministic seed of the emulated Contoso tenant: people, groups, subscriptions, distribution lists."""
+"""The deterministic seed of the emulated Contoso tenant: people, groups, subscriptions, lists, shared mailboxes."""
 
 from __future__ import annotations
 
@@ -106,6 +106,24 @@ class SeedList:
     notes: str
 
 
+@dataclass(frozen=True)
+class SeedSharedMailbox:
+    """An Exchange shared mailbox (a disabled Entra user) and its delegates, by user id."""
+
+    id: str
+    name: str
+    display_name: str
+    alias: str
+    primary_smtp_address: str
+    full_access: list[tuple[str, bool]]  # (user id, AutoMapping)
+    send_as: list[str]
+    send_on_behalf: list[str]
+    is_dir_synced: bool = False
+
+    def full_access_ids(self) -> list[str]:
+        return [user_id for user_id, _ in self.full_access]
+
+
 @dataclass(frozen=True, repr=False)
 class Seed:
     """Everything the emulated tenant starts with, plus the well-known people and lists tests rely on.
@@ -114,6 +132,12 @@ class Seed:
     demo_admin: member of admins_group (DSM_Admins). employee_without_usage_location: no usage location.
     list_owner: sole owner of closed_list (Closed; demo_employee not a member). open_list: Open, demo_employee
     not a member. group_licensed_user: E3 only through license_groups[0]. dir_synced_list: IsDirSynced.
+
+    shared_mailboxes: five shared mailboxes (disabled users with RecipientTypeDetails SharedMailbox, not in
+    `users`). sales_mailbox: demo_employee holds Full Access (auto-mapped) and Send on Behalf, another person
+    Full Access without auto-mapping and Send As. helpdesk_mailbox: demo_admin holds Full Access and Send As.
+    empty_mailbox: no delegates at all. dir_synced_mailbox: IsDirSynced (changes are refused), with one Full
+    Access holder. demo_employee holds nothing on helpdesk_mailbox and owns nothing.
     """
 
     domain: str
@@ -132,11 +156,36 @@ class Seed:
     closed_list: SeedList
     open_list: SeedList
     dir_synced_list: SeedList
+    shared_mailboxes: list[SeedSharedMailbox] = field(default_factory=list)
     seed_value: int = DEFAULT_SEED
 
     def __repr__(self) -> str:
         return (f"Seed(seed_value={self.seed_value}, domain={self.domain!r}, users={len(self.users)}, "
-                f"skus={len(self.skus)}, distribution_lists={len(self.distribution_lists)})")
+                f"skus={len(self.skus)}, distribution_lists={len(self.distribution_lists)}, "
+                f"shared_mailboxes={len(self.shared_mailboxes)})")
+
+    def mailbox(self, alias_or_id: str) -> SeedSharedMailbox:
+        key = alias_or_id.lower()
+        for mailbox in self.shared_mailboxes:
+            if key in (mailbox.id, mailbox.alias, mailbox.primary_smtp_address.lower()):
+                return mailbox
+        raise KeyError(alias_or_id)
+
+    @property
+    def sales_mailbox(self) -> SeedSharedMailbox:
+        return self.mailbox(SALES_MAILBOX_ALIAS)
+
+    @property
+    def helpdesk_mailbox(self) -> SeedSharedMailbox:
+        return self.mailbox(HELPDESK_MAILBOX_ALIAS)
+
+    @property
+    def empty_mailbox(self) -> SeedSharedMailbox:
+        return self.mailbox(EMPTY_MAILBOX_ALIAS)
+
+    @property
+    def dir_synced_mailbox(self) -> SeedSharedMailbox:
+        return self.mailbox(DIR_SYNCED_MAILBOX_ALIAS)
 
     def user(self, id_or_upn: str) -> SeedUser:
         key = id_or_upn.lower()
@@ -373,6 +422,53 @@ def _make_lists(rng: random.Random, users: list[SeedUser], domain: str, demo_emp
     return lists
 
 
+# (display name, alias, departments the delegates come from); the mailboxes' people are picked without the RNG,
+# so adding a mailbox never changes the rest of the tenant.
+_MAILBOX_SPECS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Sales Team Inbox", "sales-inbox", ("Sales",)),
+    ("Helpdesk", "helpdesk", ("IT",)),
+    ("Invoices", "invoices", ("Finance",)),
+    ("Recruiting", "recruiting", ("Human Resources",)),
+    ("Info Contoso", "info", ("Marketing",)),
+)
+SALES_MAILBOX_ALIAS = "sales-inbox"
+HELPDESK_MAILBOX_ALIAS = "helpdesk"
+EMPTY_MAILBOX_ALIAS = "recruiting"
+DIR_SYNCED_MAILBOX_ALIAS = "info"
+
+
+def _make_mailboxes(users: list[SeedUser], domain: str, demo_employee: SeedUser,
+                    demo_admin: SeedUser) -> list[SeedSharedMailbox]:
+    mailboxes = []
+    for display, alias, selectors in _MAILBOX_SPECS:
+        # Departments only (not _pool: it reads two-letter selectors such as "IT" as countries).
+        pool = [u for u in users if u.account_enabled and u.department in selectors
+                and u.id not in (demo_employee.id, demo_admin.id)]
+        full_access: list[tuple[str, bool]] = []
+        send_as: list[str] = []
+        send_on_behalf: list[str] = []
+        if alias == SALES_MAILBOX_ALIAS:
+            full_access = [(demo_employee.id, True), (pool[0].id, False), (pool[1].id, True)]
+            send_as = [pool[0].id]
+            send_on_behalf = [demo_employee.id]
+        elif alias == HELPDESK_MAILBOX_ALIAS:
+            full_access = [(demo_admin.id, True), (pool[0].id, True), (pool[1].id, False)]
+            send_as = [demo_admin.id, pool[0].id]
+            send_on_behalf = [pool[2].id]
+        elif alias == "invoices":
+            full_access = [(pool[0].id, True), (pool[1].id, False)]
+            send_as = [pool[0].id]
+            send_on_behalf = [pool[1].id]
+        elif alias == DIR_SYNCED_MAILBOX_ALIAS:
+            full_access = [(pool[0].id, True)]
+        address = f"{alias}@{domain}"
+        mailboxes.append(SeedSharedMailbox(
+            id=stable_id("user", address), name=display, display_name=display, alias=alias,
+            primary_smtp_address=address, full_access=full_access, send_as=send_as, send_on_behalf=send_on_behalf,
+            is_dir_synced=alias == DIR_SYNCED_MAILBOX_ALIAS))
+    return mailboxes
+
+
 def build_seed(seed_value: int = DEFAULT_SEED, *, domain: str = "contoso.com") -> Seed:
     """Build the tenant's seed. Pure and deterministic: the same `seed_value` always gives the same tenant."""
     rng = random.Random(seed_value)
@@ -398,6 +494,7 @@ def build_seed(seed_value: int = DEFAULT_SEED, *, domain: str = "contoso.com") -
         assigned_sku_ids=[e3.sku_id])
     lists = _make_lists(rng, users, domain, by_key["demo_employee"], by_key["list_owner"])
     by_alias = {dl.alias: dl for dl in lists}
+    mailboxes = _make_mailboxes(users, domain, by_key["demo_employee"], by_key["demo_admin"])
     return Seed(
         domain=domain,
         organization_name="Contoso",
@@ -415,5 +512,6 @@ def build_seed(seed_value: int = DEFAULT_SEED, *, domain: str = "contoso.com") -
         closed_list=by_alias[CLOSED_LIST_ALIAS],
         open_list=by_alias[OPEN_LIST_ALIAS],
         dir_synced_list=by_alias[DIR_SYNCED_LIST_ALIAS],
+        shared_mailboxes=mailboxes,
         seed_value=seed_value,
     )

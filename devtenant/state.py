@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import random
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,6 +32,15 @@ DEFAULT_GRAPH_ROLES = (
     "Directory.Read.All", "Organization.Read.All", "Reports.Read.All", "AuditLog.Read.All",
 )
 DEFAULT_EXCHANGE_ROLES = ("Exchange.ManageAsApp",)
+
+
+# The user properties whose changes Graph delta reports (Exchange-only exo* fields and sign-ins are not among them).
+_TRACKED_USER_KEYS = (
+    "accountEnabled", "assignedLicenses", "businessPhones", "city", "companyName", "country", "department",
+    "displayName", "employeeId", "givenName", "jobTitle", "mail", "mailNickname", "mobilePhone", "officeLocation",
+    "onPremisesSyncEnabled", "preferredLanguage", "proxyAddresses", "surname", "usageLocation", "userPrincipalName",
+    "userType", "manager",
+)
 
 
 def iso(dt: datetime) -> str:
@@ -152,11 +163,18 @@ class TenantState:
         self.group_members: dict[str, list[str]] = {}
         self.skus: dict[str, dict[str, Any]] = {}
         self.exo_groups: dict[str, dict[str, Any]] = {}  # Exchange view of the DLs, keyed by directory id
+        # Domains the tenant receives mail for (Graph /domains, Exchange accepted domains).
+        self.accepted_domains: list[str] = [self.domain, self.initial_domain]
+        # Explicit mailbox delegations keyed by the mailbox's user id (devtenant/exchange/permissions.py): Full Access
+        # ACEs {"User": user id, "AccessRights", "InheritanceType", "AutoMapping"} and Send As {"Trustee": user id}.
+        self.mailbox_permissions: dict[str, list[dict[str, Any]]] = {}
+        self.recipient_permissions: dict[str, list[dict[str, Any]]] = {}
         self.conversations: dict[str, Conversation] = {}
         self.activities: dict[str, ActivityRecord] = {}
         self.call_log: list[CallRecord] = []
         self._activity_seq = 0
         self._request_seq = 0
+        self._reset_user_changes()
         self._load(self.seed)
 
     # ------------------------------------------------------------------ seeding
@@ -204,6 +222,7 @@ class TenantState:
                     self._add_license_state(user_id, sku_id, group.id)
         for dl in seed.distribution_lists:
             self._load_list(dl)
+        self._load_shared_mailboxes(seed)
 
     def _user_record(self, index: int, user: SeedUser) -> dict[str, Any]:
         created = _EPOCH + timedelta(days=index * 3 + _h(user.id) % 3, hours=_h(user.id) % 9)
@@ -301,6 +320,40 @@ class TenantState:
             "WhenChanged": iso(created + timedelta(days=30)),
         }
 
+    def _load_shared_mailboxes(self, seed: Seed) -> None:
+        for mailbox in seed.shared_mailboxes:
+            created = _EPOCH + timedelta(days=_h(mailbox.id) % 900)
+            self.add_shared_mailbox(mailbox.name, mailbox.display_name, mailbox.alias, mailbox.primary_smtp_address,
+                                    dir_synced=mailbox.is_dir_synced, created=created,
+                                    changed=created + timedelta(days=30))
+            self.mailbox_permissions[mailbox.id] = [
+                {"User": user_id, "AccessRights": ["FullAccess"], "InheritanceType": "All", "AutoMapping": auto}
+                for user_id, auto in mailbox.full_access]
+            self.recipient_permissions[mailbox.id] = [{"Trustee": user_id, "AccessRights": ["SendAs"]}
+                                                      for user_id in mailbox.send_as]
+            self.users[mailbox.id]["exoGrantSendOnBehalfTo"] = list(mailbox.send_on_behalf)
+
+    def add_shared_mailbox(self, name: str, display_name: str, alias: str, address: str, *, dir_synced: bool = False,
+                           created: datetime | None = None, changed: datetime | None = None) -> dict[str, Any]:
+        """A shared mailbox: like in Exchange Online, a disabled, unlicensed Entra user (Graph sees it too)."""
+        person = SeedUser(id=stable_id("user", address), display_name=display_name, given_name="", surname="",
+                          user_principal_name=address, mail=address, department="", job_title="", country="",
+                          usage_location=None, preferred_language="", manager_id=None, account_enabled=False,
+                          office_location="")
+        record = self._user_record(len(self.users), person)
+        when = created or datetime.now(UTC)
+        record.update({
+            "mailNickname": alias, "city": None, "country": None, "officeLocation": None, "preferredLanguage": None,
+            "givenName": None, "surname": None, "department": None, "jobTitle": None, "employeeId": None,
+            "proxyAddresses": [f"SMTP:{address}", f"smtp:{alias}@{self.initial_domain}"],
+            "onPremisesSyncEnabled": True if dir_synced else None, "signInActivity": None,
+            "createdDateTime": iso(when),
+            "exoRecipientTypeDetails": "SharedMailbox", "exoName": name, "exoWhenChanged": iso(changed or when),
+            "exoGrantSendOnBehalfTo": [],
+        })
+        self.users[person.id] = record
+        return record
+
     def _add_license_state(self, user_id: str, sku_id: str, group_id: str | None) -> None:
         user = self.users[user_id]
         user["licenseAssignmentStates"].append({
@@ -330,6 +383,187 @@ class TenantState:
             self.users[person.id] = self._user_record(len(self.users), person)
             ids.append(person.id)
         return ids
+
+    def add_generated_lists(self, count: int, *, members_per_list: int, pool: list[str], prefix: str = "gen",
+                            seed: int = 0) -> list[str]:
+        """`count` distribution lists (Graph group + Exchange view, like seeded ones), owners and members drawn
+        from the user ids in `pool` (deterministically from `seed`); gone again on reset; returns ids."""
+        if not 1 <= count <= 50_000:
+            raise ValueError("count must be within 1..50000")
+        if not pool:
+            raise ValueError("no users to draw owners and members from")
+        label = "".join(c for c in prefix.lower() if c.isalnum()) or "gen"
+        rng = random.Random(f"{label}:{seed}:{len(self.groups)}")
+        start = sum(1 for g in self.groups.values() if (g.get("mailNickname") or "").startswith(f"{label}-list-"))
+        members_per_list = max(0, min(members_per_list, len(pool)))
+        ids = []
+        for n in range(start + 1, start + count + 1):
+            alias = f"{label}-list-{n:05d}"
+            address = f"{alias}@{self.domain}"
+            owners = rng.sample(pool, min(1 + n % 2, len(pool)))
+            self._load_list(SeedList(
+                id=stable_id("list", address), name=alias, display_name=f"{label.title()} List {n:05d}", alias=alias,
+                primary_smtp_address=address, managed_by=owners, member_ids=rng.sample(pool, members_per_list),
+                member_join_restriction="Open" if n % 3 == 0 else "Closed", member_depart_restriction="Open",
+                is_dir_synced=False, notes=""))
+            ids.append(stable_id("list", address))
+        return ids
+
+    # ------------------------------------------------------------------ user change tracking (Graph delta)
+    def _reset_user_changes(self) -> None:
+        # Soft-deleted users (Entra's 30-day recycle bin), keyed by id; delta reports them "@removed" "changed".
+        self.deleted_users: dict[str, dict[str, Any]] = {}
+        # Other domains of the tenant that do not take mail (unverified, or without the Email service).
+        self.other_domains: dict[str, dict[str, Any]] = {}
+        # A reset or an explicit expiry starts a new generation: older delta and skip tokens are then refused.
+        self.delta_generation = getattr(self, "delta_generation", 0) + 1
+        self._delta_expiry: dict[int, int] = getattr(self, "_delta_expiry", {})
+        self.user_change_seq = 0
+        self._user_changes: dict[str, int] = {}  # user id -> seq of its last change; dict order is seq order
+        self._user_prints: dict[str, tuple[Any, ...]] = {}  # the tracked values at that change
+        self._user_created: dict[str, int] = {}  # seq at which the user (re)appeared: every property changed
+        self._user_key_seqs: dict[str, dict[str, int]] = {}  # later changes: property -> seq of its last change
+        self._previous_managers: dict[str, str] = {}  # whose manager was removed, and who it was
+
+    @staticmethod
+    def _user_print(user: dict[str, Any]) -> tuple[Any, ...]:
+        # Containers by value (repr), so edits in place count; strings and scalars are shared, not copied.
+        return tuple(repr(v) if isinstance(v, (list, dict)) else v for v in map(user.get, _TRACKED_USER_KEYS))
+
+    def record_user_change(self, user_id: str) -> None:
+        """Note that a user was created, changed or removed, for Graph delta; a no-op when nothing tracked changed.
+
+        Every path that changes `users` should call it. Edits that skip it are still found when the next delta
+        round starts (track_user_changes), just ordered after the explicit ones.
+        """
+        user_id = user_id.lower()
+        user = self.users.get(user_id)
+        if user is None:
+            if self._user_prints.pop(user_id, None) is not None:  # known to delta before: report it removed
+                self._user_key_seqs.pop(user_id, None)
+                self._bump_user(user_id)
+            return
+        new = self._user_print(user)
+        old = self._user_prints.get(user_id)
+        if old == new:
+            return
+        seq = self._bump_user(user_id)
+        self._user_prints[user_id] = new
+        if old is None:
+            self._user_created[user_id] = seq
+            self._user_key_seqs.pop(user_id, None)
+            return
+        keys = self._user_key_seqs.setdefault(user_id, {})
+        for key, before, after in zip(_TRACKED_USER_KEYS, old, new, strict=True):
+            if before != after:
+                keys[key] = seq
+                if key == "manager":
+                    if after is None and before is not None:
+                        self._previous_managers[user_id] = before
+                    else:
+                        self._previous_managers.pop(user_id, None)
+
+    def _bump_user(self, user_id: str) -> int:
+        self.user_change_seq += 1
+        self._user_changes.pop(user_id, None)  # re-insert at the end: iteration stays in seq order
+        self._user_changes[user_id] = self.user_change_seq
+        return self.user_change_seq
+
+    def track_user_changes(self) -> int:
+        """Find edits made without record_user_change (tests, other modules) and return the current sequence."""
+        for user_id in list(self.users):
+            self.record_user_change(user_id)
+        for user_id in [u for u in self._user_prints if u not in self.users]:
+            self.record_user_change(user_id)
+        return self.user_change_seq
+
+    def user_changes_after(self, after: int) -> Iterator[tuple[str, int]]:
+        """(user id, seq of its last change) for changes after `after`, oldest first; removed users included."""
+        for user_id, seq in self._user_changes.items():
+            if seq > after:
+                yield user_id, seq
+
+    def user_changed_between(self, user_id: str, keys: frozenset[str] | None, since: int, upto: int) -> bool:
+        """Whether the user appeared, or one of `keys` (None: any) changed, in (since, upto]."""
+        if since < self._user_created.get(user_id, 0) <= upto:
+            return True
+        changed = self._user_key_seqs.get(user_id, {})
+        return any(since < seq <= upto for key, seq in changed.items() if keys is None or key in keys)
+
+    def previous_manager(self, user_id: str) -> str | None:
+        return self._previous_managers.get(user_id)
+
+    def delta_expiry_status(self, generation: int) -> int:
+        return self._delta_expiry.get(generation, 400)
+
+    def expire_delta_tokens(self, status: int = 400) -> None:
+        """Make every issued delta/skip token stale: 400 syncStateNotFound (expired), or 410 (synchronization reset)."""
+        self._delta_expiry[self.delta_generation] = status
+        self.delta_generation += 1
+
+    def update_user(self, id_or_upn: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change a user as an admin would outside the desk (`manager` by id or UPN, None clears it)."""
+        user = self.user(id_or_upn)
+        changes = dict(changes)
+        if changes.get("manager") is not None:
+            manager = self.user(str(changes["manager"]))
+            if manager["id"] == user["id"]:
+                raise ValueError("a user cannot be their own manager")
+            changes["manager"] = manager["id"]
+        user.update(changes)
+        self.record_user_change(user["id"])
+        return user
+
+    def delete_user(self, id_or_upn: str) -> dict[str, Any]:
+        """Soft-delete a user as Entra does: gone from users, groups, list ownership and as anyone's manager."""
+        user = self.user(id_or_upn)
+        user_id = user["id"]
+        del self.users[user_id]
+        user["deletedDateTime"] = iso(datetime.now(UTC))
+        user["_memberOf"] = [g for g, members in self.group_members.items() if user_id in members]
+        self.deleted_users[user_id] = user
+        for group_id in user["_memberOf"]:
+            self.group_members[group_id] = [m for m in self.group_members[group_id] if m != user_id]
+        mail = (user.get("mail") or "").lower()
+        for exo in self.exo_groups.values():
+            owners = exo.get("ManagedBy")
+            if mail and isinstance(owners, list) and any(str(o).lower() in (mail, user_id) for o in owners):
+                exo["ManagedBy"] = [o for o in owners if str(o).lower() not in (mail, user_id)]
+        self.record_user_change(user_id)
+        for report in [u for u in self.users.values() if u.get("manager") == user_id]:
+            report["manager"] = None
+            self.record_user_change(report["id"])
+        return user
+
+    def restore_user(self, user_id: str) -> dict[str, Any]:
+        """Bring a soft-deleted user back, with their group memberships (not their old manager links)."""
+        user = self.deleted_users.pop(user_id.lower())
+        user["deletedDateTime"] = None
+        for group_id in user.pop("_memberOf", []):
+            if group_id in self.group_members and user["id"] not in self.group_members[group_id]:
+                self.group_members[group_id].append(user["id"])
+        self.users[user["id"]] = user
+        self._user_prints.pop(user["id"], None)  # reappears whole, as a new object would
+        self.record_user_change(user["id"])
+        return user
+
+    def domain_records(self) -> list[dict[str, Any]]:
+        """Graph `domain` essentials: the accepted (mail) domains, then the others."""
+        records = [{"id": d, "isVerified": True, "supportedServices": ["Email", "OfficeCommunicationsOnline"]}
+                   for d in self.accepted_domains]
+        return records + [dict(d) for d in self.other_domains.values()
+                          if d["id"].lower() not in {a.lower() for a in self.accepted_domains}]
+
+    def add_domain(self, name: str, *, verified: bool = True, services: tuple[str, ...] = ("Email",)) -> None:
+        """A domain added outside the desk; verified with Email it becomes an accepted domain for Exchange too."""
+        name = name.strip().lower()
+        if not name or "." not in name:
+            raise ValueError(f"not a domain name: {name!r}")
+        if verified and "Email" in services:
+            if name not in (d.lower() for d in self.accepted_domains):
+                self.accepted_domains.append(name)
+        else:
+            self.other_domains[name] = {"id": name, "isVerified": verified, "supportedServices": list(services)}
 
     # ------------------------------------------------------------------ directory queries
     def find_user(self, id_or_upn: str) -> dict[str, Any] | None:

@@ -1,7 +1,9 @@
-"""Runs a plan with many license assignments: each person's outcome recorded, one refusal never stops the rest.
+"""Runs a plan for many people (license assignments, list members): each outcome recorded, one refusal never stops
+the rest.
 
-execute_request hands a plan over when it holds several assign_license steps. Other steps (usage locations)
-run one by one first; the assignments then go out together (m365.executor.apply_assign_steps: one read of who
+execute_request hands a plan over when it holds several assign_license or list member steps. List member changes
+go out per list through Exchange JSON batching (DistributionLists.add_members/remove_members). Other steps (usage
+locations) run one by one first; the assignments then go out together (m365.executor.apply_assign_steps: one read of who
 holds the plan, then Graph $batch through BulkLicenses.assign_many). A person Graph refuses is a failed step;
 throttling that outlasts the client's own retries leaves those steps open and the job is retried later, with
 finished and failed steps kept. The request ends failed when any step failed, with every outcome on its card.
@@ -18,12 +20,11 @@ from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import sync_job
 from handlers.services import Services
 from m365.errors import M365Error, TransientError
-from m365.executor import StepOutcome, apply_assign_steps, apply_step
+from m365.executor import BATCHED_OPS, StepOutcome, apply_batched_steps, apply_step
 from storage.models import Job, StepStatus
 
 logger = logging.getLogger(__name__)
 
-ASSIGN_OP = "assign_license"
 _MIN_BULK = 2
 # A person Graph refused stays refused on a re-run (no seat, no usage location): only open steps are tried again.
 _SETTLED = {StepStatus.DONE.value, StepStatus.ALREADY_DONE.value, StepStatus.FAILED.value}
@@ -31,8 +32,9 @@ _MAX_ERROR_DETAILS = 5
 
 
 def applies(plan: list[dict[str, Any]]) -> bool:
-    """A plan for several people: worth batching, and one person's failure must not stop the others."""
-    return sum(1 for step in plan if step.get("op") == ASSIGN_OP) >= _MIN_BULK
+    """A plan for several people (licenses, list members): worth batching, and one person's failure must not stop
+    the others."""
+    return sum(1 for step in plan if step.get("op") in BATCHED_OPS) >= _MIN_BULK
 
 
 async def run(services: Services, job: Job, plan: list[dict[str, Any]], results: dict[int, str]) -> None:
@@ -40,7 +42,7 @@ async def run(services: Services, job: Job, plan: list[dict[str, Any]], results:
     last_try = job.attempts >= job.max_attempts
     left_open: list[TransientError] = []
     for index, step in enumerate(plan):
-        if step.get("op") == ASSIGN_OP or results.get(index) in _SETTLED:
+        if step.get("op") in BATCHED_OPS or results.get(index) in _SETTLED:
             continue
         try:
             outcome: StepOutcome | M365Error = await apply_step(services.tenant, step)
@@ -49,13 +51,13 @@ async def run(services: Services, job: Job, plan: list[dict[str, Any]], results:
         await _record(services, job, {index: (step, outcome)}, results, left_open, last_try)
 
     # A person whose usage location is still to be set (the write was throttled) waits for the next attempt too.
-    waiting = {step.get("user_id") for i, step in enumerate(plan) if step.get("op") != ASSIGN_OP
-               and results.get(i) not in _SETTLED}
-    open_assigns = [i for i, step in enumerate(plan) if step.get("op") == ASSIGN_OP
+    waiting = {step.get("user_id") for i, step in enumerate(plan) if step.get("op") not in BATCHED_OPS
+               and results.get(i) not in _SETTLED and step.get("user_id")}
+    open_assigns = [i for i, step in enumerate(plan) if step.get("op") in BATCHED_OPS
                     and results.get(i) not in _SETTLED and step.get("user_id") not in waiting]
     if open_assigns:
         try:
-            outcomes = await apply_assign_steps(services.tenant, [plan[i] for i in open_assigns])
+            outcomes = await apply_batched_steps(services.tenant, [plan[i] for i in open_assigns])
         except TransientError:
             if not last_try:
                 raise  # the runner comes back later; recorded steps stay recorded
@@ -110,7 +112,8 @@ async def _finish(services: Services, job: Job, plan: list[dict[str, Any]], resu
             steps = await uow.jobs.steps(job.id)
             t = Translator(request.locale)
             details = "; ".join(
-                f"{plan[i].get('user', plan[i].get('user_id'))}: {steps[i].detail.get('error', '')}"
+                f"{plan[i].get('user') or plan[i].get('member') or plan[i].get('user_id')}: "
+                f"{steps[i].detail.get('error', '')}"
                 for i in failed[:_MAX_ERROR_DETAILS]
             )
             request.error = t("license.bulk.failed_summary", failed=len(failed), total=len(plan), details=details)

@@ -21,7 +21,7 @@ from handlers.context import Actor, Reply, actor_translator
 from handlers.license_commands import RequestLicenseBulk
 from handlers.licenses import LICENSE_KINDS, plan_list
 from handlers.lifecycle import RequestState
-from handlers.people import find_person, normalize_country
+from handlers.people import SELF_WORDS, find_person, normalize_country
 from handlers.requests import Draft, submit
 from handlers.services import Services, is_admin, is_manager_of
 from m365.errors import TransientError
@@ -33,7 +33,6 @@ logger = logging.getLogger(__name__)
 KIND = "license.assign_bulk"
 MAX_PEOPLE = 100
 _LOOKUPS_AT_ONCE = 8  # directory reads in flight while resolving a list; Graph's limits are far above this
-_SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 
 
 @dataclass(slots=True)
@@ -122,7 +121,7 @@ async def _resolve(services: Services, actor: Actor, entries: tuple[str, ...]) -
 
     async def one(entry: str) -> _Line:
         async with gate:
-            if entry.casefold() in _SELF_WORDS:
+            if entry.casefold() in SELF_WORDS:
                 return _Line(entry, await directory.get_user(actor.user_id))
             return _Line(entry, await find_person(directory, entry))
 

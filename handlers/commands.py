@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk, parse_license_change
+from handlers.list_commands import ListCommand, parse_list_command, parse_show_anything
+from handlers.mailbox_commands import MailboxCommand, parse_mailbox_command
+from handlers.people import SELF_WORDS
 from handlers.report_commands import ShowLicenseReport, parse_report
 from handlers.seat_commands import OrderSeats, parse_seat_order
 
@@ -64,12 +67,13 @@ Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | Jo
 # Seat orders (F10) are parsed in handlers/seat_commands.py.
 LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk | OrderSeats
 
-_SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 _FOR = r"(?:for|dla|für|fuer)"
 
 _HELP = re.compile(r"^(?:help|\?|start|hi|hello|pomoc|cześć|czesc|hilfe|hallo)$", re.IGNORECASE)
 _MY_REQUESTS = re.compile(
-    r"^(?:my requests|requests|status|moje wnioski|wnioski|meine anträge|meine antraege|anträge)$", re.IGNORECASE
+    r"^(?:(?:show|poka[żz]|zeige?)\s+)?"
+    r"(?:my requests|requests|status|moje wnioski|wnioski|meine anträge|meine antraege|anträge)$",
+    re.IGNORECASE,
 )
 # Checked before the license patterns: "license plans" is the catalogue, not a request for a plan called "plans".
 _PLANS = re.compile(
@@ -84,7 +88,7 @@ _PRICE = re.compile(
 )
 _HAS_DIGIT = re.compile(r"\d")
 # "sla" / "sla 2026-11" in every language (SLA is the word in Polish and German too).
-_SLA = re.compile(r"^sla(?:\s+(?P<month>.+))?$", re.IGNORECASE)
+_SLA = re.compile(r"^(?:(?:show|poka[żz]|zeige?)\s+)?sla(?:\s+(?P<month>.+))?$", re.IGNORECASE)
 _LICENSE_PATTERNS = (
     # en: "request license E3 [for x]", "license E3 for me"
     re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
@@ -111,12 +115,17 @@ def clean_text(raw: str | None) -> str:
     return re.sub(r"\s+", " ", plain).strip().rstrip(".!")
 
 
-def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport:
+def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | ListCommand | MailboxCommand:
     text = clean_text(raw)
     if not text or _HELP.match(text):
         return ShowHelp()
     if _MY_REQUESTS.match(text):
         return ShowMyRequests()
+    # Shared mailboxes first: "my mailboxes" and "grant full access to shared@…" name a mailbox, never a list.
+    if mailbox_command := parse_mailbox_command(text, raw):
+        return mailbox_command
+    if list_command := parse_list_command(text, raw):
+        return list_command
     if _PLANS.match(text):
         return ShowPlans()
     if found := _PRICE.match(text):
@@ -136,11 +145,13 @@ def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport:
         if found := pattern.match(text):
             who = (found.group("who") or "").strip()
             return RequestLicense(
-                plan=found.group("plan").strip(), for_user=None if who.casefold() in _SELF_WORDS or not who else who
+                plan=found.group("plan").strip(), for_user=None if who.casefold() in SELF_WORDS or not who else who
             )
     for pattern in _JOIN_PATTERNS:
         if found := pattern.match(text):
             return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
+    if show := parse_show_anything(text):
+        return show
     return Unknown(text=text)
 
 

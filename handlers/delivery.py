@@ -20,6 +20,8 @@ from storage.models import Job, Request
 logger = logging.getLogger(__name__)
 
 APPROVER, REQUESTER = "approver", "requester"
+# Requests the desk files itself (requester ids "desk:expiry", …) have no person to message as their requester.
+DESK_REQUESTER_PREFIX = "desk:"
 
 
 async def deliver_approval_cards(services: Services, job: Job) -> None:
@@ -70,6 +72,8 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         else:
             card = status_card(view, t)
         await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
+    if request.requester_id.startswith(DESK_REQUESTER_PREFIX):
+        return  # filed by the desk itself (e.g. an expired grant): nobody to tell but the people on its cards
     t = await translator_for(services, request.requester_id, fallback=request.locale)
     # The message names the transition this job announces, even if the request has moved on since.
     state = job.kind.split(":", 1)[1]

@@ -1,50 +1,38 @@
-"""dl.join: validate a request to join a distribution list, route it to the list's owners, and file it."""
+"""dl.join: validate a request to join a distribution list, route it to the list's owners (or approve an Open
+list by policy), and file it."""
 
 from __future__ import annotations
 
 from handlers.approvals import resolve_approvers
 from handlers.commands import JoinList
 from handlers.context import Actor, Reply, actor_translator
+from handlers.list_requests import find_changeable_list, is_member_in_exchange, owners_of, requester_address
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services
-from m365.ports import DirectoryUser
 
 KIND = "dl.join"
 
 
 async def request_join(services: Services, actor: Actor, command: JoinList) -> Reply:
     t = actor_translator(actor)
-    if not command.list_name:
-        return Reply(text=t("dl.missing_name"))
-    lists, directory = services.tenant.distribution_lists, services.tenant.directory
-    found = await lists.get_list(command.list_name)
-    if found is None:
-        suggestions = [item.display_name for item in await lists.find_lists(command.list_name, limit=5)]
-        if suggestions:
-            return Reply(text=t("dl.not_found_suggest", list=command.list_name, suggestions=", ".join(suggestions)))
-        return Reply(text=t("dl.not_found", list=command.list_name))
-    if found.is_dir_synced:
-        return Reply(text=t("dl.dir_synced", list=found.display_name))
-
-    requester = await directory.get_user(actor.user_id)
-    address = requester.mail if requester else None
+    found = await find_changeable_list(services, t, command.list_name)
+    if isinstance(found, Reply):
+        return found
+    address = await requester_address(services, actor)
     if not address:
         return Reply(text=t("dl.no_mailbox"))
-    members = await lists.members(found.identity)
-    if any(member.primary_smtp_address.casefold() == address.casefold() for member in members):
+    if await is_member_in_exchange(services, found, address):
         return Reply(text=t("dl.already_member", list=found.display_name))
     async with services.uow() as uow:
         pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=found.identity, key=address)
     if pending:
         return Reply(text=t("dl.already_pending", list=found.display_name, request_id=pending.public_id))
 
-    owners: list[DirectoryUser] = []
-    for owner_address in found.managed_by:
-        owner = await directory.get_user(owner_address)
-        if owner:
-            owners.append(owner)
+    # An Open list lets anyone join in Exchange itself, so the desk's policy approves; otherwise its owners decide.
+    open_list = found.member_join_restriction.casefold() == "open"
+    owners = [] if open_list else await owners_of(services, found)
     approvers = await resolve_approvers(services, actor.user_id, owners=owners)
-    if not approvers.ids:
+    if not open_list and not approvers.ids:
         return Reply(text=t("request.no_approvers"))
     draft = Draft(
         kind=KIND,
@@ -60,8 +48,8 @@ async def request_join(services: Services, actor: Actor, command: JoinList) -> R
                 "member_name": actor.name,
             }
         ],
-        approver_ids=approvers.ids,
-        approver_names=approvers.names,
+        approver_ids=[] if open_list else approvers.ids,
+        approver_names=[] if open_list else approvers.names,
         facts=[],
     )
-    return await submit(services, actor, draft)
+    return await submit(services, actor, draft, auto_approve="policy.join_open_list" if open_list else None)

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from handlers import bulk_execution, seat_orders
+from handlers import bulk_execution, directory_sync, mailboxes, seat_orders
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import sync_job
 from handlers.services import Services
 from m365.errors import M365Error, TransientError
 from m365.executor import apply_step
+from m365.mailbox_steps import MAILBOX_OPS
 from storage.models import Job, StepStatus
 
 logger = logging.getLogger(__name__)
 
 _FINISHED_STEPS = {StepStatus.DONE.value, StepStatus.ALREADY_DONE.value}
+_LIST_STEPS = frozenset({"add_list_member", "remove_list_member", "create_list", "update_list", "delete_list"})
 
 
 async def execute_request(services: Services, job: Job) -> None:
@@ -37,15 +39,26 @@ async def execute_request(services: Services, job: Job) -> None:
         plan = list(request.plan)
         results = {index: step.status for index, step in finished.items()}
 
+    try:
+        await _run_plan(services, job, plan, results)
+    finally:
+        # Success or not, Exchange may have changed: the cache shows what is there now (F7 "visible at once").
+        await refresh_directory(services, plan)
+
+
+async def _run_plan(services: Services, job: Job, plan: list[dict], results: dict[int, str]) -> None:
     if bulk_execution.applies(plan):
-        # Many people at once: batched through Graph $batch, each person's outcome recorded (handlers/bulk_execution).
+        # Many people at once: batched through Graph or Exchange $batch, each outcome recorded (bulk_execution).
         await bulk_execution.run(services, job, plan, results)
         return
     for index, step in enumerate(plan):
         if results.get(index) in _FINISHED_STEPS:
             continue
         try:
-            outcome = await apply_step(services.tenant, step)
+            if step["op"] in mailboxes.DESK_OPS:  # the desk's own records: mailbox owners, grant expiries
+                outcome = await mailboxes.apply_desk_step(services, job.request_id, step)
+            else:
+                outcome = await apply_step(services.tenant, step)
         except TransientError:
             if job.attempts < job.max_attempts:
                 raise  # the runner retries later; finished steps stay finished
@@ -76,6 +89,26 @@ async def execute_request(services: Services, job: Job) -> None:
         await uow.commit()
     services.wake_jobs()
     logger.info("request %s completed", request.public_id)
+
+
+async def refresh_directory(services: Services, plan: list[dict]) -> None:
+    """Re-reads every list and mailbox the plan touched into the directory cache; a failure here only delays it to
+    the next periodic sync, so it is logged, never raised."""
+    lists = {str(step.get("list_id") or step.get("address")) for step in plan
+             if step.get("op") in _LIST_STEPS and (step.get("list_id") or step.get("address"))}
+    mailboxes = {str(step.get("mailbox_id") or step.get("mailbox_address") or step.get("address")) for step in plan
+                 if step.get("op") in MAILBOX_OPS
+                 and (step.get("mailbox_id") or step.get("mailbox_address") or step.get("address"))}
+    for identity in sorted(lists):
+        try:
+            await directory_sync.refresh_list(services, identity)
+        except Exception:
+            logger.warning("could not refresh list %s in the directory cache", identity, exc_info=True)
+    for identity in sorted(mailboxes):
+        try:
+            await directory_sync.refresh_mailbox(services, identity)
+        except Exception:
+            logger.warning("could not refresh mailbox %s in the directory cache", identity, exc_info=True)
 
 
 async def _fail(services: Services, job: Job, index: int, op: str, message: str) -> None:

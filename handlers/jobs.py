@@ -64,8 +64,11 @@ class JobRunner:
                 logger.exception("job worker %s: claiming failed", number)
                 worked = False
             if not worked:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that lands just as
+                # the wake-up arrives, and the worker then ran on after shutdown, which waited for it forever.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+                    async with asyncio.timeout(self._poll_seconds):
+                        await self._wakeup.wait()
 
     async def run_once(self) -> bool:
         """Claims and runs one ready job; False when there is none."""

@@ -6,6 +6,8 @@ import html
 import re
 from dataclasses import dataclass
 
+from handlers.people import SELF_WORDS
+
 
 @dataclass(frozen=True, slots=True)
 class RemoveLicense:
@@ -32,7 +34,6 @@ class RequestLicenseBulk:
 
 LicenseChangeCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk
 
-_SELF_WORDS = {"me", "myself", "mnie", "siebie", "mich", "mir"}
 _FUER = r"(?:für|fuer)"
 _CHANGE_DE = r"(?:ändern|aendern|wechseln|umstellen)"
 
@@ -143,4 +144,4 @@ def _entries(chunks: list[str]) -> tuple[str, ...]:
 
 def _who(found: re.Match[str]) -> str | None:
     who = (found.groupdict().get("who") or "").strip()
-    return None if not who or who.casefold() in _SELF_WORDS else who
+    return None if not who or who.casefold() in SELF_WORDS else who

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from babel import Locale
 
 from m365.ports import Directory, DirectoryUser
 
+_OBJECT_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# What people write for themselves in a request ("… to me", "… dla mnie", "… für mich").
+SELF_WORDS = frozenset({"me", "myself", "mnie", "siebie", "mich", "mir"})
+
 
 async def find_person(directory: Directory, name: str) -> DirectoryUser | None:
     wanted = name.strip().strip("<>").casefold()
     if not wanted:
         return None
-    if "@" in wanted:
+    if "@" in wanted or _OBJECT_ID.match(wanted):
         user = await directory.get_user(wanted)
         if user:
             return user

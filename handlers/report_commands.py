@@ -15,7 +15,7 @@ class ShowLicenseReport:
 
 
 _REPORT = re.compile(
-    r"^(?:(?:report\s+licen[cs]es|licen[cs]e\s+report)|raport\s+licencji|lizenzbericht|lizenz\s*bericht)"
+    r"^(?:(?:show|poka[żz]|zeige?)\s+)?(?:(?:report\s+licen[cs]es|licen[cs]e\s+report)|raport\s+licencji|lizenzbericht|lizenz\s*bericht)"
     r"(?P<rest>(?:\s+\S+)*)$",
     re.IGNORECASE,
 )

@@ -12,7 +12,7 @@ from cards.my_requests import my_requests_card
 from cards.requests import approval_card, status_card
 from cards.views import DecisionView, MyRequestsView, RequestSummaryView, RequestView, StepView
 from handlers.context import Actor, Reply, SentActivity, actor_translator
-from handlers.lifecycle import RequestState
+from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.services import Services, utc_now
 from storage.models import Decision, Request
 from storage.uow import UnitOfWork
@@ -42,11 +42,19 @@ class Draft:
     facts: list[tuple[str, str]]  # extra lines for approvers: (label message key, value)
 
 
-async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
+POLICY_APPROVER_ID = "desk:policy"
+POLICY_APPROVER_NAME = "M365 Desk"
+
+
+async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve: str | None = None) -> Reply:
     """Stores the request with its first audit event and the job that delivers approval cards, in one commit.
 
     The due time is fixed here, from the kind's SLA target in business time, so later changes to the calendar
     or the targets never move a promise already made.
+
+    ``auto_approve`` names the routing rule (F14) that lets this request through without a person, as a message
+    key such as "policy.leave_list": the request is approved by the desk in the same commit, with the rule as the
+    decision's reason, and its execution is queued instead of approval cards.
     """
     now = services.clock()
     # In UTC like every stored time (the calculator answers in the calendar's zone).
@@ -69,6 +77,7 @@ async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
             due_at=due_at,
         )
         await uow.requests.add(request)
+        await uow.requests.add_subjects(request, plan_subjects(draft.plan))
         await uow.audit.append(
             action="request.submitted",
             request_id=request.id,
@@ -83,14 +92,41 @@ async def submit(services: Services, actor: Actor, draft: Draft) -> Reply:
                 "sla_business_days": services.sla.days_for(draft.kind),
             },
         )
-        await uow.jobs.enqueue(request.id, DELIVER_JOB)
+        t = actor_translator(actor)
+        if auto_approve:
+            await _approve_by_policy(uow, request, t(auto_approve), auto_approve, now)
+        else:
+            await uow.jobs.enqueue(request.id, DELIVER_JOB)
         await uow.commit()
         view = await request_view(uow, request, now=now)
     services.wake_jobs()
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
-    t = actor_translator(actor)
-    notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
+    if auto_approve:
+        notice = t("request.auto_approved", request_id=request.public_id, rule=t(auto_approve))
+    else:
+        notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
     return Reply(text=notice, card=status_card(view, t), request_id=request.id)
+
+
+async def _approve_by_policy(uow: UnitOfWork, request: Request, reason: str, rule: str, now: datetime) -> None:
+    """The desk approves in the requester's words; the audit keeps the rule's stable key."""
+    await uow.requests.transition(request, next_state(request.state, RequestEvent.APPROVE).value, now=now)
+    await uow.decisions.add(
+        request_id=request.id,
+        approver_id=POLICY_APPROVER_ID,
+        approver_name=POLICY_APPROVER_NAME,
+        outcome="approved",
+        reason=reason,
+    )
+    await uow.audit.append(
+        action="request.approved",
+        request_id=request.id,
+        actor_id=POLICY_APPROVER_ID,
+        actor_name=POLICY_APPROVER_NAME,
+        detail={"public_id": request.public_id, "version": request.version, "policy": rule},
+    )
+    # No approval cards and no "approved" message: the requester hears once, when the change is done.
+    await uow.jobs.enqueue(request.id, EXECUTE_JOB)
 
 
 async def find_open(uow: UnitOfWork, *, kind: str, requester_id: str, target_id: str, key: str) -> Request | None:
@@ -160,9 +196,17 @@ def is_breached(request: Request, now: datetime) -> bool:
     return now > request.due_at
 
 
+def plan_subjects(plan: list[dict[str, Any]]) -> set[str]:
+    """The people a plan changes: every step names them by ``user_id`` (licenses, groups, mailbox access) or
+    ``member_id`` (list members)."""
+    return {str(step[key]) for step in plan for key in ("user_id", "member_id") if step.get(key)}
+
+
 def step_params(step: dict[str, Any]) -> dict[str, str]:
     """The words a step's message needs; every plan step carries its own human labels."""
-    names = ("user", "country", "plan", "list", "member", "change", "seats")  # change, seats: seat orders
+    # change, seats: seat orders; address: list creation and deletion; mailbox, access, until: shared mailboxes
+    names = ("user", "country", "plan", "list", "member", "member_name", "change", "seats", "address", "mailbox",
+             "access", "until")
     return {name: str(step[name]) for name in names if name in step}
 
 
@@ -174,16 +218,24 @@ def approver_card_for(
 
 
 async def my_requests(services: Services, actor: Actor) -> Reply:
+    """The person's own requests, and those others filed that change them (a manager's, an owner's, the desk's)."""
     async with services.uow() as uow:
-        requests = await uow.requests.list_for_requester(actor.user_id, limit=20)
+        mine = await uow.requests.list_for_requester(actor.user_id, limit=20)
+        about = await uow.requests.list_about(actor.user_id, limit=10)
     t = actor_translator(actor)
-    items = tuple(
-        RequestSummaryView(
-            request_id=r.public_id, kind=r.kind, state=r.state, target_label=r.target_label, created_at=r.created_at
-        )
-        for r in requests
+    view = MyRequestsView(items=tuple(_summary(r) for r in mine), about_me=tuple(_summary(r) for r in about))
+    return Reply(card=my_requests_card(view, t))
+
+
+def _summary(request: Request) -> RequestSummaryView:
+    return RequestSummaryView(
+        request_id=request.public_id,
+        kind=request.kind,
+        state=request.state,
+        target_label=request.target_label,
+        created_at=request.created_at,
+        requested_by=request.requester_name,
     )
-    return Reply(card=my_requests_card(MyRequestsView(items=items), t))
 
 
 async def remember_card(services: Services, request_id: int, recipient_id: str, role: str, sent: SentActivity) -> None:

@@ -68,3 +68,16 @@ class CmdletNotAllowed(M365Error):
 
 class ExchangeNotFound(NotFound, ExchangeCmdletError):
     """A cmdlet's ManagementObjectNotFoundException: both a NotFound and an ExchangeCmdletError."""
+
+
+class AddressInUse(InvalidRequest, ExchangeCmdletError):
+    """The proxy address is already used by another recipient (New-DistributionGroup / New-Mailbox / Set-*)."""
+
+
+class DirSynced(InvalidRequest, ExchangeCmdletError):
+    """The object is synchronised from on-premises; Exchange Online refuses to change it."""
+
+
+class DeltaTokenExpired(M365Error):
+    """A stored delta/next link is no longer valid (syncStateNotFound, resyncRequired, 410 Gone): start a full
+    round again from no link."""

@@ -1,9 +1,11 @@
-"""Exchange Online cmdlets over the InvokeCommand REST endpoint: allow-list, paging, retries, errors."""
+"""Exchange Online cmdlets over the InvokeCommand REST endpoint and its $batch: allow-list, paging, retries, errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import random
 import re
 import uuid
 from collections.abc import Mapping, Sequence
@@ -22,7 +24,9 @@ from tenacity import (
 
 from m365.credentials import MsalCredentials
 from m365.errors import (
+    AddressInUse,
     CmdletNotAllowed,
+    DirSynced,
     ExchangeCmdletError,
     ExchangeNotFound,
     InvalidRequest,
@@ -78,6 +82,11 @@ _SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
 _RETRY_STATUSES = frozenset({408, 429, 503, 504})
 _CONCURRENCY_TEXT = "maximum number of concurrent requests"
 _PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
+# Cmdlets per $batch request: no limit is documented; CIPP, the largest public user, sends 10 (M365-APIS.md §2.2).
+BATCH_LIMIT = 10
+# Texts that mark an error the desk explains to people (M365-APIS.md §2.4); Exchange gives them no own exception.
+_ADDRESS_IN_USE_TEXT = "is already being used by the proxy addresses"
+_DIR_SYNCED_TEXT = "being synchronized from your on-premises organization"
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,11 +130,14 @@ def exchange_error(
     if status in (401, 403):
         return PermissionDenied(text or f"HTTP {status}", code=code, status=status)
     if detail is not None and detail.exception_type:
-        kind = (
-            ExchangeNotFound
-            if detail.exception_name == "ManagementObjectNotFoundException"
-            else ExchangeCmdletError
-        )
+        text_lower = detail.text.lower()
+        kind: type[ExchangeCmdletError] = ExchangeCmdletError
+        if detail.exception_name == "ManagementObjectNotFoundException":
+            kind = ExchangeNotFound
+        elif _ADDRESS_IN_USE_TEXT in text_lower:
+            kind = AddressInUse
+        elif _DIR_SYNCED_TEXT in text_lower:
+            kind = DirSynced
         return kind(
             f"{cmdlet}: {detail.text}" if cmdlet else detail.text,
             exception_type=detail.exception_type,
@@ -229,38 +241,138 @@ class ExchangeClient:
         anchor: str | None = None,
     ) -> ExchangeResult:
         """Run one cmdlet and return every page of its output; raises typed errors, never returns them."""
-        name = _CANONICAL.get(cmdlet.lower())
-        if name is None:
-            raise CmdletNotAllowed(
-                f"cmdlet {cmdlet!r} is not on the desk's allow-list", code="CmdletNotAllowed"
-            )
-        for prop in select:
-            if not _PROPERTY_NAME.match(prop):
-                raise InvalidRequest(f"not a property name for $select: {prop!r}")
+        name = _allowed(cmdlet)
         body = {"CmdletInput": {"CmdletName": name, "Parameters": dict(parameters)}}
-        url = f"{self._base_url}/{self._tenant_id}/InvokeCommand"
-        if select:
-            url += "?$select=" + ",".join(select)
-        anchor_header = f"UPN:{anchor}" if anchor else f"APP:{_SYSTEM_MAILBOX}@{self._tenant_id}"
+        anchor_header = self._anchor(anchor)
+        page = await self._post_with_retries(self._invoke_url(select), body, name, anchor_header)
+        return await self._all_pages(page, body, name, anchor_header)
 
+    async def invoke_batch(
+        self,
+        commands: Sequence[tuple[str, Mapping[str, object]]],
+        *,
+        select: Sequence[str] = (),
+        anchor: str | None = None,
+    ) -> list[ExchangeResult | M365Error]:
+        """Run many cmdlets through ``$batch`` (BATCH_LIMIT per request); one outcome per command, in order.
+
+        A failed cmdlet is returned as its typed error, never raised. Throttled or unavailable items (429/5xx,
+        or the whole request failing transiently) are sent again, honouring Retry-After, up to ``max_attempts``;
+        what still fails then is returned as its TransientError. Only a cmdlet outside the allow-list raises
+        (CmdletNotAllowed), before anything is sent.
+        """
+        names = [_allowed(cmdlet) for cmdlet, _ in commands]
+        url = self._invoke_url(select)
+        anchor_header = self._anchor(anchor)
+        bodies = [{"CmdletInput": {"CmdletName": name, "Parameters": dict(parameters)}}
+                  for name, (_, parameters) in zip(names, commands, strict=True)]
+        outcomes: list[ExchangeResult | M365Error] = [
+            TransientError("not sent") for _ in commands
+        ]
+        pending = list(range(len(commands)))
+        for attempt in range(1, self._max_attempts + 1):
+            retry: list[int] = []
+            waits: list[float | None] = []
+            for start in range(0, len(pending), BATCH_LIMIT):
+                chunk = pending[start: start + BATCH_LIMIT]
+                answers, sent = await self._send_batch(chunk, names, bodies, url, anchor_header)
+                for index, outcome in zip(chunk, answers, strict=True):
+                    outcomes[index] = outcome
+                    # A request that failed as a whole was already retried max_attempts times: not again here.
+                    if sent and isinstance(outcome, TransientError):
+                        retry.append(index)
+                        waits.append(outcome.retry_after)
+            if not retry or attempt == self._max_attempts:
+                break
+            delay = self._batch_delay(attempt, waits)
+            logger.info("%d of %d batched cmdlets failed transiently; resending in %.2f s",
+                        len(retry), len(commands), delay)
+            await asyncio.sleep(delay)
+            pending = retry
+        return outcomes
+
+    async def _send_batch(
+        self, chunk: list[int], names: list[str], bodies: list[dict[str, Any]], url: str, anchor: str
+    ) -> tuple[list[ExchangeResult | M365Error], bool]:
+        """One $batch request (itself retried when it fails as a whole): the outcomes of ``chunk``, and whether
+        the request got an answer (False: every outcome is the request's own error)."""
+        requests = [
+            {"id": str(index), "method": "POST", "url": url, "body": bodies[index],
+             "headers": {"X-CmdletName": names[index], "X-AnchorMailbox": anchor, "Content-Type": "application/json"}}
+            for index in chunk
+        ]
+        try:
+            answer = await self._post_with_retries(
+                f"{self._base_url}/{self._tenant_id}/$batch", {"requests": requests}, None, anchor,
+                extra_headers={"Prefer": "odata.continue-on-error"},
+            )
+        except M365Error as exc:
+            return [exc for _ in chunk], False
+        by_id = {str(r.get("id")): r for r in answer.get("responses", []) or [] if isinstance(r, dict)}
+        outcomes: list[ExchangeResult | M365Error] = []
+        for index in chunk:
+            item = by_id.get(str(index))
+            name = names[index]
+            if item is None:
+                outcomes.append(TransientError(f"{name}: no answer for this item in the $batch response"))
+                continue
+            status = int(item.get("status") or 500)
+            body = item.get("body")
+            if 200 <= status < 300 and isinstance(body, dict):
+                try:
+                    outcomes.append(await self._all_pages(body, bodies[index], name, anchor))
+                except M365Error as exc:
+                    outcomes.append(exc)
+            else:
+                headers = item.get("headers") if isinstance(item.get("headers"), dict) else None
+                outcomes.append(exchange_error(status, body, headers, cmdlet=name))
+        return outcomes, True
+
+    def _batch_delay(self, attempt: int, waits: list[float | None]) -> float:
+        """The longest Retry-After the items asked for, else exponential backoff with jitter."""
+        asked = [w for w in waits if w is not None]
+        if asked:
+            return min(max(asked), self._max_delay)
+        return min(random.uniform(0, self._base_delay * 2 ** (attempt - 1)), self._max_delay)
+
+    async def _all_pages(
+        self, page: dict[str, Any], body: dict[str, Any], name: str, anchor: str
+    ) -> ExchangeResult:
+        """The values of ``page`` and of every page after it (POST the same body to @odata.nextLink)."""
         values: list[dict[str, Any]] = []
         warnings: list[str] = []
-        next_url: str | None = url
-        while next_url is not None:
-            page = await self._post_with_retries(next_url, body, name, anchor_header)
+        while True:
             values.extend(v for v in page.get("value", []) if isinstance(v, dict))
             page_warnings = [str(w) for w in page.get("@adminapi.warnings", []) or []]
             for warning in page_warnings:
                 logger.warning("%s warned: %s", name, warning)
             warnings.extend(page_warnings)
             next_url = page.get("@odata.nextLink")
-            if next_url is not None and urlsplit(next_url).netloc.lower() != self._host:
+            if next_url is None:
+                return ExchangeResult(values=values, warnings=warnings)
+            if urlsplit(next_url).netloc.lower() != self._host:
                 # The same body and bearer token go to the next link: never to another host.
                 raise M365Error(f"{name}: refusing to follow a nextLink to another host: {next_url}")
-        return ExchangeResult(values=values, warnings=warnings)
+            page = await self._post_with_retries(next_url, body, name, anchor)
+
+    def _invoke_url(self, select: Sequence[str]) -> str:
+        for prop in select:
+            if not _PROPERTY_NAME.match(prop):
+                raise InvalidRequest(f"not a property name for $select: {prop!r}")
+        url = f"{self._base_url}/{self._tenant_id}/InvokeCommand"
+        return url + ("?$select=" + ",".join(select) if select else "")
+
+    def _anchor(self, anchor: str | None) -> str:
+        return f"UPN:{anchor}" if anchor else f"APP:{_SYSTEM_MAILBOX}@{self._tenant_id}"
 
     async def _post_with_retries(
-        self, url: str, body: dict[str, Any], cmdlet: str, anchor: str
+        self,
+        url: str,
+        body: dict[str, Any],
+        cmdlet: str | None,
+        anchor: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientError),
@@ -271,21 +383,31 @@ class ExchangeClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._post(url, body, cmdlet, anchor)
+                return await self._post(url, body, cmdlet, anchor, extra_headers)
         raise AssertionError("unreachable: tenacity either returns or re-raises")
 
-    async def _post(self, url: str, body: dict[str, Any], cmdlet: str, anchor: str) -> dict[str, Any]:
+    async def _post(
+        self,
+        url: str,
+        body: dict[str, Any],
+        cmdlet: str | None,
+        anchor: str,
+        extra_headers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One POST; ``cmdlet`` None means a $batch request (no X-CmdletName, errors labelled "$batch")."""
         token = await self._credentials.token(self._scope)
         request_id = str(uuid.uuid4())
+        label = cmdlet or "$batch"
         headers = {
             "Authorization": f"Bearer {token}",
             "Content-Type": "application/json",
             "Accept": "application/json",
             "X-AnchorMailbox": anchor,
-            "X-CmdletName": cmdlet,
             "X-ResponseFormat": "json",
             "client-request-id": request_id,
             "Prefer": f"odata.maxpagesize={self._page_size}",
+            **({"X-CmdletName": cmdlet} if cmdlet else {}),
+            **(extra_headers or {}),
         }
         try:
             async with self._session.post(url, json=body, headers=headers, timeout=self._timeout) as response:
@@ -293,16 +415,16 @@ class ExchangeClient:
                 status = response.status
                 response_headers = response.headers.copy()  # keeps header lookup case-insensitive
         except (TimeoutError, aiohttp.ClientError) as exc:
-            raise TransientError(f"{cmdlet}: Exchange unreachable: {exc!r}") from exc
+            raise TransientError(f"{label}: Exchange unreachable: {exc!r}") from exc
         parsed = _json_or_text(text)
         if 200 <= status < 300 and isinstance(parsed, dict):
             return parsed
         if 200 <= status < 300:
             raise TransientError(
-                f"{cmdlet}: Exchange answered {status} with a body that is not JSON", status=status
+                f"{label}: Exchange answered {status} with a body that is not JSON", status=status
             )
-        error = exchange_error(status, parsed, response_headers, cmdlet=cmdlet)
-        logger.debug("%s failed (HTTP %s, client-request-id %s): %s", cmdlet, status, request_id, error)
+        error = exchange_error(status, parsed, response_headers, cmdlet=label)
+        logger.debug("%s failed (HTTP %s, client-request-id %s): %s", label, status, request_id, error)
         raise error
 
     @staticmethod
@@ -316,6 +438,14 @@ class ExchangeClient:
             error,
             delay,
         )
+
+
+def _allowed(cmdlet: str) -> str:
+    """The cmdlet's canonical name, or CmdletNotAllowed when it is not on the allow-list."""
+    name = _CANONICAL.get(cmdlet.lower())
+    if name is None:
+        raise CmdletNotAllowed(f"cmdlet {cmdlet!r} is not on the desk's allow-list", code="CmdletNotAllowed")
+    return name
 
 
 def _json_or_text(text: str) -> Any:

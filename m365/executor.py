@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from m365.errors import GroupAssignedLicense, InvalidRequest, M365Error, NotFound
-from m365.ports import BulkLicenses, Licenses, MemberChange, Tenant, UserLicense
-
-
-class StepOutcome(enum.StrEnum):
-    DONE = "done"
-    ALREADY_DONE = "already_done"
+from m365.mailbox_steps import MAILBOX_OPS, apply_mailbox_step
+from m365.outcomes import StepOutcome
+from m365.ports import (
+    BulkLicenses,
+    Licenses,
+    ListChanges,
+    MemberChange,
+    NewDistributionList,
+    Tenant,
+    UserLicense,
+)
 
 
 class UnknownStep(InvalidRequest):
@@ -43,10 +47,17 @@ async def apply_step(tenant: Tenant, step: Mapping[str, Any]) -> StepOutcome:
     if op == "add_list_member":
         change = await tenant.distribution_lists.add_member(step["list_id"], step["member"])
         return StepOutcome.ALREADY_DONE if change is MemberChange.ALREADY_PRESENT else StepOutcome.DONE
+    if op == "remove_list_member":
+        change = await tenant.distribution_lists.remove_member(step["list_id"], step["member"])
+        return StepOutcome.ALREADY_DONE if change is MemberChange.NOT_PRESENT else StepOutcome.DONE
+    if op in _LIST_OPS:
+        return await _LIST_OPS[op](tenant, step)
     if op == "remove_group_member":
         # The port reads the direct members first: not a member (any more) is already done.
         change = await tenant.directory.remove_group_member(step["group_id"], step["user_id"])
         return StepOutcome.ALREADY_DONE if change is MemberChange.NOT_PRESENT else StepOutcome.DONE
+    if op in MAILBOX_OPS:
+        return await apply_mailbox_step(tenant, step)
     raise UnknownStep(f"unknown plan step {op!r}")
 
 
@@ -89,6 +100,63 @@ async def _swap_license(licenses: Licenses, step: Mapping[str, Any]) -> StepOutc
     return StepOutcome.DONE
 
 
+async def _create_list(tenant: Tenant, step: Mapping[str, Any]) -> StepOutcome:
+    """A list already holding the address is the one this step made before a crash (the address was free when the
+    request was validated, and Exchange keeps addresses unique)."""
+    lists = tenant.distribution_lists
+    if await lists.get_list(step["address"]) is not None:
+        return StepOutcome.ALREADY_DONE
+    await lists.create_list(
+        NewDistributionList(
+            name=step["name"],
+            alias=step["alias"],
+            primary_smtp_address=step["address"],
+            display_name=step.get("display_name") or step["name"],
+            owners=tuple(step["owners"]),
+            members=tuple(step.get("members") or ()),
+            description=step.get("description") or "",
+            member_join_restriction=step.get("join") or "Closed",
+            member_depart_restriction=step.get("depart") or "Closed",
+            accepts_external_senders=bool(step.get("external")),
+        )
+    )
+    return StepOutcome.DONE
+
+
+async def _update_list(tenant: Tenant, step: Mapping[str, Any]) -> StepOutcome:
+    """Only what still differs is sent: a re-run after a crash finds the change in place and sends nothing."""
+    lists = tenant.distribution_lists
+    current = await lists.get_list(step["list_id"])
+    if current is None:
+        raise NotFound(f"distribution list {step.get('list', step['list_id'])} no longer exists", code="NotFound")
+    owners = {owner.casefold() for owner in current.managed_by}
+    changes = ListChanges(
+        display_name=_differs(step.get("display_name"), current.display_name),
+        description=_differs(step.get("description"), current.description),
+        add_owners=tuple(o for o in step.get("add_owners") or () if o.casefold() not in owners),
+        remove_owners=tuple(o for o in step.get("remove_owners") or () if o.casefold() in owners),
+        member_join_restriction=_differs(step.get("join"), current.member_join_restriction),
+        member_depart_restriction=_differs(step.get("depart"), current.member_depart_restriction),
+        accepts_external_senders=_differs(step.get("external"), current.accepts_external_senders),
+    )
+    if changes.is_empty:
+        return StepOutcome.ALREADY_DONE
+    await lists.update_list(current.identity, changes)
+    return StepOutcome.DONE
+
+
+def _differs(wanted: Any, current: Any) -> Any:
+    return None if wanted is None or wanted == current else wanted
+
+
+async def _delete_list(tenant: Tenant, step: Mapping[str, Any]) -> StepOutcome:
+    deleted = await tenant.distribution_lists.delete_list(step["list_id"])
+    return StepOutcome.DONE if deleted else StepOutcome.ALREADY_DONE
+
+
+_LIST_OPS = {"create_list": _create_list, "update_list": _update_list, "delete_list": _delete_list}
+
+
 def supports_bulk(licenses: Licenses) -> bool:
     """Whether the Licenses port can assign many users per request (Graph $batch) and read holders at once."""
     return callable(getattr(licenses, "assign_many", None)) and callable(getattr(licenses, "holders", None))
@@ -119,6 +187,42 @@ async def apply_assign_steps(tenant: Tenant, steps: Sequence[Mapping[str, Any]])
     results = await bulk.assign_many([(steps[i]["user_id"], [steps[i]["sku_id"]], []) for i in todo]) if todo else []
     for index, result in zip(todo, results, strict=True):
         outcomes[index] = StepOutcome.DONE if result.ok else (result.error or M365Error("assignLicense failed"))
+    return [outcome if outcome is not None else M365Error("no outcome") for outcome in outcomes]
+
+
+MEMBER_OPS = frozenset({"add_list_member", "remove_list_member"})
+BATCHED_OPS = MEMBER_OPS | {"assign_license"}
+
+
+async def apply_batched_steps(tenant: Tenant, steps: Sequence[Mapping[str, Any]]) -> list[StepOutcome | M365Error]:
+    """License assignments and list member changes, many at once: one outcome (or typed error) per step, in order.
+
+    Member changes go per list and direction through add_members/remove_members (Exchange JSON batching), where
+    "already a member" and "not a member" come back as outcomes, so a re-run after a crash repeats nothing.
+    """
+    outcomes: list[StepOutcome | M365Error | None] = [None] * len(steps)
+    assigns = [i for i, step in enumerate(steps) if step.get("op") == "assign_license"]
+    if assigns:
+        for index, outcome in zip(assigns, await apply_assign_steps(tenant, [steps[i] for i in assigns]), strict=True):
+            outcomes[index] = outcome
+    groups: dict[tuple[str, str], list[int]] = {}
+    for index, step in enumerate(steps):
+        if step.get("op") in MEMBER_OPS:
+            groups.setdefault((str(step["list_id"]), str(step["op"])), []).append(index)
+    lists = tenant.distribution_lists
+    for (list_id, op), indexes in groups.items():
+        members = [str(steps[i]["member"]) for i in indexes]
+        changes = await (lists.add_members if op == "add_list_member" else lists.remove_members)(list_id, members)
+        for index, change in zip(indexes, changes, strict=True):
+            if isinstance(change, M365Error):
+                outcomes[index] = change
+            elif change in (MemberChange.ADDED, MemberChange.REMOVED):
+                outcomes[index] = StepOutcome.DONE
+            else:
+                outcomes[index] = StepOutcome.ALREADY_DONE
+    for index, step in enumerate(steps):
+        if outcomes[index] is None:
+            outcomes[index] = await _one(tenant, step)
     return [outcome if outcome is not None else M365Error("no outcome") for outcome in outcomes]
 
 

@@ -77,6 +77,21 @@ class Request(Base):
         return f"<Request {self.public_id} {self.kind} {self.state} v{self.version}>"
 
 
+class RequestSubject(Base):
+    """A person a request is about, other than its requester: whose license, whose access, whose membership.
+
+    "My requests" shows these to the person too, so a change someone else asked for (a manager's license request, an
+    owner adding members, the desk's own revoke at a grant's expiry) is never invisible to the one it changes.
+    """
+
+    __tablename__ = "request_subjects"
+    __table_args__ = (UniqueConstraint("request_id", "user_id"), Index("ix_request_subjects_user_id", "user_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(String(64))
+
+
 class Decision(Base):
     """One approver's decision on a request; a plain log, the request's state is the source of truth."""
 
@@ -229,3 +244,10 @@ class ReportFile(Base):
     created_by: Mapped[str] = mapped_column(String(64))  # Entra object id of the admin
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# The directory cache's models live in their own module; importing it here puts them on Base.metadata for everyone
+# who imports the models (migrations, the migration-vs-models test, create_all in tools). At the end on purpose:
+# that module imports Base from this one.
+import storage.models_directory  # noqa: E402, F401
+import storage.models_grants  # noqa: E402, F401  (time-bound mailbox grants, F6; same reason as above)

@@ -16,6 +16,8 @@ from storage.repositories import (
     PriceRepository,
     RequestRepository,
 )
+from storage.repositories.directory import DirectoryCacheRepository
+from storage.repositories.grants import GrantRepository
 from storage.repositories.reports import AlertRepository, ReportFileRepository
 
 
@@ -32,6 +34,8 @@ class UnitOfWork:
     prices: PriceRepository
     alerts: AlertRepository
     report_files: ReportFileRepository
+    directory: DirectoryCacheRepository
+    grants: GrantRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -47,6 +51,8 @@ class UnitOfWork:
         self.prices = PriceRepository(self.session)
         self.alerts = AlertRepository(self.session)
         self.report_files = ReportFileRepository(self.session)
+        self.directory = DirectoryCacheRepository(self.session)
+        self.grants = GrantRepository(self.session)
         return self
 
     async def __aexit__(

@@ -1,4 +1,4 @@
-"""Exchange's view of the directory: identity resolution and the recipient objects cmdlets return."""
+"""Exchange's view of the directory: identity resolution, addresses in use, recipient objects and Get-Recipient."""
 
 from __future__ import annotations
 
@@ -6,8 +6,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from devtenant.exchange.cmdlets import BoundCall
 from devtenant.exchange.errors import ambiguous, argument_not_found, object_not_found
+from devtenant.exchange.opath import compile_filter
+from devtenant.exchange.registry import CmdletRegistry, CmdletResult
 from devtenant.state import EXO_ORG_UNIT, TenantState
+
+DEFAULT_RESULT_SIZE = 1000
+RESULT_SIZE_WARNING = (
+    "By default, only the first {n} items are returned. Use the ResultSize parameter to specify the number of items "
+    "returned. To return all items, specify \"-ResultSize Unlimited\". Be aware that, depending on the actual "
+    "number of items, returning all items can take a long time and consume a large amount of memory. Also, we "
+    "don't recommend storing the results in a variable. Instead, pipe the results to another task or script to "
+    "perform batch changes.")
+_ANR_FIELDS = ("Name", "Alias", "DisplayName", "PrimarySmtpAddress", "FirstName", "LastName")
 
 
 def exo_guid(directory_id: str) -> str:
@@ -23,9 +35,10 @@ def _exo_time(iso_value: str) -> str:
 def user_recipient(user: dict[str, Any]) -> dict[str, Any]:
     """A user's mailbox as Get-DistributionGroupMember / Get-Recipient return it."""
     alias = user["mailNickname"]
+    name = user.get("exoName") or alias  # shared mailboxes keep the Name they were created with
     return {
-        "Identity": alias,
-        "Name": alias,
+        "Identity": name,
+        "Name": name,
         "DisplayName": user["displayName"],
         "Alias": alias,
         "FirstName": user.get("givenName") or "",
@@ -36,7 +49,8 @@ def user_recipient(user: dict[str, Any]) -> dict[str, Any]:
         "ExternalDirectoryObjectId": user["id"],
         "Guid": exo_guid(user["id"]),
         "RecipientType": "UserMailbox",
-        "RecipientTypeDetails": "UserMailbox",
+        # Shared mailboxes are users too (a disabled account); their record says what kind of mailbox they are.
+        "RecipientTypeDetails": user.get("exoRecipientTypeDetails", "UserMailbox"),
         "Department": user.get("department") or "",
         "Title": user.get("jobTitle") or "",
         "City": user.get("city") or "",
@@ -45,6 +59,8 @@ def user_recipient(user: dict[str, Any]) -> dict[str, Any]:
         "OrganizationalUnit": EXO_ORG_UNIT,
         "IsDirSynced": bool(user.get("onPremisesSyncEnabled")),
         "WhenCreated": _exo_time(user["createdDateTime"]),
+        "WhenChanged": _exo_time(user.get("exoWhenChanged") or user["createdDateTime"]),
+        "WhenChangedUTC": user.get("exoWhenChanged") or user["createdDateTime"],
     }
 
 
@@ -61,6 +77,9 @@ def group_object(state: TenantState, group: dict[str, Any]) -> dict[str, Any]:
         "WindowsEmailAddress": group["PrimarySmtpAddress"],
         "EmailAddresses": list(group["EmailAddresses"]),
         "ManagedBy": list(group["ManagedBy"]),
+        # A multi-valued string in Exchange; seeded lists have none.
+        "Description": list(group.get("Description") or []),
+        "Notes": group.get("Notes") or "",
         "MemberJoinRestriction": group["MemberJoinRestriction"],
         "MemberDepartRestriction": group["MemberDepartRestriction"],
         "GroupType": group["GroupType"],
@@ -82,6 +101,16 @@ def group_object(state: TenantState, group: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def group_properties(state: TenantState) -> set[str]:
+    """The filterable properties of a distribution group (known even when the tenant has no group)."""
+    placeholder = {key: "" for key in ("Name", "DisplayName", "Alias", "PrimarySmtpAddress", "MemberJoinRestriction",
+                                       "MemberDepartRestriction", "GroupType", "ExternalDirectoryObjectId", "Guid",
+                                       "RecipientType", "RecipientTypeDetails", "WhenCreated", "WhenChanged")}
+    placeholder.update(EmailAddresses=[], ManagedBy=[], IsDirSynced=False, RequireSenderAuthenticationEnabled=True,
+                       HiddenFromAddressListsEnabled=False)
+    return set(group_object(state, placeholder))
+
+
 def touch(group: dict[str, Any]) -> None:
     group["WhenChanged"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -98,8 +127,9 @@ def _identity_keys(values: list[Any]) -> set[str]:
 
 
 def _user_keys(user: dict[str, Any]) -> set[str]:
-    return _identity_keys([user["id"], exo_guid(user["id"]), user["mailNickname"], user["userPrincipalName"],
-                           user["mail"], user["displayName"], *(user.get("proxyAddresses") or [])])
+    return _identity_keys([user["id"], exo_guid(user["id"]), user["mailNickname"], user.get("exoName"),
+                           user["userPrincipalName"], user["mail"], user["displayName"],
+                           *(user.get("proxyAddresses") or [])])
 
 
 def _group_keys(group: dict[str, Any]) -> set[str]:
@@ -127,7 +157,8 @@ def resolve_user(state: TenantState, identity: Any) -> dict[str, Any]:
     """A mailbox named by SMTP address, UPN, alias/Name, display name, ExternalDirectoryObjectId or Guid."""
     text = str(identity)
     key = text.strip().lower()
-    matches = [u for u in state.users.values() if key in _user_keys(u)]
+    # Users without a mailbox (no mail) are not recipients: Exchange does not find them as members or owners.
+    matches = [u for u in state.users.values() if u.get("mail") and key in _user_keys(u)]
     if not matches:
         raise argument_not_found(text)
     if len(matches) > 1:
@@ -138,3 +169,88 @@ def resolve_user(state: TenantState, identity: Any) -> dict[str, Any]:
 def user_smtp_to_id(state: TenantState, address: str) -> str | None:
     user = state.find_user(address)
     return user["id"] if user else None
+
+
+def limit_results(call: BoundCall, objects: list[dict[str, Any]]) -> CmdletResult:
+    """-ResultSize (default 1000, with Exchange's warnings when more exist) for any Get-* cmdlet's output."""
+    size = call.get("ResultSize", DEFAULT_RESULT_SIZE) if call.has("ResultSize") else DEFAULT_RESULT_SIZE
+    warnings = []
+    if size is not None and len(objects) > size:
+        objects = objects[:size]
+        if not call.has("ResultSize"):
+            warnings.append(RESULT_SIZE_WARNING.format(n=size))
+        else:
+            warnings.append("There are more results available than are currently displayed. To view them, increase "
+                            "the value for the ResultSize parameter.")
+    return CmdletResult(objects, warnings, pageable=True)
+
+
+def address_holder(state: TenantState, address: str, *, except_id: str | None = None) -> str | None:
+    """The Name of the recipient that already uses ``address`` (primary or proxy, any kind), or None when free.
+
+    Mailboxes (user and shared: both are users in state.users), distribution groups and mail-enabled Graph
+    groups share one address space, as they do in Exchange. ``except_id`` skips the object being changed.
+    """
+    key = address.strip().lower()
+    for user in state.users.values():
+        if user["id"] != except_id and user.get("mail") and key in _identity_keys(
+                [user["mail"], *(user.get("proxyAddresses") or [])]):
+            return str(user.get("exoName") or user["mailNickname"])
+    for group_id, group in state.exo_groups.items():
+        if group_id != except_id and key in _identity_keys([group["PrimarySmtpAddress"], *group["EmailAddresses"]]):
+            return str(group["Name"])
+    for group_id, group in state.groups.items():
+        if group_id != except_id and key in _identity_keys([group.get("mail"), *(group.get("proxyAddresses") or [])]):
+            return str(group["displayName"])
+    return None
+
+
+def _recipients(state: TenantState) -> list[dict[str, Any]]:
+    """Every recipient Get-Recipient knows: mailboxes (disabled accounts included; users without mail are not
+    recipients), then distribution groups."""
+    users = [user_recipient(u) for u in state.users.values() if u.get("mail")]
+    return users + [group_object(state, g) for g in state.exo_groups.values()]
+
+
+def _filterable(state: TenantState) -> set[str]:
+    """Properties a Get-Recipient -Filter may name: those of a mailbox and of a group."""
+    user = next((u for u in state.users.values() if u.get("mail")), None)
+    group = next(iter(state.exo_groups.values()), None)
+    names = set(user_recipient(user)) if user else set()
+    return names | (set(group_object(state, group)) if group else set()) or {"Name"}
+
+
+def _as_set(value: Any) -> set[str]:
+    return {str(v).lower() for v in (value if isinstance(value, list) else [value])}
+
+
+async def get_recipient(state: TenantState, call: BoundCall) -> CmdletResult:
+    if call.has("Identity"):
+        text = str(call.get("Identity"))
+        key = text.strip().lower()
+        users = [user_recipient(u) for u in state.users.values() if u.get("mail") and key in _user_keys(u)]
+        groups = [group_object(state, g) for g in state.exo_groups.values() if key in _group_keys(g)]
+        objects = users + groups
+        if not objects:
+            raise object_not_found(text, state.exo_server())
+        if len(objects) > 1:
+            raise ambiguous(text)
+    else:
+        objects = _recipients(state)
+    if call.has("Anr"):
+        prefix = str(call.get("Anr")).strip().lower()
+        objects = [o for o in objects if any(str(o.get(k) or "").lower().startswith(prefix) for k in _ANR_FIELDS)]
+    if call.has("RecipientType"):
+        wanted = _as_set(call.get("RecipientType"))
+        objects = [o for o in objects if o["RecipientType"].lower() in wanted]
+    if call.has("RecipientTypeDetails"):
+        wanted = _as_set(call.get("RecipientTypeDetails"))
+        objects = [o for o in objects if o["RecipientTypeDetails"].lower() in wanted]
+    if call.has("Filter"):
+        predicate = compile_filter(str(call.get("Filter")), _filterable(state))
+        objects = [o for o in objects if predicate(o)]
+    return limit_results(call, objects)
+
+
+def register(registry: CmdletRegistry) -> None:
+    registry.register("Get-Recipient", get_recipient)

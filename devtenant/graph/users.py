@@ -6,6 +6,7 @@ from typing import Any
 
 from devtenant.context import Context
 from devtenant.countries import iso_country_codes
+from devtenant.graph import delta
 from devtenant.graph.core import (
     Endpoint,
     GraphError,
@@ -168,6 +169,7 @@ async def update_user(ctx: Context, request: GraphRequest, user: str) -> GraphRe
         # A licensed user must keep a usage location.
         raise bad_request("Invalid value specified for property 'usageLocation' of resource 'User'.")
     record.update(changes)
+    ctx.state.record_user_change(record["id"])
     return no_content()
 
 
@@ -231,6 +233,7 @@ def register(router: Router, ctx: Context) -> None:
     def bind(fn: Endpoint) -> Handler:
         return bind_context(ctx, fn)
 
+    delta.register(router, ctx)  # first: `/users/delta` must win over `/users/{user}`
     router.add("GET", "/users", bind(list_users), READ_ROLES)
     router.add("GET", "/users/{user}", bind(get_user_handler), READ_ROLES)
     router.add("PATCH", "/users/{user}", bind(update_user), WRITE_ROLES)

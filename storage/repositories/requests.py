@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.columns import utcnow
 from storage.errors import NotFoundError, StaleVersion
-from storage.models import Request
+from storage.models import Request, RequestSubject
 
 # Transitions into these states stamp the matching timestamp (once); the state machine itself lives
 # in the domain layer.
@@ -44,6 +44,24 @@ class RequestRepository:
         request.public_id = format_public_id(request.created_at, request.id)
         await self._session.flush()
         return request
+
+    async def add_subjects(self, request: Request, user_ids: Iterable[str]) -> None:
+        """Record who else the request is about (its requester is left out: they see it as their own)."""
+        wanted = sorted({user_id for user_id in user_ids if user_id and user_id != request.requester_id})
+        for user_id in wanted:
+            self._session.add(RequestSubject(request_id=request.id, user_id=user_id))
+        await self._session.flush()
+
+    async def list_about(self, user_id: str, limit: int = 20) -> list[Request]:
+        """Requests others filed that change this person, newest first."""
+        about = select(RequestSubject.request_id).where(RequestSubject.user_id == user_id)
+        stmt = (
+            select(Request)
+            .where(Request.id.in_(about), Request.requester_id != user_id)
+            .order_by(Request.created_at.desc(), Request.id.desc())
+            .limit(limit)
+        )
+        return list((await self._session.execute(stmt)).scalars())
 
     async def get(self, request_id: int) -> Request | None:
         return await self._session.get(Request, request_id)

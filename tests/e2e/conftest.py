@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from app import create_app
 from demo.run import settings_for_devtenant
 from devtenant import DevTenant, run_devtenant
+from handlers.services import utc_now
 from settings import Settings
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -59,8 +61,10 @@ def desk_settings(tenant: DevTenant, database_url: str, **overrides: object) -> 
     return settings_for_devtenant(tenant, database_url=database_url, job_poll_seconds=0.05, **overrides)
 
 
-async def start_desk(tenant: DevTenant, settings: Settings, *, run_jobs: bool = False) -> Desk:
-    client = TestClient(TestServer(create_app(settings, run_jobs=run_jobs)))
+async def start_desk(
+    tenant: DevTenant, settings: Settings, *, run_jobs: bool = False, clock: Callable[[], datetime] = utc_now
+) -> Desk:
+    client = TestClient(TestServer(create_app(settings, run_jobs=run_jobs, clock=clock)))
     await client.start_server()
     return Desk(client=client, tenant=tenant)
 

@@ -6,8 +6,10 @@ import copy
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
@@ -18,6 +20,23 @@ from devtenant import DevTenant, SeedUser
 DATA = Path(__file__).parents[1] / "data"
 TEXT_MESSAGE = json.loads((DATA / "personal-chat-text-message.json").read_text())
 INVOKE = json.loads((DATA / "adaptiveCard-action-invoke-request.generic-format.json").read_text())
+
+
+WARSAW = ZoneInfo("Europe/Warsaw")  # the desk's calendar zone in these tests
+
+
+class Clock:
+    """The desk's business clock, set by the test: handlers read it through Services.clock (create_app's
+    ``clock``; the job runner's leases run on the wall clock, and production keeps real time)."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, day: date, hour: int, minute: int = 0) -> None:
+        self.now = datetime.combine(day, time(hour, minute), tzinfo=WARSAW).astimezone(UTC)
 
 
 @dataclass

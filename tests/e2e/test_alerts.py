@@ -8,23 +8,13 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from conftest import desk_settings
-from desk_harness import Desk
+from conftest import desk_settings, start_desk
+from desk_harness import Clock, Desk
 
-from app import create_app
 from cards.i18n import Translator
 from devtenant import DevTenant
 from handlers.alerts import check_alerts
 from storage.models import AlertSent
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -37,13 +27,11 @@ def clock() -> Clock:
 
 @pytest.fixture
 async def desk(tenant: DevTenant, database_url: str, clock: Clock) -> AsyncIterator[Desk]:
-    app = create_app(desk_settings(tenant, database_url), run_jobs=False, clock=clock)
-    client = TestClient(TestServer(app))
-    await client.start_server()
+    running = await start_desk(tenant, desk_settings(tenant, database_url), clock=clock)
     try:
-        yield Desk(client=client, tenant=tenant)
+        yield running
     finally:
-        await client.close()
+        await running.client.close()
 
 
 def _alert_texts(desk: Desk, user) -> list[str]:

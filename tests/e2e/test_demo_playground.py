@@ -96,7 +96,7 @@ async def _until(predicate, what: str) -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
-async def test_both_flows_through_the_playground_windows(demo, tenant: DevTenant) -> None:
+async def test_the_demo_flows_through_the_playground_windows(demo, tenant: DevTenant) -> None:
     server, (employee_window, admin_window) = demo
     seed, state = tenant.seed, tenant.state
     employee, owned_list = seed.demo_employee, demo_list(seed)
@@ -112,3 +112,20 @@ async def test_both_flows_through_the_playground_windows(demo, tenant: DevTenant
         request, copy = await _approval_card_in(server, employee, admin_window, kind="dl.join")
         assert "Approved by" in await _approve_in(session, admin_window, request, copy)
         await _until(lambda: employee.id in state.list_members(owned_list.id), "the list membership")
+
+        # A shared mailbox with no owner recorded in the desk: the admins decide; Exchange gets the Send As entry.
+        mailbox = seed.empty_mailbox
+        await _say(session, employee_window, f"grant send as on {mailbox.display_name} to me")
+        request, copy = await _approval_card_in(server, employee, admin_window, kind="mailbox.grant")
+        assert "Approved by" in await _approve_in(session, admin_window, request, copy)
+        await _until(
+            lambda: employee.id in {e["Trustee"] for e in state.recipient_permissions.get(mailbox.id, [])},
+            "the Send As permission",
+        )
+
+        # Leaving an open list is approved by policy: no card, the membership is gone.
+        open_list = seed.open_list
+        await _say(session, employee_window, f"join {open_list.display_name}")
+        await _until(lambda: employee.id in state.list_members(open_list.id), "joining the open list")
+        await _say(session, employee_window, f"leave {open_list.display_name}")
+        await _until(lambda: employee.id not in state.list_members(open_list.id), "leaving the open list")

@@ -73,6 +73,11 @@ async def test_an_admin_may_ask_for_anyone(desk: Desk) -> None:
     [request] = await _requests_of(desk, admin)
     assert request.target_id == anna.id and admin.id not in request.approver_ids
 
+    # Anna did not ask, but it changes her: her "my requests" shows it, and who asked.
+    await desk.say(anna, "my requests")
+    shown = card_text(desk.last_card(anna)[1])
+    assert "Asked for you by others" in shown and request.public_id in shown and f"by {admin.display_name}" in shown
+
 
 async def test_with_the_setting_off_a_manager_is_refused_too(tenant, database_url: str) -> None:
     desk = await start_desk(tenant, desk_settings(tenant, database_url, managers_may_request_for_reports=False))

@@ -8,6 +8,7 @@ from datetime import timedelta
 from conftest import desk_settings, start_desk
 from desk_harness import Desk, action_data
 
+from app import RUNNER
 from cards.verbs import Verb
 from storage.models import Job
 
@@ -126,3 +127,19 @@ def test_backoff_honours_retry_after() -> None:
     job = Job(attempts=3)
     assert _backoff(job, Throttled("slow down", retry_after=7)) == timedelta(seconds=7)
     assert timedelta(seconds=2) <= _backoff(job, Throttled("slow down")) <= timedelta(seconds=4)
+
+
+async def test_runner_stops_when_cancelled_at_the_moment_it_is_woken(desk: Desk) -> None:
+    # Python 3.11's asyncio.wait_for swallows a cancellation that lands while the awaited thing has just finished;
+    # a runner woken in the same instant as the app shuts down then ran on forever and the shutdown never ended.
+    runner = desk.app[RUNNER]
+    for attempt in range(40):
+        ticks = attempt % 4
+        task = asyncio.create_task(runner.run())
+        await asyncio.sleep(0.03)  # the workers look for work, find none and wait to be woken
+        runner.wake()
+        for _ in range(ticks):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=5)
+        assert task in done, f"the runner ignored its cancellation ({ticks} loop turns after the wake-up)"

@@ -5,37 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from conftest import desk_settings
-from desk_harness import Desk, action_data, card_text
+from conftest import desk_settings, start_desk
+from desk_harness import WARSAW, Clock, Desk, action_data, card_text
 from sqlalchemy import select
 
-from app import create_app
 from cards.i18n import Translator
 from cards.verbs import Verb
 from devtenant import DevTenant, SeedUser
 from storage.models import AuditEvent, Request
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 E3 = "ENTERPRISEPACK"
-
-
-class Clock:
-    """The desk's business clock, set by the test: handlers read it through Services.clock (the job runner's
-    leases run on the wall clock)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, day: date, hour: int, minute: int = 0) -> None:
-        self.now = datetime.combine(day, time(hour, minute), tzinfo=WARSAW).astimezone(UTC)
 
 
 def _quiet_week() -> date:
@@ -50,22 +32,20 @@ def _quiet_week() -> date:
 
 @pytest.fixture
 async def clock() -> Clock:
-    start = Clock(datetime.now(UTC))
+    start = Clock()
     start.set(_quiet_week(), 9)
     return start
 
 
 @pytest.fixture
 async def desk(tenant: DevTenant, database_url: str, clock: Clock) -> AsyncIterator[Desk]:
-    """conftest's desk, on the test's clock (create_app's `clock`; production keeps real time)."""
+    """conftest's desk, on the test's clock."""
     tenant.state.set_prepaid_units(E3, 1000)  # free seats are not what these tests are about
-    app = create_app(desk_settings(tenant, database_url), run_jobs=False, clock=clock)
-    client = TestClient(TestServer(app))
-    await client.start_server()
+    running = await start_desk(tenant, desk_settings(tenant, database_url), clock=clock)
     try:
-        yield Desk(client=client, tenant=tenant)
+        yield running
     finally:
-        await client.close()
+        await running.client.close()
 
 
 # ---------------------------------------------------------------- helpers

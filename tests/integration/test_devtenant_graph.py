@@ -33,7 +33,7 @@ async def test_users_paging_follows_absolute_next_links(tenant_client: Any) -> N
         assert set(reply.body["value"][0]) == {"id", "displayName", "usageLocation"}
         pages += 1
         ids += [u["id"] for u in reply.body["value"]]
-    assert pages == 4 and ids == [u.id for u in seed.users]
+    assert pages == 4 and ids == [u.id for u in seed.users] + [m.id for m in seed.shared_mailboxes]
 
 
 async def test_default_page_and_properties(tenant_client: Any) -> None:
@@ -47,7 +47,8 @@ async def test_default_page_and_properties(tenant_client: Any) -> None:
 @pytest.mark.parametrize(("query", "expected"), [
     ("userPrincipalName eq 'ANNA.KOWALSKA@contoso.com'", lambda s: [s.demo_employee.id]),
     ("mail eq 'lena.schmidt@contoso.com'", lambda s: [s.list_owner.id]),
-    ("accountEnabled eq false", lambda s: [u.id for u in s.users if not u.account_enabled]),
+    ("accountEnabled eq false",  # shared mailboxes are disabled users too
+     lambda s: [u.id for u in s.users if not u.account_enabled] + [m.id for m in s.shared_mailboxes]),
     ("startswith(displayName,'anna')", lambda s: [u.id for u in s.users if u.display_name.startswith("Anna")]),
     ("startswith(userPrincipalName,'jonas.') or startswith(mail,'sabine.')",
      lambda s: [u.id for u in s.users if u.mail.startswith(("jonas.", "sabine."))]),
@@ -263,4 +264,5 @@ async def test_advanced_queries_need_consistency_level(tenant_client: Any) -> No
     eventual = {"ConsistencyLevel": "eventual"}
     not_enabled = await tenant_client.graph("GET", "/users", headers=eventual, params={
         "$filter": "accountEnabled ne true", "$count": "true", "$select": "id"})
-    assert [u["id"] for u in not_enabled.body["value"]] == [u.id for u in seed.users if not u.account_enabled]
+    assert [u["id"] for u in not_enabled.body["value"]] == [u.id for u in seed.users if not u.account_enabled] + [
+        m.id for m in seed.shared_mailboxes]

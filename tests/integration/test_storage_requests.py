@@ -162,3 +162,19 @@ async def test_rollback_without_commit_leaves_nothing(storage_db: StorageDB) -> 
     async with storage_db.uow() as uow:
         assert await uow.session.scalar(select(func.count()).select_from(Request)) == 0
         assert await uow.session.scalar(select(func.count()).select_from(AuditEvent)) == 0
+
+
+async def test_requests_about_a_person_leave_out_their_own_and_come_newest_first(storage_db: StorageDB) -> None:
+    async with storage_db.uow() as uow:
+        older = await uow.requests.add(make_request(requester_id="manager"))
+        await uow.requests.add_subjects(older, ["anna", "jan", "manager", "anna", ""])
+        newer = await uow.requests.add(make_request(requester_id="owner"))
+        await uow.requests.add_subjects(newer, ["anna"])
+        own = await uow.requests.add(make_request(requester_id="anna"))
+        await uow.requests.add_subjects(own, ["anna", "jan"])
+        await uow.commit()
+    async with storage_db.uow() as uow:
+        assert [r.id for r in await uow.requests.list_about("anna")] == [newer.id, older.id]
+        assert [r.id for r in await uow.requests.list_about("jan")] == [own.id, older.id]
+        assert await uow.requests.list_about("manager") == [], "a requester is not a subject of their own request"
+        assert [r.id for r in await uow.requests.list_about("anna", limit=1)] == [newer.id]

@@ -9,12 +9,22 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft6Validator
+from test_mailbox_cards import example_cards as mailbox_cards
 
 from cards.catalogue import CatalogueView, PlanLine, catalogue_card
 from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_leave_offer_card
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.licenses import license_form
+from cards.lists import (
+    BrowseSection,
+    BrowseView,
+    DirectoryEntry,
+    ListDetailView,
+    browse_card,
+    create_list_form,
+    list_card,
+)
 from cards.my_requests import my_requests_card
 from cards.reports import ComplianceSection, Finding, LicenseReportView, OverAssigned, license_report_card
 from cards.requests import approval_card, status_card
@@ -34,6 +44,7 @@ from handlers.commands import SetPrice, ShowSla, parse
 from handlers.lifecycle import RequestState
 from handlers.report_commands import ShowLicenseReport
 from handlers.seat_commands import OrderSeats
+from m365.ports import DistributionList, ListMember
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
 VALIDATOR = Draft6Validator(SCHEMA)
@@ -85,6 +96,11 @@ def _cards() -> list[tuple[str, dict]]:
         summary = RequestSummaryView("REQ-2026-000001", "dl.join", "pending", "Sales <sales@contoso.com>", WHEN)
         cards.append((f"mine-{locale}", my_requests_card(MyRequestsView(items=(summary,)), t)))
         cards.append((f"mine-empty-{locale}", my_requests_card(MyRequestsView(), t)))
+        about = RequestSummaryView("REQ-2026-000002", "mailbox.revoke", "completed", "Sales <s@contoso.com>", WHEN,
+                                   requested_by="M365 Desk")
+        both = MyRequestsView(items=(summary,), about_me=(about,))
+        cards.append((f"mine-about-me-{locale}", my_requests_card(both, t)))
+        cards.append((f"mine-only-about-me-{locale}", my_requests_card(MyRequestsView(about_me=(about,)), t)))
         cards.append((f"catalogue-{locale}", catalogue_card(_catalogue(can_set_prices=True), t)))
         cards.append((f"catalogue-reader-{locale}", catalogue_card(_catalogue(can_set_prices=False), t)))
         cards.append((f"catalogue-empty-{locale}", catalogue_card(CatalogueView(), t)))
@@ -96,7 +112,32 @@ def _cards() -> list[tuple[str, dict]]:
         cards.extend((f"{name}-{locale}", built) for name, built in _seat_cards(t))
         cards.append((f"sla-empty-{locale}", sla_card(SlaReportView(month=date(2026, 11, 1), as_of=WHEN), t)))
         cards.extend((f"{name}-{locale}", built) for name, built in _report_cards(t))
+        cards.extend((f"{name}-{locale}", built) for name, built in mailbox_cards(t))  # shared mailboxes (F6)
+        cards.extend((f"{name}-{locale}", built) for name, built in _list_cards(t))
     return cards
+
+
+def _list_cards(t: Translator) -> list[tuple[str, dict]]:
+    """Lists and browsing (F1–F5): results in pages, a list as an owner and as a reader, the forms."""
+    dl = DistributionList("dl-1", "Sales", "Sales Poland", "sales@contoso.com", "sales", ("o@contoso.com",),
+                          description="Everyone selling in Poland", accepts_external_senders=True)
+    entries = tuple(DirectoryEntry("list", f"dl-{n}", f"List {n}", f"l{n}@contoso.com", "about") for n in range(10))
+    boxes = (DirectoryEntry("mailbox", "mb-1", "Helpdesk", "helpdesk@contoso.com"),)
+    search = BrowseView("search", "sa", (BrowseSection("lists", entries, 25, 10), BrowseSection("mailboxes", boxes,
+                                                                                                1, 0)), synced_at="x")
+    members = tuple(ListMember(f"m{n}@contoso.com", f"Member {n}") for n in range(20))
+    built = [
+        ("browse-search", browse_card(search, t)),
+        ("browse-empty", browse_card(BrowseView("my_lists", "", (BrowseSection("lists", (), 0, 0),)), t)),
+        ("create-form", create_list_form(t, domains=["contoso.com"], name="Sales", notice="taken",
+                                         values={"external": "true", "join": "Open"})),
+    ]
+    for owner in (True, False):
+        view = ListDetailView(dl, members, 45, 20, is_member=not owner, is_owner=owner, may_manage=owner)
+        built.append((f"list-owner-{owner}", list_card(view, t, notice="note" if owner else None)))
+    synced = ListDetailView(replace(dl, is_dir_synced=True), (), 0, 0, False, False, True)
+    built.append(("list-dir-synced", list_card(synced, t)))
+    return built
 
 
 def _seat_cards(t: Translator) -> list[tuple[str, dict]]:

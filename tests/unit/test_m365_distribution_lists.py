@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
 from m365.distribution_lists import ExchangeDistributionLists
-from m365.errors import ExchangeCmdletError, ExchangeNotFound
+from m365.errors import ExchangeCmdletError, ExchangeNotFound, M365Error, TransientError
 from m365.exchange import ExchangeResult
 from m365.ports import MemberChange
 
@@ -32,6 +33,7 @@ class ScriptedExchange:
     def __init__(self, script: Mapping[str, Any]) -> None:
         self.script = script
         self.calls: list[tuple[str, dict[str, object]]] = []
+        self.batches = 0
 
     async def invoke(
         self,
@@ -43,6 +45,23 @@ class ScriptedExchange:
     ) -> ExchangeResult:
         self.calls.append((cmdlet, dict(parameters)))
         return self.script[cmdlet](dict(parameters))
+
+    async def invoke_batch(
+        self,
+        commands: Sequence[tuple[str, Mapping[str, object]]],
+        *,
+        select: Sequence[str] = (),
+        anchor: str | None = None,
+    ) -> list[ExchangeResult | M365Error]:
+        """Like ExchangeClient.invoke_batch: one outcome per command, errors returned, not raised."""
+        self.batches += 1
+        outcomes: list[ExchangeResult | M365Error] = []
+        for cmdlet, parameters in commands:
+            try:
+                outcomes.append(await self.invoke(cmdlet, parameters, select=select))
+            except M365Error as exc:
+                outcomes.append(exc)
+        return outcomes
 
 
 def _recipient(parameters: dict[str, object]) -> ExchangeResult:
@@ -69,6 +88,50 @@ async def test_owner_names_are_resolved_once_per_call() -> None:
         ("Get-Recipient", {"Identity": "Gone Owner"}),
     ]
     assert client.calls[0] == ("Get-DistributionGroup", {"ResultSize": 25, "Anr": "ma"})
+    assert client.batches == 1  # several names: one $batch, not one request each
+
+
+async def test_one_owner_name_is_resolved_without_a_batch() -> None:
+    client = ScriptedExchange(
+        {"Get-DistributionGroup": lambda p: ExchangeResult([EVENTS]), "Get-Recipient": _recipient}
+    )
+    [found] = await _lists(client).find_lists("ev")
+    assert found.managed_by == ("lena.schmidt@contoso.com",) and client.batches == 0
+
+
+async def test_an_owner_lookup_that_fails_otherwise_fails_the_read() -> None:
+    outage = TransientError("busy", status=503)
+    client = ScriptedExchange({"Get-DistributionGroup": lambda p: ExchangeResult([MARKETING]),
+                               "Get-Recipient": _raise(outage)})
+    with pytest.raises(TransientError):
+        await _lists(client).find_lists("ma")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-05-01T10:11:12Z", datetime(2024, 5, 1, 10, 11, 12, tzinfo=UTC)),
+        ("2024-05-01T12:11:12+02:00", datetime(2024, 5, 1, 10, 11, 12, tzinfo=UTC)),
+        ("2024-05-01T10:11:12", datetime(2024, 5, 1, 10, 11, 12, tzinfo=UTC)),  # Exchange omits the zone: UTC
+        ("not a date", None),
+        (None, None),
+    ],
+)
+async def test_changed_at_reads_when_changed_utc_in_any_iso_form(value: Any, expected: datetime | None) -> None:
+    row = {**EVENTS, "ManagedBy": ["lena.schmidt@contoso.com"], "WhenChangedUTC": value,
+           "RequireSenderAuthenticationEnabled": "False"}
+    client = ScriptedExchange({"Get-DistributionGroup": lambda p: ExchangeResult([row])})
+    found = await _lists(client).get_list("events")
+    assert found is not None and found.changed_at == expected
+    assert found.accepts_external_senders is True  # "False" as a string, as some REST answers carry booleans
+
+
+async def test_incremental_read_filters_on_whole_utc_seconds() -> None:
+    client = ScriptedExchange({"Get-DistributionGroup": lambda p: ExchangeResult([])})
+    since = datetime(2024, 5, 1, 12, 0, 5, 900_000, tzinfo=timezone(timedelta(hours=2)))
+    await _lists(client).all_lists(since)
+    assert client.calls == [("Get-DistributionGroup", {
+        "ResultSize": "Unlimited", "Filter": "WhenChangedUTC -ge '2024-05-01T10:00:05Z'"})]
 
 
 def _raise(exc: Exception) -> Any:
