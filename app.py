@@ -37,6 +37,7 @@ from handlers.report_policy import ReportPolicy
 from handlers.reports import download as report_download
 from handlers.requests import DELIVER_JOB, EXECUTE_JOB
 from handlers.services import ApprovalPolicy, Services, utc_now
+from handlers.stopping import StopSignal
 from m365.credentials import MsalCredentials
 from m365.distribution_lists import ExchangeDistributionLists
 from m365.exchange import ExchangeClient
@@ -270,19 +271,31 @@ def _connections(settings: Settings) -> object:
     return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": service})
 
 
+Loop = Callable[[StopSignal], Coroutine[Any, Any, None]]
+
+
 @contextlib.asynccontextmanager
 async def _background(
-    name: str, work: Coroutine[Any, Any, None] | None, *, stop_seconds: float = BACKGROUND_STOP_SECONDS
+    name: str, loop: Loop | None, *, stop_seconds: float = BACKGROUND_STOP_SECONDS
 ) -> AsyncIterator[None]:
-    """Runs ``work`` as a named task for the app's lifetime and cancels it on shutdown; None = switched off."""
-    task = asyncio.create_task(work, name=name) if work is not None else None
+    """Runs ``loop`` as a named task for the app's lifetime and stops it on shutdown; None = switched off.
+
+    Shutdown first asks the loop to stop, so it ends its unit of work (a job, a sync chunk) and returns; only a
+    loop still running after ``stop_seconds`` is cancelled.
+    """
+    stop = StopSignal()
+    task = asyncio.create_task(loop(stop), name=name) if loop is not None else None
     try:
         yield
     finally:
         if task is not None:
-            task.cancel()
-            # A task that swallows its cancellation must not hold the shutdown (and a rolling restart) forever.
+            stop.request()
             await asyncio.wait([task], timeout=stop_seconds)
+            if not task.done():
+                logger.warning("background task %s did not stop within %.0f s; cancelling it", name, stop_seconds)
+                task.cancel()
+                # A task that swallows its cancellation must not hold the shutdown (and a rolling restart) forever.
+                await asyncio.wait([task], timeout=stop_seconds)
             if not task.done():
                 logger.error("background task %s ignored its cancellation; leaving it behind", name)
             elif not task.cancelled() and task.exception() is not None:
@@ -290,37 +303,45 @@ async def _background(
 
 
 async def _job_runner_task(app: web.Application) -> AsyncIterator[None]:
-    async with _background("job-runner", app[RUNNER].run()):
+    async with _background("job-runner", app[RUNNER].run):
         yield
 
 
 async def _alerts_task(app: web.Application) -> AsyncIterator[None]:
     """The license alerts check (F11); every replica may run one, the database lets each alert out once a day."""
-    settings = app[SETTINGS]
+    settings, services = app[SETTINGS], app[SERVICES]
     every, first = settings.alert_check_seconds, settings.alert_first_check_seconds
-    work = run_alerts(app[SERVICES], every_seconds=every, first_after_seconds=first) if every > 0 else None
-    async with _background("license-alerts", work):
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return run_alerts(services, every_seconds=every, first_after_seconds=first, stop=stop)
+
+    async with _background("license-alerts", loop if every > 0 else None):
         yield
 
 
 async def _grant_expiry_task(app: web.Application) -> AsyncIterator[None]:
     """Time-bound mailbox grants (F6): holders told a day before, access removed at expiry by a request of its own."""
-    settings = app[SETTINGS]
-    work = expiry_loop(
-        app[SERVICES], settings.grant_expiry_check_seconds, notice=timedelta(hours=settings.grant_expiry_notice_hours)
-    ) if settings.grant_expiry_check_seconds > 0 else None
-    async with _background("grant-expiry", work):
+    settings, services = app[SETTINGS], app[SERVICES]
+    notice = timedelta(hours=settings.grant_expiry_notice_hours)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return expiry_loop(services, settings.grant_expiry_check_seconds, notice=notice, stop=stop)
+
+    async with _background("grant-expiry", loop if settings.grant_expiry_check_seconds > 0 else None):
         yield
 
 
 async def _directory_sync_task(app: web.Application) -> AsyncIterator[None]:
     """The periodic directory sync (F7); every replica runs the loop, the database lease lets one work per period."""
-    settings = app[SETTINGS]
-    work = sync_forever(
-        app[SERVICES], settings.sync_interval_seconds, replica=app[RUNNER].owner,
-        first_after_seconds=settings.sync_first_after_seconds,
-    ) if settings.sync_interval_seconds > 0 else None
-    async with _background("directory-sync", work):
+    settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return sync_forever(
+            services, settings.sync_interval_seconds, replica=replica,
+            first_after_seconds=settings.sync_first_after_seconds, stop=stop,
+        )
+
+    async with _background("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
         yield
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from cards.i18n import Translator
 from handlers.services import Services
+from handlers.stopping import StopSignal
 from m365.errors import M365Error
 from m365.ports import Sku, Subscription
 
@@ -142,9 +143,13 @@ async def check_alerts(services: Services) -> int:
     return sent
 
 
-async def run_alerts(services: Services, *, every_seconds: float, first_after_seconds: float) -> None:
-    """The periodic check, until cancelled; one failed check is logged and the next one runs on time."""
-    await asyncio.sleep(first_after_seconds)
+async def run_alerts(
+    services: Services, *, every_seconds: float, first_after_seconds: float, stop: StopSignal | None = None
+) -> None:
+    """The periodic check, until ``stop`` (or cancelled); one failed check is logged and the next one runs on time."""
+    stop = stop or StopSignal()
+    if await stop.sleep(first_after_seconds):
+        return
     while True:
         try:
             await check_alerts(services)
@@ -152,7 +157,8 @@ async def run_alerts(services: Services, *, every_seconds: float, first_after_se
             raise
         except Exception:
             logger.exception("license alert check failed")
-        await asyncio.sleep(every_seconds)
+        if await stop.sleep(every_seconds):
+            return
 
 
 async def _tell_admins(services: Services, admins: Sequence[str], alert: Alert) -> tuple[int, int]:

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from handlers.services import Services
+from handlers.stopping import StopSignal
 from m365.errors import DeltaTokenExpired, M365Error, NotFound
 from m365.ports import DistributionList, SharedMailbox
 from storage.columns import utcnow
@@ -47,6 +48,10 @@ T = TypeVar("T")
 
 class SyncLeaseLost(RuntimeError):
     """Another replica took the lease over (ours expired): this run stops writing."""
+
+
+class SyncStopped(RuntimeError):
+    """The desk is shutting down: the run ends after its current chunk; the stored cursors resume it next time."""
 
 
 @dataclass(slots=True)
@@ -90,9 +95,12 @@ class _Run:
     owner: str
     report: SyncReport
     lease_seconds: float
+    stop: StopSignal | None = None
 
     async def renew(self) -> None:
-        """Extend the lease after a chunk; stop when it is not ours any more."""
+        """Extend the lease after a chunk; stop when it is not ours any more or when the desk shuts down."""
+        if self.stop is not None and self.stop.requested:
+            raise SyncStopped("the desk is shutting down")
         async with self.services.uow() as uow:
             kept = await uow.directory.extend(LEASE, self.owner, utcnow() + timedelta(seconds=self.lease_seconds))
             await uow.commit()
@@ -109,6 +117,7 @@ async def run_sync(
     safety_margin: timedelta = SAFETY_MARGIN,
     full_every: timedelta = FULL_EVERY,
     lease_seconds: float = LEASE_SECONDS,
+    stop: StopSignal | None = None,
 ) -> SyncReport:
     """One sync run, if this caller wins the lease (and, with ``min_interval_seconds``, if no run succeeded that
     recently: how several replicas on the same period end up with one run per period)."""
@@ -135,7 +144,7 @@ async def run_sync(
         ):
             report.skipped = True
             return report
-        run = _Run(services, owner, report, lease_seconds)
+        run = _Run(services, owner, report, lease_seconds, stop)
         await _part(run, "users", _sync_users(run, full=full))
         await _part(run, "lists", _sync_objects(run, _lists(services), full=full, margin=safety_margin,
                                                 full_every=full_every))
@@ -164,7 +173,7 @@ async def _part(run: _Run, name: str, work: Awaitable[None]) -> None:
     """One part of the run; its failure is recorded and the other parts still run (a lost lease stops all)."""
     try:
         await work
-    except (SyncLeaseLost, asyncio.CancelledError):
+    except (SyncLeaseLost, SyncStopped, asyncio.CancelledError):
         raise
     except Exception as error:  # noqa: BLE001 - any failure of one part: logged, reported, retried next period
         logger.exception("directory sync: %s failed", name)
@@ -393,12 +402,18 @@ async def _refresh(kind: _Kind, services: Services, identity: str) -> Any:
 
 
 async def sync_forever(
-    services: Services, interval_seconds: float, *, replica: str = "", first_after_seconds: float = 5.0
+    services: Services,
+    interval_seconds: float,
+    *,
+    replica: str = "",
+    first_after_seconds: float = 5.0,
+    stop: StopSignal | None = None,
 ) -> None:
-    """The periodic sync, until cancelled: a failed run is logged and the next period tries again.
+    """The periodic sync, until ``stop`` (or cancelled): a failed run is logged and the next period tries again.
 
     Every replica runs this; the lease plus the "ran this period already" check make one of them do the work.
     """
+    stop = stop or StopSignal()
     # An empty cache makes searches come back empty: the very first sync starts at once, later ones wait a little
     # so a rolling restart does not sync on every replica's start.
     try:
@@ -408,15 +423,20 @@ async def sync_forever(
     except Exception:  # noqa: BLE001 - the database may not be up yet; the loop below copes with that
         logger.warning("directory sync: could not read the sync state at startup", exc_info=True)
         never_synced = False
-    await asyncio.sleep(min(first_after_seconds, 1.0) if never_synced else first_after_seconds)
+    if await stop.sleep(min(first_after_seconds, 1.0) if never_synced else first_after_seconds):
+        return
     while True:
         try:
-            report = await run_sync(services, replica=replica, min_interval_seconds=interval_seconds * 0.8)
+            report = await run_sync(services, replica=replica, min_interval_seconds=interval_seconds * 0.8, stop=stop)
             if not report.skipped:
                 log = logger.warning if report.errors else logger.info
                 log("%s", report.summary())
         except asyncio.CancelledError:
             raise
+        except SyncStopped:
+            logger.info("directory sync stopped for the shutdown; the next run resumes from the stored cursors")
+            return
         except Exception:
             logger.exception("directory sync run failed")
-        await asyncio.sleep(interval_seconds)
+        if await stop.sleep(interval_seconds):
+            return

@@ -7,7 +7,6 @@ between claiming and filing leaves a lease that lapses, and the next run files t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,6 +17,7 @@ from handlers.context import Actor
 from handlers.mailboxes import request_revoke
 from handlers.requests import remember_card
 from handlers.services import Services
+from handlers.stopping import StopSignal
 from m365.ports import Access
 from storage.models_grants import MailboxGrant
 
@@ -62,8 +62,11 @@ async def process_expiries(services: Services, *, notice: timedelta = DEFAULT_NO
     return ExpiryRun(notified=notified, filed=filed, closed=closed)
 
 
-async def expiry_loop(services: Services, interval_seconds: float, *, notice: timedelta = DEFAULT_NOTICE) -> None:
-    """Runs process_expiries every ``interval_seconds`` until cancelled; every replica may run it."""
+async def expiry_loop(
+    services: Services, interval_seconds: float, *, notice: timedelta = DEFAULT_NOTICE, stop: StopSignal | None = None
+) -> None:
+    """Runs process_expiries every ``interval_seconds`` until ``stop`` (or cancelled); every replica may run it."""
+    stop = stop or StopSignal()
     while True:
         try:
             run = await process_expiries(services, notice=notice)
@@ -71,7 +74,8 @@ async def expiry_loop(services: Services, interval_seconds: float, *, notice: ti
                 logger.info("grant expiries: %s", run)
         except Exception:  # noqa: BLE001 - a failed pass (database away) is logged; the next one tries again
             logger.exception("grant expiry pass failed")
-        await asyncio.sleep(interval_seconds)
+        if await stop.sleep(interval_seconds):
+            return
 
 
 async def _notify(services: Services, grant: MailboxGrant) -> int:

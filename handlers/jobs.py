@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import OperationalError
 
 from handlers.services import Services
+from handlers.stopping import StopSignal
 from m365.errors import TransientError
 from storage.columns import utcnow
 from storage.errors import LeaseLost
@@ -47,12 +48,14 @@ class JobRunner:
     def wake(self) -> None:
         self._wakeup.set()
 
-    async def run(self) -> None:
-        """Runs until cancelled."""
-        await asyncio.gather(*(self._worker(n) for n in range(self._workers)))
+    async def run(self, stop: StopSignal | None = None) -> None:
+        """Runs until ``stop`` is requested (each worker ends the job in hand first) or until cancelled."""
+        stop = stop or StopSignal()
+        stop.also_wakes(self._wakeup)
+        await asyncio.gather(*(self._worker(n, stop) for n in range(self._workers)))
 
-    async def _worker(self, number: int) -> None:
-        while True:
+    async def _worker(self, number: int, stop: StopSignal) -> None:
+        while not stop.requested:
             # Cleared before looking, so a wake() that lands while we look is not lost.
             self._wakeup.clear()
             try:
@@ -63,7 +66,7 @@ class JobRunner:
                 # The database may be briefly unavailable; the runner must outlive that.
                 logger.exception("job worker %s: claiming failed", number)
                 worked = False
-            if not worked:
+            if not worked and not stop.requested:
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that lands just as
                 # the wake-up arrives, and the worker then ran on after shutdown, which waited for it forever.
                 with contextlib.suppress(TimeoutError):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 
+import pytest
 from conftest import desk_settings, start_desk
 from desk_harness import Desk, action_data
 
 from app import RUNNER
 from cards.verbs import Verb
+from handlers.directory_sync import LEASE, USERS
 from storage.models import Job
 
 
@@ -98,6 +101,44 @@ async def test_background_runner_delivers_without_being_asked(tenant, database_u
             raise AssertionError("no approval card within 5 s")
     finally:
         await desk.client.close()
+
+
+async def test_shutdown_lets_a_running_sync_end_its_page_and_leaves_nothing_behind(
+    tenant, database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A cancellation that lands inside a database call makes SQLAlchemy terminate the connection; with aiosqlite
+    # that left a task behind which never ended, and the event loop's own shutdown then hung (CI, twice).
+    # So shutdown asks the loops to stop and they end their unit of work; here the sync is mid-page when asked.
+    slow_delta = tenant.faults.set("graph", latency_ms=700, path_contains="/users/delta")
+    settings = desk_settings(tenant, database_url, sync_first_after_seconds=0)
+    desk = await start_desk(tenant, settings, run_jobs=True)
+    try:
+        for _ in range(200):
+            if slow_delta.hits:
+                break
+            await asyncio.sleep(0.025)
+        else:
+            raise AssertionError("the sync did not start")
+    finally:
+        with caplog.at_level(logging.INFO):
+            await desk.client.close()
+    assert "directory sync stopped for the shutdown" in caplog.text
+    assert "cancelling it" not in caplog.text
+    me = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not me and "sqlalchemy" in t.get_coro().cr_code.co_filename]
+    assert not left, f"tasks left behind by the shutdown: {left}"
+
+    tenant.faults.clear()
+    again = await start_desk(tenant, settings)
+    try:
+        async with again.uow() as uow:
+            state = await uow.directory.state(LEASE)
+            cursor = await uow.directory.cursor(USERS)
+        assert state is not None and state.lease_owner is None, "the stopped run hands its lease back"
+        assert state.last_run is None, "a stopped run is not recorded as a run"
+        assert cursor, "the page it finished is kept: the next run resumes after it"
+    finally:
+        await again.client.close()
 
 
 async def test_unreachable_approver_is_audited_and_served_on_install(desk: Desk) -> None:

@@ -1,0 +1,43 @@
+"""A cooperative stop for the background loops: shutdown asks, each loop ends its unit of work and returns."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+
+class StopSignal:
+    """Set once, on shutdown; loops look at it between units of work and sleep through ``sleep``.
+
+    Why not just cancel: a cancellation that lands inside a database call makes SQLAlchemy terminate the
+    connection, and with aiosqlite that termination can leave a task behind that never ends (it waits on a
+    connection thread that has already stopped), which then hangs the event loop's own shutdown. A loop that
+    is asked to stop finishes its job, sync page or check, returns, and leaves nothing behind.
+    """
+
+    def __init__(self) -> None:
+        self._stopped = asyncio.Event()
+        self._also_wake: list[asyncio.Event] = []
+
+    @property
+    def requested(self) -> bool:
+        return self._stopped.is_set()
+
+    def request(self) -> None:
+        self._stopped.set()
+        for event in self._also_wake:
+            event.set()
+
+    def also_wakes(self, event: asyncio.Event) -> None:
+        """Sets ``event`` when a stop is requested, for a loop that waits on a wake-up event of its own."""
+        self._also_wake.append(event)
+        if self.requested:
+            event.set()
+
+    async def sleep(self, seconds: float) -> bool:
+        """Sleeps ``seconds``, or less when a stop is requested meanwhile; True when it was."""
+        with contextlib.suppress(TimeoutError):
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
+            async with asyncio.timeout(seconds):
+                await self._stopped.wait()
+        return self.requested
