@@ -36,25 +36,25 @@ def head_revisions() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
-async def upgrade(url: str, **engine_kwargs: Any) -> None:
-    """Upgrade the database at ``url`` to head; safe to call from a running event loop and to repeat.
+async def upgrade(url: str, to: str = "head", **engine_kwargs: Any) -> None:
+    """Upgrade the database at ``url`` to ``to`` (head); safe to call from a running event loop and to repeat.
 
     Separate processes may call it at once on PostgreSQL (they queue on an advisory lock). Within one
     process, do not overlap calls on SQLite: Alembic's ``context`` is process-global.
     """
     engine = create_engine(url, **engine_kwargs)
     try:
-        await upgrade_engine(engine)
+        await upgrade_engine(engine, to)
     finally:
         await engine.dispose()
 
 
-async def upgrade_engine(engine: AsyncEngine) -> None:
+async def upgrade_engine(engine: AsyncEngine, to: str = "head") -> None:
     """Upgrade through an existing engine (one transaction; Alembic runs sync on the async connection)."""
     async with engine.begin() as conn:
         if is_postgres(conn):
             await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK_KEY})
-        await conn.run_sync(_upgrade_sync)
+        await conn.run_sync(_upgrade_sync, to)
 
 
 async def is_up_to_date(engine: AsyncEngine) -> bool:
@@ -63,10 +63,10 @@ async def is_up_to_date(engine: AsyncEngine) -> bool:
         return await conn.run_sync(_is_up_to_date_sync)
 
 
-def _upgrade_sync(connection: Connection) -> None:
+def _upgrade_sync(connection: Connection, to: str) -> None:
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, to)
 
 
 def _is_up_to_date_sync(connection: Connection) -> bool:

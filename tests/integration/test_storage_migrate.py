@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 
 from storage.db import create_engine, is_postgres
 from storage.migrate import head_revisions, is_up_to_date, upgrade
-from storage.models import Base
+from storage.models import Base, Request
 
 pytest_plugins = ["storage_fixtures"]
 
@@ -77,5 +77,32 @@ async def test_replicas_upgrading_together_take_turns(empty_target: Target) -> N
     engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
     try:
         assert await is_up_to_date(engine)
+    finally:
+        await engine.dispose()
+
+
+async def test_requests_filed_before_subjects_existed_get_them_from_their_plans(empty_target: Target) -> None:
+    """Revision 0007 backfills request_subjects from each stored plan (user_id / member_id), never the requester."""
+    await upgrade(empty_target.url, "0006", **empty_target.engine_kwargs)
+    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    plans = {
+        1: ("manager", [{"op": "license.assign", "user_id": "anna"}, {"op": "license.assign", "user_id": "ben"}]),
+        2: ("owner", [{"op": "dl.add_member", "member_id": "carl"}, {"op": "dl.add_member", "member_id": "owner"}]),
+        3: ("dana", [{"op": "license.assign", "user_id": "dana"}]),
+        4: ("eve", [{"op": "mailbox.create", "address": "team@contoso.com"}]),
+    }
+    try:
+        async with engine.begin() as conn:
+            for request_id, (requester, plan) in plans.items():
+                await conn.execute(
+                    Request.__table__.insert().values(
+                        id=request_id, public_id=f"R-{request_id}", kind="x", requester_id=requester,
+                        requester_name=requester, target_id="t", target_label="t", plan=plan,
+                    )
+                )
+        await upgrade(empty_target.url, **empty_target.engine_kwargs)
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT request_id, user_id FROM request_subjects"))).all()
+        assert sorted(map(tuple, rows)) == [(1, "anna"), (1, "ben"), (2, "carl")]
     finally:
         await engine.dispose()
