@@ -13,6 +13,7 @@ from desk_harness import Desk, action_data
 from app import RUNNER
 from cards.verbs import Verb
 from handlers.directory_sync import LEASE, USERS
+from handlers.stopping import StopSignal
 from storage.models import Job
 
 
@@ -184,3 +185,26 @@ async def test_runner_stops_when_cancelled_at_the_moment_it_is_woken(desk: Desk)
         task.cancel()
         done, _ = await asyncio.wait([task], timeout=5)
         assert task in done, f"the runner ignored its cancellation ({ticks} loop turns after the wake-up)"
+
+
+async def test_a_stopped_runner_finishes_the_execution_in_hand_and_then_returns(desk: Desk) -> None:
+    # Shutdown asks the runner to stop instead of cancelling it: an approved change being applied is finished and
+    # recorded, not cut between Graph and the database (the next replica would redo it, but the user would wait).
+    employee = desk.tenant.seed.demo_employee
+    await _approved_request_for(desk, employee)
+    slow_assign = desk.tenant.faults.set("graph", latency_ms=400, path_contains="/assignLicense")
+    runner, stop = desk.app[RUNNER], StopSignal()
+    task = asyncio.create_task(runner.run(stop))
+    for _ in range(200):
+        if slow_assign.hits:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise AssertionError("the execution did not start")
+    stop.request()
+    done, _ = await asyncio.wait([task], timeout=10)
+    assert task in done and not task.cancelled() and task.exception() is None
+    async with desk.uow() as uow:
+        [request] = await uow.requests.list_for_requester(employee.id)
+    assert request.state == "completed", "the execution in hand was finished before the runner returned"
+    assert _calls(desk, "POST", "/assignLicense") == 1
