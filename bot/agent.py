@@ -35,6 +35,7 @@ from handlers import (
     requests,
     seat_orders,
     sla_report,
+    withdrawal,
 )
 from handlers.bulk_licenses import request_bulk
 from handlers.commands import (
@@ -46,6 +47,7 @@ from handlers.commands import (
     ShowPlans,
     ShowSla,
     Unknown,
+    WithdrawRequest,
     parse,
 )
 from handlers.context import Actor, Reply, SentActivity, actor_translator
@@ -142,6 +144,8 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return Reply(card=help_card(t))
         case ShowMyRequests():
             return await requests.my_requests(services, actor)
+        case WithdrawRequest(request_id=public_id):
+            return await withdrawal.withdraw(services, actor, public_id=public_id)
         case ShowPlans():
             return await catalogue.show_plans(services, actor)
         case SetPrice():
@@ -191,6 +195,11 @@ async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dic
                 approve=verb is Verb.APPROVE,
                 reason=reason if isinstance(reason, str) else None,
             )
+        case Verb.WITHDRAW:
+            public_id = data.get("request_id")
+            if not isinstance(public_id, str):
+                return Reply(text=t("error.bad_card"))
+            return await withdrawal.withdraw(services, actor, public_id=public_id)
         case Verb.LICENSE_SUBMIT:
             return await licenses.form_submitted(services, actor, data)
         case Verb.SEATS_ORDER:

@@ -52,11 +52,21 @@ def approval_card(view: RequestView, t: Translator, *, can_decide: bool, notice:
 
 
 def status_card(view: RequestView, t: Translator, *, notice: str | None = None) -> Element:
-    """The requester's own card, updated in place as the request moves on."""
+    """The requester's own card, updated in place as the request moves on; it can be withdrawn while it waits."""
     body = [title(f"{t('request.kind.' + view.kind)} · {view.request_id}"), *_summary(view, t, for_approver=False)]
     if notice:
         body.insert(1, text(notice, color="Attention"))
     actions = [execute(t("help.button.my_requests"), Verb.MY_REQUESTS, {})]
+    if view.state == "pending":
+        click = {"request_id": view.request_id}
+        confirm = execute(t("withdraw.confirm_button"), Verb.WITHDRAW, click, style="destructive")
+        actions.append(
+            {
+                "type": "Action.ShowCard",
+                "title": t("withdraw.button"),
+                "card": {"type": "AdaptiveCard", "body": [text(t("withdraw.confirm"))], "actions": [confirm]},
+            }
+        )
     return card(body, actions)
 
 

@@ -9,6 +9,7 @@ class Verb(enum.StrEnum):
     APPROVE = "request.approve"
     REJECT = "request.reject"
     REFRESH = "request.refresh"
+    WITHDRAW = "request.withdraw"  # the requester, while the request still waits
     LICENSE_SUBMIT = "license.submit"
     LIST_JOIN_SUBMIT = "dl.join.submit"
     SHOW_HELP = "help.show"

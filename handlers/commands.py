@@ -25,6 +25,13 @@ class ShowMyRequests:
 
 
 @dataclass(frozen=True, slots=True)
+class WithdrawRequest:
+    """The requester's "withdraw REQ-2026-000123": the handler checks it is theirs and still waiting."""
+
+    request_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class RequestLicense:
     plan: str
     for_user: str | None = None  # None = the person asking
@@ -62,7 +69,9 @@ class Unknown:
     text: str
 
 
-Command = ShowHelp | ShowMyRequests | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
+Command = (
+    ShowHelp | ShowMyRequests | WithdrawRequest | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
+)
 # License removals, plan changes and pasted lists live in handlers/license_commands.py; re-exported here.
 # Seat orders (F10) are parsed in handlers/seat_commands.py.
 LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk | OrderSeats
@@ -74,6 +83,17 @@ _MY_REQUESTS = re.compile(
     r"^(?:(?:show|poka[żz]|zeige?)\s+)?"
     r"(?:my requests|requests|status|moje wnioski|wnioski|meine anträge|meine antraege|anträge)$",
     re.IGNORECASE,
+)
+_REQUEST_ID = r"(?P<id>REQ-\d{4}-\d{1,9})"
+# "withdraw REQ-2026-000123", "cancel request REQ-…"; "wycofaj wniosek REQ-…", "anuluj REQ-…";
+# "Antrag REQ-… zurückziehen", "storniere REQ-…". Only a request id is taken, so nothing else can be withdrawn by it.
+_WITHDRAW_PATTERNS = (
+    re.compile(
+        rf"^(?:withdraw|cancel|wycofaj|anuluj|storniere|ziehe)\s+(?:(?:my\s+)?request\s+|(?:m[óo]j\s+)?wniosek\s+"
+        rf"|(?:meinen\s+)?antrag\s+)?{_REQUEST_ID}(?:\s+zur[üu]ck)?$",
+        re.IGNORECASE,
+    ),
+    re.compile(rf"^(?:antrag\s+)?{_REQUEST_ID}\s+(?:zur[üu]ckziehen|zurueckziehen|stornieren)$", re.IGNORECASE),
 )
 # Checked before the license patterns: "license plans" is the catalogue, not a request for a plan called "plans".
 _PLANS = re.compile(
@@ -121,6 +141,9 @@ def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | Lis
         return ShowHelp()
     if _MY_REQUESTS.match(text):
         return ShowMyRequests()
+    for pattern in _WITHDRAW_PATTERNS:
+        if found := pattern.match(text):
+            return WithdrawRequest(request_id=found.group("id").upper())
     # Shared mailboxes first: "my mailboxes" and "grant full access to shared@…" name a mailbox, never a list.
     if mailbox_command := parse_mailbox_command(text, raw):
         return mailbox_command

@@ -1,0 +1,62 @@
+"""The requester withdrawing their own request while it still waits: re-checked on the server, versioned, audited."""
+
+from __future__ import annotations
+
+import logging
+
+from cards.requests import status_card
+from handlers.context import Actor, Reply, actor_translator
+from handlers.lifecycle import RequestEvent, RequestState, next_state
+from handlers.requests import request_view, sync_job
+from handlers.services import Services
+from storage.errors import StaleVersion
+
+logger = logging.getLogger(__name__)
+
+
+async def withdraw(services: Services, actor: Actor, *, public_id: str) -> Reply:
+    """Cancels ``public_id`` if the actor filed it and nobody has decided it yet; every approver's card says so.
+
+    Only a waiting request can be withdrawn: once approved, the change is being applied (a seat order may already
+    be with the partner), and undoing it is a request of its own.
+    """
+    t = actor_translator(actor)
+    public_id = public_id.upper()
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id, for_update=True)
+        if request is None:
+            return Reply(text=t("approval.not_found", request_id=public_id))
+        if request.requester_id != actor.user_id:
+            logger.warning("refused withdrawal of %s by %s, who did not file it", public_id, actor.user_id)
+            return Reply(text=t("withdraw.not_yours", request_id=public_id))
+        notice = None
+        if request.state != RequestState.PENDING:
+            notice = t("withdraw.too_late", request_id=public_id, state=t("request.state." + request.state))
+        else:
+            try:
+                new_state = next_state(request.state, RequestEvent.CANCEL)
+                await uow.requests.transition(
+                    request, new_state.value, expected_version=request.version, now=services.clock()
+                )
+            except StaleVersion:
+                # An approver decided in the same instant; their decision stands.
+                await uow.rollback()
+                request = await uow.requests.get_by_public_id(public_id)
+                assert request is not None  # requests are never deleted
+                notice = t("withdraw.too_late", request_id=public_id, state=t("request.state." + request.state))
+            else:
+                await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+                await uow.audit.append(
+                    action=f"request.{new_state.value}",
+                    request_id=request.id,
+                    actor_id=actor.user_id,
+                    actor_name=actor.name,
+                    detail={"public_id": public_id, "version": request.version, "by": "requester"},
+                )
+                await uow.commit()
+        view = await request_view(uow, request, now=services.clock())
+    if notice is not None:
+        return Reply(text=notice, card=status_card(view, t, notice=notice))
+    services.wake_jobs()
+    logger.info("request %s withdrawn by its requester", public_id)
+    return Reply(text=t("withdraw.done", request_id=public_id), card=status_card(view, t))
