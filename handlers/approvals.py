@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from cards.i18n import Translator
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
-from handlers.requests import EXECUTE_JOB, approver_card_for, request_view, sync_job
+from handlers.requests import EXECUTE_JOB, approver_card_for, record_transition, request_view
 from handlers.services import Services, is_admin
 from m365.ports import DirectoryUser
 from storage.errors import StaleVersion
@@ -88,14 +88,7 @@ async def decide(
         )
         if approve:
             await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
-        await uow.audit.append(
-            action=f"request.{new_state.value}",
-            request_id=request.id,
-            actor_id=actor.user_id,
-            actor_name=actor.name,
-            detail={"public_id": public_id, "version": request.version, "reason": reason},
-        )
+        await record_transition(uow, request, new_state.value, actor, reason=reason)
         await uow.commit()
         view = await request_view(uow, request, now=services.clock())
     services.wake_jobs()

@@ -28,6 +28,18 @@ def sync_job(state: str) -> str:
     return f"sync:{state}"
 
 
+async def record_transition(uow: UnitOfWork, request: Request, state: str, actor: Actor, **detail: Any) -> None:
+    """In the transaction that moved ``request`` to ``state``: its card-sync job and its audit entry by ``actor``."""
+    await uow.jobs.enqueue(request.id, sync_job(state))
+    await uow.audit.append(
+        action=f"request.{state}",
+        request_id=request.id,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        detail={"public_id": request.public_id, "version": request.version, **detail},
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Draft:
     """A validated request, ready to store: what it changes (plan) and who may approve it."""

@@ -7,7 +7,7 @@ import logging
 from cards.requests import status_card
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
-from handlers.requests import request_view, sync_job
+from handlers.requests import record_transition, request_view
 from handlers.services import Services
 from storage.errors import StaleVersion
 
@@ -45,14 +45,7 @@ async def withdraw(services: Services, actor: Actor, *, public_id: str) -> Reply
                 assert request is not None  # requests are never deleted
                 notice = t("withdraw.too_late", request_id=public_id, state=t("request.state." + request.state))
             else:
-                await uow.jobs.enqueue(request.id, sync_job(new_state.value))
-                await uow.audit.append(
-                    action=f"request.{new_state.value}",
-                    request_id=request.id,
-                    actor_id=actor.user_id,
-                    actor_name=actor.name,
-                    detail={"public_id": public_id, "version": request.version, "by": "requester"},
-                )
+                await record_transition(uow, request, new_state.value, actor, by="requester")
                 await uow.commit()
         view = await request_view(uow, request, now=services.clock())
     if notice is not None:
