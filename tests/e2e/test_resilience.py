@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -23,6 +24,16 @@ async def _approved_request_for(desk: Desk, person) -> None:
     await desk.run_jobs()
     card_id, approval = desk.last_card(admin)
     await desk.click(admin, Verb.APPROVE, action_data(approval, Verb.APPROVE), reply_to_id=card_id)
+
+
+async def _wait_until(done: Callable[[], bool], what: str, *, seconds: float = 20.0) -> None:
+    """Polls ``done``; generous, because CI machines run slower than ours. Fails naming what never happened."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while not done():
+        if loop.time() > deadline:
+            raise AssertionError(f"waited {seconds:.0f} s for {what}")
+        await asyncio.sleep(0.02)
 
 
 def _calls(desk: Desk, method: str, suffix: str) -> int:
@@ -94,12 +105,8 @@ async def test_background_runner_delivers_without_being_asked(tenant, database_u
     desk = await start_desk(tenant, desk_settings(tenant, database_url), run_jobs=True)
     try:
         await desk.say(tenant.seed.demo_employee, "request license E3")
-        for _ in range(100):
-            if any("Approval needed" in str(card) for _, card in desk.cards(tenant.seed.demo_admin)):
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("no approval card within 5 s")
+        admin = tenant.seed.demo_admin
+        await _wait_until(lambda: any("Approval needed" in str(c) for _, c in desk.cards(admin)), "an approval card")
     finally:
         await desk.client.close()
 
@@ -114,12 +121,7 @@ async def test_shutdown_lets_a_running_sync_end_its_page_and_leaves_nothing_behi
     settings = desk_settings(tenant, database_url, sync_first_after_seconds=0)
     desk = await start_desk(tenant, settings, run_jobs=True)
     try:
-        for _ in range(200):
-            if slow_delta.hits:
-                break
-            await asyncio.sleep(0.025)
-        else:
-            raise AssertionError("the sync did not start")
+        await _wait_until(lambda: slow_delta.hits > 0, "the sync to start")
     finally:
         with caplog.at_level(logging.INFO):
             await desk.client.close()
@@ -195,12 +197,7 @@ async def test_a_stopped_runner_finishes_the_execution_in_hand_and_then_returns(
     slow_assign = desk.tenant.faults.set("graph", latency_ms=400, path_contains="/assignLicense")
     runner, stop = desk.app[RUNNER], StopSignal()
     task = asyncio.create_task(runner.run(stop))
-    for _ in range(200):
-        if slow_assign.hits:
-            break
-        await asyncio.sleep(0.01)
-    else:
-        raise AssertionError("the execution did not start")
+    await _wait_until(lambda: slow_assign.hits > 0, "the execution to start")
     stop.request()
     done, _ = await asyncio.wait([task], timeout=10)
     assert task in done and not task.cancelled() and task.exception() is None
