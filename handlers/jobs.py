@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import uuid
@@ -13,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy.exc import OperationalError
 
 from handlers.services import Services
-from handlers.stopping import StopSignal
+from handlers.stopping import StopSignal, wait_at_most
 from m365.errors import TransientError
 from storage.columns import utcnow
 from storage.errors import LeaseLost
@@ -67,11 +66,7 @@ class JobRunner:
                 logger.exception("job worker %s: claiming failed", number)
                 worked = False
             if not worked and not stop.requested:
-                # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that lands just as
-                # the wake-up arrives, and the worker then ran on after shutdown, which waited for it forever.
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._poll_seconds):
-                        await self._wakeup.wait()
+                await wait_at_most(self._wakeup, self._poll_seconds)
 
     async def run_once(self) -> bool:
         """Claims and runs one ready job; False when there is none."""

@@ -36,8 +36,14 @@ class StopSignal:
 
     async def sleep(self, seconds: float) -> bool:
         """Sleeps ``seconds``, or less when a stop is requested meanwhile; True when it was."""
-        with contextlib.suppress(TimeoutError):
-            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation.
-            async with asyncio.timeout(seconds):
-                await self._stopped.wait()
+        await wait_at_most(self._stopped, seconds)
         return self.requested
+
+
+async def wait_at_most(event: asyncio.Event, seconds: float) -> None:
+    """Waits until ``event`` is set or ``seconds`` pass, whichever comes first."""
+    with contextlib.suppress(TimeoutError):
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that lands just as the
+        # event is set, and a loop waiting that way once ran on after shutdown, which then waited for it forever.
+        async with asyncio.timeout(seconds):
+            await event.wait()
