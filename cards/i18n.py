@@ -10,16 +10,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from cards.messages_audit import MESSAGES as AUDIT
+from cards.messages_authority import MESSAGES as AUTHORITY
 from cards.messages_de import MESSAGES as DE
 from cards.messages_en import MESSAGES as EN
+from cards.messages_input import MESSAGES as INPUT
 from cards.messages_lists import MESSAGES as LISTS
 from cards.messages_mailboxes import MESSAGES as MAILBOXES
+from cards.messages_names import MESSAGES as NAMES
 from cards.messages_pl import MESSAGES as PL
 from cards.messages_reports import MESSAGES as REPORTS
+from cards.messages_suggestions import MESSAGES as SUGGESTIONS
 
-# Each area's messages live in their own module (reports and alerts F11, lists F1–F5, mailboxes F6) and are
-# merged in here.
-_AREAS = (REPORTS, LISTS, MAILBOXES)
+# Each area's messages live in their own module (reports and alerts F11, lists F1–F5, mailboxes F6, the Teams
+# edge's refusals, names, suggestions, authority and the audit chain) and are merged in here.
+_AREAS = (REPORTS, LISTS, MAILBOXES, INPUT, NAMES, SUGGESTIONS, AUTHORITY, AUDIT)
 CATALOGUE: Mapping[str, Mapping[str, str]] = {
     language: {key: text for messages in (base, *(area[language] for area in _AREAS)) for key, text in messages.items()}
     for language, base in (("en", EN), ("pl", PL), ("de", DE))
