@@ -25,6 +25,7 @@ from bot.agent import build_agent
 from bot.connections import DemoConnections
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
+from bot.references import ReferenceBook
 from handlers.alerts import run_alerts
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.delivery import deliver_approval_cards, sync_request_cards
@@ -203,7 +204,9 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     services.wake_jobs = runner.wake
     app[SERVICES] = services
     app[RUNNER] = runner
-    agent = build_agent(services, connections=connections, bot_app_id=settings.client_id)
+    agent = build_agent(
+        services, references=ReferenceBook(app[UOW]), connections=connections, bot_app_id=settings.client_id
+    )
     auth = AgentAuthConfiguration(
         client_id=settings.client_id,
         tenant_id=settings.tenant_id,

@@ -21,6 +21,7 @@ from microsoft_agents.hosting.core import (
 
 from bot.identity import actor_from, is_personal
 from bot.messenger import message_activity
+from bot.references import Reference, ReferenceBook
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
@@ -70,7 +71,9 @@ MESSAGE = "application/vnd.microsoft.activity.message"
 Handler = Callable[[Actor], Awaitable[Reply]]
 
 
-def build_agent(services: Services, *, connections: Any, bot_app_id: str) -> AgentApplication[TurnState]:
+def build_agent(
+    services: Services, *, references: ReferenceBook, connections: Any, bot_app_id: str
+) -> AgentApplication[TurnState]:
     """The Agents SDK application. Turn state lives in memory: everything that matters is in the database."""
     app: AgentApplication[TurnState] = AgentApplication[TurnState](
         ApplicationOptions(
@@ -84,18 +87,18 @@ def build_agent(services: Services, *, connections: Any, bot_app_id: str) -> Age
 
     @app.activity(ActivityTypes.installation_update)
     async def on_install(context: TurnContext, _state: TurnState) -> None:
-        await _welcome(services, context)
+        await _welcome(services, references, context)
 
     @app.conversation_update("membersAdded")
     async def on_members_added(context: TurnContext, _state: TurnState) -> None:
         recipient_id = context.activity.recipient.id if context.activity.recipient else None
         added = context.activity.members_added or []
         if any(member.id == recipient_id for member in added):
-            await _welcome(services, context)
+            await _welcome(services, references, context)
 
     @app.message(re.compile(r"[\s\S]*"))
     async def on_message(context: TurnContext, _state: TurnState) -> None:
-        actor = await _actor(services, context)
+        actor = await _actor(services, references, context)
         if actor is None:
             return
         command = parse(context.activity.text)
@@ -103,7 +106,7 @@ def build_agent(services: Services, *, connections: Any, bot_app_id: str) -> Age
         await _send_reply(services, context, actor, reply)
 
     for verb in Verb:
-        _register_verb(app, services, verb)
+        _register_verb(app, services, references, verb)
 
     @app.error
     async def on_error(context: TurnContext, error: Exception) -> None:
@@ -114,10 +117,12 @@ def build_agent(services: Services, *, connections: Any, bot_app_id: str) -> Age
     return app
 
 
-def _register_verb(app: AgentApplication[TurnState], services: Services, verb: Verb) -> None:
+def _register_verb(
+    app: AgentApplication[TurnState], services: Services, references: ReferenceBook, verb: Verb
+) -> None:
     @app.adaptive_card.action_execute(verb.value)
     async def on_action(context: TurnContext, _state: TurnState, data: Any) -> AdaptiveCardInvokeResponse:
-        actor = await _actor(services, context)
+        actor = await _actor(services, references, context)
         if actor is None:
             return _invoke_message(Translator(context.activity.locale)("error.bad_card"))
         fields = data if isinstance(data, dict) else {}
@@ -244,13 +249,15 @@ async def _guarded(actor: Actor, handler: Handler) -> Reply:
         return Reply(text=t("error.internal", ref=ref))
 
 
-async def _actor(services: Services, context: TurnContext) -> Actor | None:
+async def _actor(services: Services, references: ReferenceBook, context: TurnContext) -> Actor | None:
     """The actor, after remembering how to reach them later (the conversation reference)."""
-    actor, _ = await _actor_and_novelty(services, context)
+    actor, _ = await _actor_and_novelty(services, references, context)
     return actor
 
 
-async def _actor_and_novelty(services: Services, context: TurnContext) -> tuple[Actor | None, bool]:
+async def _actor_and_novelty(
+    services: Services, references: ReferenceBook, context: TurnContext
+) -> tuple[Actor | None, bool]:
     """The actor, and whether the desk had no way to reach them before this activity."""
     activity = context.activity
     actor = actor_from(activity)
@@ -264,10 +271,9 @@ async def _actor_and_novelty(services: Services, context: TurnContext) -> tuple[
             actor = replace(actor, name=person.display_name)
     is_new = False
     if is_personal(activity) and activity.conversation and activity.service_url:
-        async with services.uow() as uow:
-            is_new = await uow.conversations.get(actor.user_id) is None
-            await uow.conversations.upsert(
-                user_id=actor.user_id,
+        is_new = await references.remember(
+            actor.user_id,
+            Reference(
                 teams_user_id=actor.teams_user_id,
                 conversation_id=activity.conversation.id,
                 service_url=activity.service_url,
@@ -276,8 +282,8 @@ async def _actor_and_novelty(services: Services, context: TurnContext) -> tuple[
                 bot_name=(activity.recipient.name if activity.recipient else None) or "M365 Desk",
                 channel_id=str(activity.channel_id or "msteams"),
                 locale=activity.locale,
-            )
-            await uow.commit()
+            ),
+        )
     return actor, is_new
 
 
@@ -293,9 +299,9 @@ async def _send_reply(services: Services, context: TurnContext, actor: Actor, re
         )
 
 
-async def _welcome(services: Services, context: TurnContext) -> None:
+async def _welcome(services: Services, references: ReferenceBook, context: TurnContext) -> None:
     """Install and membersAdded arrive together and again on every reinstall: greet only people new to the desk."""
-    actor, is_new = await _actor_and_novelty(services, context)
+    actor, is_new = await _actor_and_novelty(services, references, context)
     if actor is None:
         return
     if is_new:
