@@ -23,6 +23,16 @@ NAMING_CONVENTION = {
 
 GENESIS_HASH = "0" * 64
 
+# Sizes of values that come from outside (Teams, Entra, Exchange); PostgreSQL refuses anything longer, SQLite does
+# not check, so these must fit real values. Entra display names: up to 256 characters. SMTP addresses: 320 (RFC 5321,
+# 64 local part + @ + 255 domain). Locales are BCP-47 tags (e.g. "ca-ES-valencia"): RFC 5646 §4.4.1 asks for room
+# for at least 35 characters; 64 also takes private-use extensions.
+DISPLAY_NAME = 256
+ADDRESS = 320
+LOCALE = 64
+# "<display name> <<address>>" or "<display name> · <plan or group name>".
+LABEL = DISPLAY_NAME + ADDRESS + 24
+
 
 class JobStatus(StrEnum):
     QUEUED = "queued"
@@ -54,16 +64,16 @@ class Request(Base):
     public_id: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(40))
     requester_id: Mapped[str] = mapped_column(String(64))
-    requester_name: Mapped[str] = mapped_column(String(200))
-    target_id: Mapped[str] = mapped_column(String(200))
-    target_label: Mapped[str] = mapped_column(String(300))
+    requester_name: Mapped[str] = mapped_column(String(DISPLAY_NAME))
+    target_id: Mapped[str] = mapped_column(String(ADDRESS))  # an object id, or the address of a list to create
+    target_label: Mapped[str] = mapped_column(String(LABEL))
     # JSON columns do not track in-place mutation: assign a new dict/list to change them.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     plan: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     approver_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     version: Mapped[int] = mapped_column(Integer, default=1)
-    locale: Mapped[str] = mapped_column(String(10), default="en")
+    locale: Mapped[str] = mapped_column(String(LOCALE), default="en")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -100,7 +110,7 @@ class Decision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
     approver_id: Mapped[str] = mapped_column(String(64))
-    approver_name: Mapped[str] = mapped_column(String(200))
+    approver_name: Mapped[str] = mapped_column(String(DISPLAY_NAME))
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -114,7 +124,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
     actor_id: Mapped[str | None] = mapped_column(String(64))
-    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME))
     action: Mapped[str] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -181,9 +191,9 @@ class ConversationRef(Base):
     service_url: Mapped[str] = mapped_column(String(400))
     tenant_id: Mapped[str] = mapped_column(String(64))
     bot_id: Mapped[str] = mapped_column(String(200))
-    bot_name: Mapped[str] = mapped_column(String(200))
+    bot_name: Mapped[str] = mapped_column(String(DISPLAY_NAME))
     channel_id: Mapped[str] = mapped_column(String(40))
-    locale: Mapped[str | None] = mapped_column(String(10))
+    locale: Mapped[str | None] = mapped_column(String(LOCALE))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
