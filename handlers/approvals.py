@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cards.i18n import Translator
+from cards.verbs import Verb
+from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.requests import EXECUTE_JOB, approver_card_for, record_transition, request_view
-from handlers.services import Services, is_admin
+from handlers.services import Services
 from m365.ports import DirectoryUser
 from storage.errors import StaleVersion
-from storage.models import Request
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +48,25 @@ async def resolve_approvers(
 async def decide(
     services: Services, actor: Actor, *, public_id: str, version: object, approve: bool, reason: str | None
 ) -> Reply:
-    """Applies one Approve/Reject click. Whatever happens, the reply is the request's current card for this reader.
+    """Applies one Approve/Reject click. A person with no part in the request gets the one refusal that says nothing
+    about it; anyone else gets the request's current card, with a notice when nothing changed.
 
     The checks read the request in a short transaction, the directory is asked with no transaction open, and
     the decision itself is a versioned update: whoever changed the request in between makes it refuse.
     """
     t = actor_translator(actor)
+    verb = Verb.APPROVE if approve else Verb.REJECT
     reason = (reason or "").strip()[:500] or None
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id)
-    if request is None:
-        return Reply(text=t("approval.not_found", request_id=public_id))
-    if actor.user_id == request.requester_id:
-        return await _current(services, actor, public_id, t("approval.self"))
-    if not await _may_decide(services, actor, request):
-        logger.warning("refused decision on %s by non-approver %s", public_id, actor.user_id)
-        return await _current(services, actor, public_id, t("approval.not_approver", request_id=public_id))
+    found = await access.find(services, actor, public_id, verb)
+    if isinstance(found, Reply):
+        return found
+    request, standing = found
+    public_id = request.public_id
+    if not standing.may_decide:
+        # Involved, so they may see the request; the card says why they may not decide it.
+        why, notice = _why_not(standing, public_id, t)
+        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=request)
+        return await _current(services, actor, public_id, notice)
     if request.state != RequestState.PENDING:
         return await _already_decided(services, actor, public_id, t)
     if not isinstance(version, int) or version != request.version:
@@ -96,18 +100,13 @@ async def decide(
     return Reply(card=approver_card_for(view, request, actor.user_id, t))
 
 
-async def _may_decide(services: Services, actor: Actor, request: Request) -> bool:
-    """The request's approvers (admins re-checked at click time) — and any admin, who may decide anything."""
-    if actor.user_id in request.approver_ids and await _still_entitled(services, actor, request):
-        return True
-    return await is_admin(services, actor)
-
-
-async def _still_entitled(services: Services, actor: Actor, request: Request) -> bool:
-    """Owners stay entitled; an admin must still be in the admins group at click time, not just at submission."""
-    if request.payload.get("route") != "admins":
-        return True
-    return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
+def _why_not(standing: access.Standing, public_id: str, t: Translator) -> tuple[access.Why, str]:
+    """The reason code and the notice for an involved person who may not decide."""
+    if standing.requester:
+        return access.Why.REQUESTER, t("approval.self")
+    if standing.subject:
+        return access.Why.SUBJECT, t("authority.subject", request_id=public_id)
+    return access.Why.NOT_APPROVER, t("approval.not_approver", request_id=public_id)
 
 
 async def _already_decided(services: Services, actor: Actor, public_id: str, t: Translator) -> Reply:

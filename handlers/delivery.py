@@ -68,7 +68,8 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         if copy.role == APPROVER:
             card = approver_card_for(view, request, copy.recipient_id, t)
         elif copy.role == FULFILLER:
-            card = fulfilment_card_for(view, request, t)  # seat orders: the partner's card with the reference
+            # Seat orders: the partner's card with the reference (no buttons for a fulfiller who asked for it).
+            card = fulfilment_card_for(view, request, t, reader_id=copy.recipient_id)
         else:
             card = status_card(view, t)
         await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,7 +67,14 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
     ``auto_approve`` names the routing rule (F14) that lets this request through without a person, as a message
     key such as "policy.leave_list": the request is approved by the desk in the same commit, with the rule as the
     decision's reason, and its execution is queued instead of approval cards.
+
+    The people the request changes are never among its approvers; if that leaves nobody, nothing is stored.
     """
+    t = actor_translator(actor)
+    routed = draft
+    draft = _without_subjects(draft)
+    if routed.approver_ids and not draft.approver_ids and not auto_approve:
+        return Reply(text=t("authority.no_approvers"))
     now = services.clock()
     # In UTC like every stored time (the calculator answers in the calendar's zone).
     due_at = services.sla.due_at(draft.kind, now, services.calendar).astimezone(UTC)
@@ -104,7 +111,6 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
                 "sla_business_days": services.sla.days_for(draft.kind),
             },
         )
-        t = actor_translator(actor)
         if auto_approve:
             await _approve_by_policy(uow, request, t(auto_approve), auto_approve, now)
         else:
@@ -118,6 +124,19 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
     else:
         notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
     return Reply(text=notice, card=status_card(view, t), request_id=request.id)
+
+
+def _without_subjects(draft: Draft) -> Draft:
+    """The person a request is for never approves it: routing may have named them (an admin whose manager asked
+    for her license, an owner added to their own list), so they are dropped here, for every kind."""
+    subjects = {subject.casefold() for subject in plan_subjects(draft.plan)}
+    ids = [approver for approver in draft.approver_ids if approver.casefold() not in subjects]
+    if len(ids) == len(draft.approver_ids):
+        return draft
+    names = draft.approver_names
+    if len(names) == len(draft.approver_ids):  # resolve_approvers' names go with its ids, one for one
+        names = [name for approver, name in zip(draft.approver_ids, names, strict=True) if approver in ids]
+    return replace(draft, approver_ids=ids, approver_names=names)
 
 
 async def _approve_by_policy(uow: UnitOfWork, request: Request, reason: str, rule: str, now: datetime) -> None:
@@ -225,7 +244,11 @@ def step_params(step: dict[str, Any]) -> dict[str, str]:
 def approver_card_for(
     view: RequestView, request: Request, reader_id: str, t: Translator, notice: str | None = None
 ) -> dict[str, Any]:
-    can_decide = reader_id in request.approver_ids and reader_id != request.requester_id
+    # Neither the requester nor a person the request changes decides it (handlers.access re-checks every click).
+    subjects = {subject.casefold() for subject in plan_subjects(request.plan)}
+    can_decide = (
+        reader_id in request.approver_ids and reader_id != request.requester_id and reader_id.casefold() not in subjects
+    )
     return approval_card(view, t, can_decide=can_decide, notice=notice)
 
 

@@ -13,7 +13,9 @@ from typing import Any
 from cards.elements import Element
 from cards.i18n import Translator
 from cards.seat_orders import MAX_REASON, MAX_REFERENCE, FulfilmentView, SeatFigures, fulfilment_card, signed
+from cards.verbs import Verb
 from cards.views import RequestView
+from handlers import access
 from handlers.approvals import resolve_approvers
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import Actor, Reply, actor_translator
@@ -138,7 +140,7 @@ async def hand_over(services: Services, job: Job) -> bool:
         if person_id in have:
             continue
         t = await translator_for(services, person_id)
-        card = fulfilment_card_for(view, request, t)
+        card = fulfilment_card_for(view, request, t, reader_id=person_id)
         sent_count += await send_card_and_record(services, request, person_id, FULFILLER, card)
     if not have and not sent_count:
         logger.warning("seat order %s: no fulfiller could be reached", request.public_id)
@@ -146,11 +148,13 @@ async def hand_over(services: Services, job: Job) -> bool:
 
 
 async def fulfil(services: Services, actor: Actor, *, public_id: str, version: object, reference: object) -> Reply:
-    """"Mark fulfilled": re-checked here (fulfiller now, still waiting, card version, a reference), then recorded."""
+    """"Mark fulfilled": re-checked here (a fulfiller now and not its requester, still waiting, card version, a
+    reference), then recorded."""
     text = reference.strip() if isinstance(reference, str) else ""
     return await _finish(
         services,
         actor,
+        Verb.SEATS_FULFIL,
         public_id=public_id,
         version=version,
         event=RequestEvent.FULFIL,
@@ -165,6 +169,7 @@ async def not_fulfilled(services: Services, actor: Actor, *, public_id: str, ver
     return await _finish(
         services,
         actor,
+        Verb.SEATS_UNFULFILLABLE,
         public_id=public_id,
         version=version,
         event=RequestEvent.FAIL,
@@ -176,6 +181,7 @@ async def not_fulfilled(services: Services, actor: Actor, *, public_id: str, ver
 async def _finish(
     services: Services,
     actor: Actor,
+    verb: Verb,
     *,
     public_id: str,
     version: object,
@@ -184,13 +190,18 @@ async def _finish(
     refusal: str | None,
 ) -> Reply:
     t = actor_translator(actor)
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id)
-    if request is None or request.kind != KIND:
-        return Reply(text=t("approval.not_found", request_id=public_id))
-    if not await is_fulfiller(services, actor):
-        logger.warning("refused fulfilment of %s by non-fulfiller %s", public_id, actor.user_id)
-        notice = t("seats.fulfil.not_fulfiller", request_id=public_id)
+    found = await access.find(services, actor, public_id, verb, kind=KIND)
+    if isinstance(found, Reply):
+        return found
+    request, standing = found
+    public_id = request.public_id
+    if not standing.fulfiller or standing.requester:
+        # Involved (an admin, the requester), so they may see the order; the card says why they may not record it.
+        if not standing.fulfiller:
+            why, notice = access.Why.NOT_FULFILLER, t("seats.fulfil.not_fulfiller", request_id=public_id)
+        else:
+            why, notice = access.Why.REQUESTER, t("authority.own_seat_order", request_id=public_id)
+        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=request)
         return await _current(services, actor, public_id, notice, can_fulfil=False)
     if request.state != RequestState.AWAITING_FULFILMENT:
         return await _not_waiting(services, actor, public_id)
@@ -240,16 +251,20 @@ async def _finish(
     return Reply(card=fulfilment_card_for(view, request, t))
 
 
-async def is_fulfiller(services: Services, actor: Actor) -> bool:
-    """Membership asked of the directory at the moment of the click; no group configured means nobody."""
-    group_id = services.policy.fulfillers
-    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
-
-
 def fulfilment_card_for(
-    view: RequestView, request: Request, t: Translator, *, can_fulfil: bool = True, notice: str | None = None
+    view: RequestView,
+    request: Request,
+    t: Translator,
+    *,
+    can_fulfil: bool = True,
+    notice: str | None = None,
+    reader_id: str | None = None,
 ) -> Element:
-    """The fulfiller's card for a stored seat order (only fulfillers get it; a click is checked again anyway)."""
+    """The fulfiller's card for a stored seat order (only fulfillers get it; a click is checked again anyway).
+
+    A fulfiller who asked for the order themselves gets it without the buttons: someone else records it.
+    """
+    can_fulfil = can_fulfil and reader_id != request.requester_id
     figures = request.payload.get("seats") or {}
     result = request.result or {}
     seats = SeatFigures(
@@ -302,7 +317,7 @@ async def _current(
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
         view = await request_view(uow, request, now=services.clock())
-    card = fulfilment_card_for(view, request, t, can_fulfil=can_fulfil, notice=notice)
+    card = fulfilment_card_for(view, request, t, can_fulfil=can_fulfil, notice=notice, reader_id=actor.user_id)
     return Reply(text=notice, card=card)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from cards.requests import status_card
+from cards.verbs import Verb
+from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import record_transition, request_view
@@ -14,21 +16,27 @@ from storage.errors import StaleVersion
 logger = logging.getLogger(__name__)
 
 
-async def withdraw(services: Services, actor: Actor, *, public_id: str) -> Reply:
+async def withdraw(services: Services, actor: Actor, *, public_id: object) -> Reply:
     """Cancels ``public_id`` if the actor filed it and nobody has decided it yet; every approver's card says so.
 
+    Someone with no part in the request gets the refusal that says nothing about it (handlers.access).
     Only a waiting request can be withdrawn: once approved, the change is being applied (a seat order may already
     be with the partner), and undoing it is a request of its own.
     """
     t = actor_translator(actor)
-    public_id = public_id.upper()
+    found = await access.find(services, actor, public_id, Verb.WITHDRAW)
+    if isinstance(found, Reply):
+        return found
+    request, standing = found
+    public_id = request.public_id
+    if not standing.requester:
+        # Involved (an approver, an admin, the person it is for), so they may know it exists; still not theirs.
+        await access.record_refusal(services, actor, Verb.WITHDRAW, access.Why.NOT_REQUESTER, public_id=public_id,
+                                    request=request)
+        return Reply(text=t("withdraw.not_yours", request_id=public_id))
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)
-        if request is None:
-            return Reply(text=t("approval.not_found", request_id=public_id))
-        if request.requester_id != actor.user_id:
-            logger.warning("refused withdrawal of %s by %s, who did not file it", public_id, actor.user_id)
-            return Reply(text=t("withdraw.not_yours", request_id=public_id))
+        assert request is not None  # requests are never deleted
         notice = None
         if request.state != RequestState.PENDING:
             notice = t("withdraw.too_late", request_id=public_id, state=t("request.state." + request.state))

@@ -26,7 +26,8 @@ def _requester(desk: Desk):
 
 
 def _candidates(desk: Desk, count: int) -> list:
-    """Enabled people with a usage location who do not hold Business Basic (and are not the requester)."""
+    """Enabled people with a usage location who do not hold Business Basic (and are not the requester, nor the
+    admin who approves: the people a request changes never decide it)."""
     seed = desk.tenant.seed
     basic = seed.sku(BASIC)
     return [
@@ -35,7 +36,7 @@ def _candidates(desk: Desk, count: int) -> list:
         if u.account_enabled
         and u.usage_location
         and u.id not in basic.direct_user_ids
-        and u.id not in (seed.demo_employee.id, _requester(desk).id)
+        and u.id not in (seed.demo_employee.id, _requester(desk).id, seed.demo_admin.id)
     ][:count]
 
 

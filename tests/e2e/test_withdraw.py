@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from desk_harness import Desk, action_data, card_text
 
+from cards.i18n import Translator
 from cards.verbs import Verb
 
 
@@ -66,4 +67,4 @@ async def test_only_the_requester_may_withdraw_and_only_while_it_waits(desk: Des
     assert _assign_calls(desk) == 1
 
     await desk.say(employee, "withdraw REQ-2026-999999")
-    assert desk.texts(employee)[-1] == "There is no request REQ-2026-999999."
+    assert desk.texts(employee)[-1] == Translator("en-US")("authority.refused"), "the same as for someone else's"

@@ -1,0 +1,187 @@
+"""Who may see a request and act on it, judged at the moment of the click; the audited refusal for everyone else.
+
+A person is involved in a request when they filed it, when it changes them (its subjects), when they may decide it
+now (a listed approver still entitled at click time), when they place seat orders (fulfilment) or when they are an
+admin. Everyone else gets one answer that says nothing about the request, the same whether it exists or not.
+Every refused click writes one ``click.refused`` audit event with a reason code.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+
+from handlers.context import Actor, Reply, actor_translator
+from handlers.requests import plan_subjects
+from handlers.services import Services, is_admin
+from storage.models import Request
+
+logger = logging.getLogger(__name__)
+
+REFUSED_ACTION = "click.refused"
+SEAT_ORDER_KIND = "license.seats"
+# The shape of every public id (storage.repositories.requests.format_public_id); anything else cannot exist.
+_PUBLIC_ID = re.compile(r"REQ-\d{4}-\d{1,12}")
+# A refused id is recorded as given (it may be a guess), cut so a click cannot grow the audit log at will.
+MAX_RECORDED_ID = 40
+
+
+class Why(enum.StrEnum):
+    """The reason codes a refused click is audited with."""
+
+    NOT_FOUND = "not_found"  # no such request (or not one this verb acts on)
+    NOT_INVOLVED = "not_involved"  # the request exists, but the person has no part in it
+    NO_LONGER_APPROVER = "no_longer_approver"  # listed as an approver, no longer an owner or admin now
+    REQUESTER = "requester"  # filed it, so may not decide or fulfil it
+    SUBJECT = "subject"  # it changes them, so may not decide it
+    NOT_APPROVER = "not_approver"  # involved otherwise, but not an approver of it
+    NOT_FULFILLER = "not_fulfiller"  # involved otherwise, but does not place seat orders
+    NOT_REQUESTER = "not_requester"  # only the requester withdraws
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """How the actor stands to one request at this moment."""
+
+    requester: bool
+    subject: bool
+    listed_approver: bool  # in the approvers the request was routed to
+    approver: bool  # ... and still entitled now (an owner of the resource, or in the admins group)
+    fulfiller: bool  # seat orders only: a member of the fulfillers group now
+    admin: bool
+
+    @property
+    def involved(self) -> bool:
+        return self.requester or self.subject or self.approver or self.fulfiller or self.admin
+
+    @property
+    def may_decide(self) -> bool:
+        """An entitled approver or any admin — but never the requester nor a person the request changes."""
+        return (self.approver or self.admin) and not (self.requester or self.subject)
+
+
+def normalise_id(value: object) -> str | None:
+    """The public id a click names, upper-cased; None when it cannot name a request at all."""
+    if not isinstance(value, str):
+        return None
+    candidate = value.strip().upper()
+    return candidate if _PUBLIC_ID.fullmatch(candidate) else None
+
+
+def is_subject(request: Request, user_id: str) -> bool:
+    """Whether the request changes this person (its plan names them); the requester is checked separately."""
+    return user_id.casefold() in {subject.casefold() for subject in plan_subjects(request.plan)}
+
+
+async def is_fulfiller(services: Services, actor: Actor) -> bool:
+    """Membership asked of the directory at the moment of the click; no group configured means nobody."""
+    group_id = services.policy.fulfillers
+    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
+
+
+async def find(
+    services: Services, actor: Actor, public_id: object, verb: str, *, kind: str | None = None
+) -> tuple[Request, Standing] | Reply:
+    """The request a click names and the actor's standing to it, or the refusal for someone with no part in it.
+
+    The refusal is already audited when this returns it. ``kind`` limits the verb to one kind of request (a seat
+    order's fulfilment); a request of another kind is refused like a missing one.
+    """
+    wanted = normalise_id(public_id)
+    request = None
+    if wanted is not None:
+        async with services.uow() as uow:
+            request = await uow.requests.get_by_public_id(wanted)
+    # Asked whether or not the request exists, so a missing one is not answered measurably faster.
+    admin = await is_admin(services, actor)
+    if request is None or (kind is not None and request.kind != kind):
+        await record_refusal(services, actor, verb, Why.NOT_FOUND, public_id=public_id, request=request)
+        return refusal(actor)
+    standing = await standing_of(services, actor, request, admin=admin)
+    if not standing.involved:
+        why = Why.NO_LONGER_APPROVER if standing.listed_approver else Why.NOT_INVOLVED
+        await record_refusal(services, actor, verb, why, public_id=public_id, request=request)
+        return refusal(actor)
+    return request, standing
+
+
+def refusal(actor: Actor) -> Reply:
+    """The one answer for a request one may not see: no id, no card, no state, no names."""
+    return Reply(text=actor_translator(actor)("authority.refused"))
+
+
+async def standing_of(services: Services, actor: Actor, request: Request, *, admin: bool) -> Standing:
+    listed = actor.user_id in request.approver_ids
+    return Standing(
+        requester=actor.user_id == request.requester_id,
+        subject=is_subject(request, actor.user_id),
+        listed_approver=listed,
+        approver=listed and await still_entitled(services, actor, request),
+        fulfiller=request.kind == SEAT_ORDER_KIND and await is_fulfiller(services, actor),
+        admin=admin,
+    )
+
+
+async def still_entitled(services: Services, actor: Actor, request: Request) -> bool:
+    """Whether a listed approver may still decide: the route is re-checked now, not trusted from submission.
+
+    Admins must still be in the admins group. A list's owners are read live from Exchange, which owns ManagedBy:
+    the directory cache lags by up to a sync period, exactly the window in which a removed owner must already be
+    refused. A shared mailbox's owners are the desk's own record, so the database is the authority there.
+    Any other kind routed to owners is refused (an admin still passes as an admin).
+    """
+    route = request.payload.get("route")
+    if route == "admins":
+        return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
+    if route != "owners":
+        return False
+    if request.kind.startswith("dl."):
+        return await _owns_list(services, actor, request.target_id)
+    if request.kind.startswith("mailbox."):
+        async with services.uow() as uow:
+            owners = await uow.directory.mailbox_owners(request.target_id)
+        return any(user_id == actor.user_id for user_id, _address, _name in owners)
+    return False
+
+
+async def _owns_list(services: Services, actor: Actor, list_id: str) -> bool:
+    found = await services.tenant.distribution_lists.get_list(list_id)
+    if found is None or not found.managed_by:
+        return False
+    person = await services.tenant.directory.get_user(actor.user_id)
+    if person is None:
+        return False
+    # ManagedBy names owners by primary SMTP address (m365.ports.DistributionList); a UPN is accepted too.
+    mine = {address.casefold() for address in (person.mail, person.user_principal_name) if address}
+    return any(owner.casefold() in mine for owner in found.managed_by)
+
+
+async def record_refusal(
+    services: Services,
+    actor: Actor,
+    verb: str,
+    why: Why,
+    *,
+    public_id: object,
+    request: Request | None = None,
+) -> None:
+    """One audit event per refused click: who, which request when it exists, which verb, and why (a code).
+
+    In a transaction of its own that writes nothing else, so the audit head is held only for the append.
+    """
+    if request is not None:
+        named = request.public_id
+    else:
+        named = public_id[:MAX_RECORDED_ID] if isinstance(public_id, str) else None
+    async with services.uow() as uow:
+        await uow.audit.append(
+            action=REFUSED_ACTION,
+            request_id=request.id if request is not None else None,
+            actor_id=actor.user_id,
+            actor_name=actor.name,
+            detail={"verb": verb, "reason": why.value, "public_id": named},
+        )
+        await uow.commit()
+    logger.warning("refused %s on %r by %s: %s", verb, named, actor.user_id, why.value)
