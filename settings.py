@@ -8,6 +8,11 @@ from typing import Any, Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The demo's audit key: fixed and public on purpose (demo data is throwaway), so a demo database verifies across
+# restarts. Production never falls back to it.
+DEMO_AUDIT_KEY = "m365-desk demo audit key - public, never for production"
+MIN_AUDIT_KEY_LENGTH = 32
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore", populate_by_name=True)
@@ -48,6 +53,20 @@ class Settings(BaseSettings):
 
     # Where the desk opens 1:1 chats with people it has never talked to (Teams' regional service URL).
     default_service_url: str = "https://smba.trafficmanager.net/emea/"
+    # Where the desk accepts activities from and sends its Bot Connector token (JSON list of URL prefixes). None =
+    # Teams' public, GCC, GCC High and DoD connectors in production (bot/auth.py TEAMS_SERVICE_URLS); in the demo
+    # default_service_url and any loopback URL (the Playground's windows).
+    service_url_allowlist: list[str] | None = None
+
+    # Who may post activities in production (bot/auth.py): tokens signed by a key from one of these OpenID metadata
+    # documents, carrying one of its issuers. Bot Framework's channel service, and Entra ID issuing for the bot in its
+    # own tenant ("" / [] = {authority_host}/{tenant_id}/v2.0/... and the tenant's v1 and v2 issuers).
+    botframework_openid_metadata_url: str = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    botframework_token_issuers: list[str] = Field(default_factory=lambda: ["https://api.botframework.com"])
+    entra_openid_metadata_url: str = ""
+    entra_token_issuers: list[str] = Field(default_factory=list)
+    # msal's check that authority_host is one of Microsoft's clouds; off only for an emulator standing in for Entra.
+    validate_authority: bool = True
 
     admins_group_id: str = ""
     # Who places approved seat orders with the CSP partner and marks them fulfilled; "" = the admins group.
@@ -101,6 +120,20 @@ class Settings(BaseSettings):
     grant_expiry_check_seconds: float = 300.0
     grant_expiry_notice_hours: float = 24.0
 
+    # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
+    # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
+    # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set
+    # the new key here and append the old one to audit_retired_keys (JSON list, oldest first): both still verify.
+    audit_key: SecretStr = SecretStr("")
+    audit_retired_keys: list[SecretStr] = Field(default_factory=list)
+    # How often the chain is verified in the background (0 = not in this replica; `app.py audit verify` still works).
+    audit_verify_seconds: float = 6 * 3600.0
+    audit_verify_first_seconds: float = 300.0  # after startup, so a restart burst does not all verify at once
+
+    # Logs: JSON lines (one object a line) or human-readable text; None = JSON in production, text in the demo.
+    log_format: Literal["json", "text"] | None = None
+    log_level: str = "INFO"
+
     # Demo only: where the emulator and the Playground run.
     demo_dir: Path = Path(".demo")
     devtenant_https_port: int = 8443
@@ -112,6 +145,12 @@ class Settings(BaseSettings):
     def is_demo(self) -> bool:
         return self.mode == "demo"
 
+    @property
+    def audit_secrets(self) -> tuple[str, ...]:
+        """The audit chain's keys, oldest first and the current one last (the demo's fixed key when none is set)."""
+        current = self.audit_key.get_secret_value() or (DEMO_AUDIT_KEY if self.is_demo else "")
+        return (*(key.get_secret_value() for key in self.audit_retired_keys), current)
+
     @model_validator(mode="after")
     def _production_needs_identity(self) -> Settings:
         if self.mode == "production":
@@ -122,9 +161,12 @@ class Settings(BaseSettings):
                     ("client secret", self.client_secret.get_secret_value()),
                     ("tenant id", self.tenant_id),
                     ("admins group id", self.admins_group_id),
+                    ("audit key (DESK_AUDIT_KEY)", self.audit_key.get_secret_value()),
                 )
                 if not value
             ]
             if missing:
                 raise ValueError(f"production mode needs: {', '.join(missing)}")
+            if len(self.audit_key.get_secret_value()) < MIN_AUDIT_KEY_LENGTH:
+                raise ValueError(f"the audit key (DESK_AUDIT_KEY) must be at least {MIN_AUDIT_KEY_LENGTH} characters")
         return self

@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from devtenant import DevTenant, run_devtenant
-from settings import Settings
+from settings import DEMO_AUDIT_KEY, Settings
 
 logger = logging.getLogger("demo")
 
@@ -31,6 +31,8 @@ def settings_for_devtenant(tenant: DevTenant, base: Settings | None = None, **ov
         "ca_bundle": tenant.ca_pem_path,
         "default_service_url": tenant.connector_url,
         "admins_group_id": tenant.seed.admins_group.id,
+        # The demo's public key, also when a test runs this desk in production mode (which insists on a key).
+        "audit_key": (base.audit_key.get_secret_value() if base else "") or DEMO_AUDIT_KEY,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.audit_chain import AuditKeys
 from storage.repositories import (
     AuditRepository,
     CardCopyRepository,
@@ -37,14 +38,15 @@ class UnitOfWork:
     directory: DirectoryCacheRepository
     grants: GrantRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
         self._session_factory = session_factory
+        self._audit_keys = audit_keys
 
     async def __aenter__(self) -> Self:
         self.session = self._session_factory()
         self.requests = RequestRepository(self.session)
         self.decisions = DecisionRepository(self.session)
-        self.audit = AuditRepository(self.session)
+        self.audit = AuditRepository(self.session, self._audit_keys)
         self.jobs = JobRepository(self.session)
         self.conversations = ConversationRepository(self.session)
         self.cards = CardCopyRepository(self.session)
@@ -76,8 +78,10 @@ class UnitOfWork:
 class UnitOfWorkFactory:
     """The one thing handlers get injected: ``async with uow_factory() as uow``."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
+        """``audit_keys``: the audit chain's HMAC keys (app.py passes the configured ones; None = unkeyed)."""
         self.session_factory = session_factory
+        self.audit_keys = audit_keys
 
     def __call__(self) -> UnitOfWork:
-        return UnitOfWork(self.session_factory)
+        return UnitOfWork(self.session_factory, self.audit_keys)

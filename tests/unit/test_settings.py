@@ -12,6 +12,7 @@ def test_bot_identity_from_agents_sdk_names(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("CONNECTIONS__SERVICE_CONNECTION__SETTINGS__TENANTID", "tenant-id")
     monkeypatch.setenv("DESK_ADMINS_GROUP_ID", "group-id")
     monkeypatch.setenv("DESK_MODE", "production")
+    monkeypatch.setenv("DESK_AUDIT_KEY", "k" * 32)
     settings = Settings(_env_file=None)
     assert (settings.client_id, settings.tenant_id, settings.admins_group_id) == ("app-id", "tenant-id", "group-id")
     assert settings.client_secret.get_secret_value() == "s3cret"
