@@ -19,6 +19,8 @@ import aiohttp
 from aiohttp import web
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
+from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agent import build_agent
@@ -26,7 +28,10 @@ from bot.connections import DemoConnections
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
 from bot.references import ReferenceBook
+from desk_logging import configure as configure_logging
+from desk_logging import request_scope
 from handlers.alerts import run_alerts
+from handlers.audit_check import audit_check_loop, seal_and_report, verify_and_report
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.delivery import deliver_approval_cards, sync_request_cards
 from handlers.directory_sync import run_sync, sync_forever
@@ -49,6 +54,7 @@ from m365.mailboxes import ExchangeMailboxes
 from m365.ports import Tenant
 from m365.recipients import ExchangeRecipients
 from settings import Settings
+from storage.audit_chain import AuditKeys
 from storage.db import create_engine, create_session_factory
 from storage.migrate import is_up_to_date, upgrade
 from storage.uow import UnitOfWorkFactory
@@ -85,7 +91,7 @@ def create_app(
 
     `clock` is the desk's notion of now (aware UTC datetimes): real time, unless a test controls it.
     """
-    app = web.Application()
+    app = web.Application(middlewares=[request_scope])
     app[SETTINGS] = settings
     app[CLOCK] = clock
     app[READINESS] = Readiness()
@@ -97,6 +103,7 @@ def create_app(
         app.cleanup_ctx.append(_alerts_task)
         app.cleanup_ctx.append(_directory_sync_task)
         app.cleanup_ctx.append(_grant_expiry_task)
+        app.cleanup_ctx.append(_audit_check_task)
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/reports/{token}.csv", _report_file)
@@ -110,7 +117,12 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         # The demo runs from one command; production migrates explicitly (`app.py migrate`) before rollout.
         await upgrade(settings.database_url)
     app[ENGINE] = engine
-    app[UOW] = UnitOfWorkFactory(create_session_factory(engine))
+    app[UOW] = UnitOfWorkFactory(create_session_factory(engine), AuditKeys(settings.audit_secrets))
+    if settings.is_demo:
+        # Production seals an audit chain from before keying on purpose, once (`app.py audit seal`); the demo's
+        # throwaway database is sealed at startup, so a .demo/ from before keeps working.
+        status, line = await seal_and_report(app[UOW])
+        logger.log(logging.WARNING if status else logging.INFO, "demo database: %s", line)
     yield
     await engine.dispose()
 
@@ -334,6 +346,20 @@ async def _grant_expiry_task(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
+async def _audit_check_task(app: web.Application) -> AsyncIterator[None]:
+    """The audit chain verified in the background: its head logged each time, the admins told once when it breaks."""
+    settings, services = app[SETTINGS], app[SERVICES]
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return audit_check_loop(
+            services, every_seconds=settings.audit_verify_seconds,
+            first_after_seconds=settings.audit_verify_first_seconds, stop=stop,
+        )
+
+    async with _background("audit-check", loop if settings.audit_verify_seconds > 0 else None):
+        yield
+
+
 async def _directory_sync_task(app: web.Application) -> AsyncIterator[None]:
     """The periodic directory sync (F7); every replica runs the loop, the database lease lets one work per period."""
     settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
@@ -360,6 +386,36 @@ async def _sync_once(settings: Settings, *, full: bool) -> int:
     if report.skipped:
         return 2  # another replica holds the lease (or just ran): nothing was synced by this call
     return 0 if report.ok else 1
+
+
+async def _audit(settings: Settings, command: str, *, expect: tuple[int, str] | None) -> int:
+    """`app.py audit verify|seal`: the database and the audit keys only (no Microsoft 365, no HTTP)."""
+    engine = create_engine(settings.database_url)
+    try:
+        uow = UnitOfWorkFactory(create_session_factory(engine), AuditKeys(settings.audit_secrets))
+        status, line = await (seal_and_report(uow) if command == "seal" else verify_and_report(uow, expect=expect))
+    except (OSError, SQLAlchemyError) as error:
+        print(f"cannot read the audit chain: {type(error).__name__}", file=sys.stderr)
+        return 2
+    finally:
+        await engine.dispose()
+    print(line)
+    return status
+
+
+def _head(value: str) -> tuple[int, str]:
+    """`--expect-head ID:HASH`, as the log's audit_head_id and audit_head_hash give it."""
+    event_id, _, digest = value.partition(":")
+    if not event_id.isdigit() or len(digest) != 64:
+        raise argparse.ArgumentTypeError("expected EVENT_ID:HASH (the hash has 64 hex digits)")
+    return int(event_id), digest.lower()
+
+
+def _configure_logging(settings: Settings) -> None:
+    """JSON lines in production, text in the demo (or as log_format says); the desk's own secrets redacted."""
+    json_lines = settings.log_format == "json" if settings.log_format else not settings.is_demo
+    secrets = [settings.client_secret.get_secret_value(), *settings.audit_secrets]
+    configure_logging(json_lines=json_lines, level=settings.log_level, secrets=secrets)
 
 
 def _report_policy(settings: Settings) -> ReportPolicy:
@@ -430,18 +486,39 @@ def main(argv: list[str] | None = None, *, settings_factory: Callable[[], Settin
     emulator = commands.add_parser("devtenant", help="run the Microsoft 365 emulator alone")
     emulator.add_argument("--https-port", type=int, default=8443)
     emulator.add_argument("--http-port", type=int, default=8480)
+    audit = commands.add_parser("audit", help="the audit chain: verify it, or seal it once after upgrading")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the whole chain; exit 0 intact, 1 broken (with the first broken event), 2 no database"
+    )
+    verify.add_argument(
+        "--expect-head", type=_head, metavar="ID:HASH", help="a head from the log; fail unless still there unchanged"
+    )
+    audit_commands.add_parser(
+        "seal", help="once, after upgrading a database written before the desk had an audit key: vouch for its events"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     if args.command == "devtenant":
+        configure_logging(json_lines=False)
         from devtenant.cli import main as devtenant_main
 
         return devtenant_main(["--https-port", str(args.https_port), "--http-port", str(args.http_port)])
     if args.command == "demo":
         from demo.run import run_demo
 
+        _configure_logging(settings_factory())
         return asyncio.run(run_demo(settings_factory))
-    settings = settings_factory()
+    try:
+        settings = settings_factory()
+    except ValidationError as error:
+        # Only what is wrong: pydantic's own message repeats every input value, the client secret among them.
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
+        print(f"cannot start: {problems}", file=sys.stderr)
+        return 2
+    _configure_logging(settings)
+    if args.command == "audit":
+        return asyncio.run(_audit(settings, args.audit_command, expect=getattr(args, "expect_head", None)))
     if args.command == "migrate":
         asyncio.run(upgrade(settings.database_url))
         print("database is up to date")

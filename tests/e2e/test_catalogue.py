@@ -16,7 +16,6 @@ from sqlalchemy import select
 
 from cards.i18n import Translator
 from devtenant import DevTenant
-from storage.audit_chain import verify_chain
 from storage.models import AuditEvent, PlanPrice
 
 SKU_NAMES = json.loads((Path(__file__).parents[2] / "handlers" / "data" / "sku_names.json").read_text())["names"]
@@ -189,7 +188,7 @@ async def test_admin_sets_a_price_the_card_shows_it_and_it_is_audited(desk: Desk
     assert events[0].detail["previous"] is None
     assert events[1].detail["previous"] == {"amount": "22.60", "currency": "EUR"}
     async with desk.uow() as uow:
-        check = await verify_chain(uow.session)
+        check = await uow.audit.verify()  # with the desk's audit keys
     assert check.ok and check.checked == 2
 
 

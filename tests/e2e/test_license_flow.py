@@ -5,7 +5,6 @@ from __future__ import annotations
 from desk_harness import Desk, action_data, card_text
 
 from cards.verbs import Verb
-from storage.audit_chain import verify_chain
 
 
 async def test_employee_requests_e3_admin_approves_license_lands(desk: Desk) -> None:
@@ -35,7 +34,7 @@ async def test_employee_requests_e3_admin_approves_license_lands(desk: Desk) -> 
     assert "Done" in card_text(status)
 
     async with desk.uow() as uow:
-        check = await verify_chain(uow.session)
+        check = await uow.audit.verify()  # with the desk's audit keys
     assert check.ok and check.checked >= 5
 
 

@@ -11,7 +11,6 @@ from desk_harness import Desk, action_data, card_text
 from cards.i18n import Translator
 from cards.verbs import Verb
 from devtenant import DevTenant, SeedUser
-from storage.audit_chain import verify_chain
 from storage.models import Request
 
 E3, BASIC, E5 = "ENTERPRISEPACK", "O365_BUSINESS_ESSENTIALS", "ENTERPRISEPREMIUM"
@@ -135,7 +134,7 @@ async def test_order_approved_fulfilled_with_reference_and_requester_told(desk: 
         "request.fulfilled",
     ]
     async with desk.uow() as uow:
-        check = await verify_chain(uow.session)
+        check = await uow.audit.verify()  # with the desk's audit keys
     assert check.ok
 
 
