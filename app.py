@@ -24,7 +24,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agent import build_agent
-from bot.connections import DemoConnections
+from bot.auth import TEAMS_SERVICE_URLS, InboundGuard, ServiceUrlAllowList, SigningKeys, TokenValidator, TrustedIssuer
+from bot.connections import ConnectorTokenProvider, DemoConnections, SingleConnection
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
 from bot.references import ReferenceBook
@@ -144,7 +145,7 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
         settings.client_secret.get_secret_value(),
         ca_bundle=ca_bundle,
         # Authority validation only knows Microsoft's clouds; the emulator is not one.
-        validate_authority=not settings.is_demo,
+        validate_authority=settings.validate_authority and not settings.is_demo,
     )
     graph = build_graph(
         credentials,
@@ -182,7 +183,9 @@ async def _warm_up(app: web.Application) -> None:
 
 async def _desk(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    connections = _connections(settings)
+    allow_list = _service_url_allowlist(settings)
+    bot_credentials = None if settings.is_demo else _bot_credentials(settings)
+    connections = _connections(settings, bot_credentials)
     adapter = CloudAdapter(connection_manager=connections)
     messenger = TeamsMessenger(
         adapter,
@@ -190,6 +193,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         tenant_id=settings.tenant_id,
         default_service_url=settings.default_service_url,
         uow=app[UOW],
+        allow_list=allow_list,
     )
     services = Services(
         uow=app[UOW],
@@ -219,14 +223,15 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     agent = build_agent(
         services, references=ReferenceBook(app[UOW]), connections=connections, bot_app_id=settings.client_id
     )
-    auth = AgentAuthConfiguration(
-        client_id=settings.client_id,
-        tenant_id=settings.tenant_id,
-        client_secret=settings.client_secret.get_secret_value() or None,
-        anonymous_allowed=settings.is_demo,
-    )
-    add_messages_route(app, agent=agent, adapter=adapter, auth=auth, tenant_id=settings.tenant_id)
+    # Signing keys are fetched with the desk's own trust settings (ca_bundle), never the environment's proxies.
+    key_session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=_ssl_context(settings)), trust_env=False)
+    validator = None if settings.is_demo else _token_validator(settings, SigningKeys(key_session))
+    guard = InboundGuard(allow_list, validator)
+    add_messages_route(app, agent=agent, adapter=adapter, guard=guard, tenant_id=settings.tenant_id)
     yield
+    await key_session.close()
+    if bot_credentials is not None:
+        bot_credentials.close()
 
 
 def _price_table(settings: Settings) -> PriceTable:
@@ -272,18 +277,58 @@ def _sla_targets(settings: Settings) -> SlaTargets:
         raise ValueError(f"SLA targets: {error}") from error
 
 
-def _connections(settings: Settings) -> object:
-    if settings.is_demo:
-        return DemoConnections()
-    from microsoft_agents.authentication.msal import MsalConnectionManager
+def _service_url_allowlist(settings: Settings) -> ServiceUrlAllowList:
+    """Where activities may come from and the desk's Bot Connector token may go; a bad entry stops the desk."""
+    if settings.service_url_allowlist is not None:
+        prefixes = settings.service_url_allowlist
+    elif settings.is_demo:
+        prefixes = [settings.default_service_url]
+    else:
+        prefixes = list(TEAMS_SERVICE_URLS)
+    try:
+        return ServiceUrlAllowList(prefixes, any_loopback=settings.is_demo)
+    except ValueError as error:
+        raise ValueError(f"service_url_allowlist: {error}") from error
 
-    service = AgentAuthConfiguration(
-        client_id=settings.client_id,
-        tenant_id=settings.tenant_id,
-        client_secret=settings.client_secret.get_secret_value(),
-        connection_name="SERVICE_CONNECTION",
+
+def _token_validator(settings: Settings, keys: SigningKeys) -> TokenValidator:
+    """Production's inbound tokens: Bot Framework's channel tokens, and Entra's issued for the bot in its tenant."""
+    authority, tenant = settings.authority_host.rstrip("/"), settings.tenant_id
+    entra_issuers = settings.entra_token_issuers or [f"https://sts.windows.net/{tenant}/", f"{authority}/{tenant}/v2.0"]
+    entra_metadata = settings.entra_openid_metadata_url or f"{authority}/{tenant}/v2.0/.well-known/openid-configuration"
+    return TokenValidator(
+        app_id=settings.client_id,
+        tenant_id=tenant,
+        issuers=[
+            TrustedIssuer(
+                settings.botframework_openid_metadata_url,
+                frozenset(settings.botframework_token_issuers),
+                requires_service_url_claim=True,
+            ),
+            TrustedIssuer(entra_metadata, frozenset(entra_issuers), requires_service_url_claim=False),
+        ],
+        keys=keys,
     )
-    return MsalConnectionManager(connections_configurations={"SERVICE_CONNECTION": service})
+
+
+def _bot_credentials(settings: Settings) -> MsalCredentials:
+    """The bot's client credentials for its Bot Connector token, from its own tenant (a single-tenant bot)."""
+    return MsalCredentials(
+        f"{settings.authority_host.rstrip('/')}/{settings.tenant_id}",
+        settings.client_id,
+        settings.client_secret.get_secret_value(),
+        ca_bundle=str(settings.ca_bundle) if settings.ca_bundle else None,
+        validate_authority=settings.validate_authority,
+    )
+
+
+def _connections(settings: Settings, credentials: MsalCredentials | None) -> SingleConnection:
+    if credentials is None:
+        return DemoConnections()
+    configuration = AgentAuthConfiguration(
+        client_id=settings.client_id, tenant_id=settings.tenant_id, connection_name="SERVICE_CONNECTION"
+    )
+    return SingleConnection(ConnectorTokenProvider(credentials, configuration), configuration)
 
 
 Loop = Callable[[StopSignal], Coroutine[Any, Any, None]]

@@ -1,7 +1,10 @@
-"""Outbound auth for the demo: the Playground and devtenant's connector check no token, like the Bot Emulator."""
+"""Outbound auth to the Bot Connector: the bot's client-credential token in production, a marker in the demo."""
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from azure.core.credentials_async import AsyncTokenCredential
 from microsoft_agents.activity import Activity
 from microsoft_agents.hosting.core.authorization import (
     AccessTokenProviderBase,
@@ -13,6 +16,8 @@ from microsoft_agents.hosting.core.authorization import (
 # Proactive turns (continue/create conversation) always carry the app id as a claim, so the SDK treats them as
 # authenticated and refuses an empty token; the demo's connectors ignore the value, so a fixed marker will do.
 DEMO_TOKEN = "m365-desk-demo-no-auth"
+# The Bot Connector's resource: what Teams' connector accepts tokens for (a single-tenant bot asks its own tenant).
+BOT_CONNECTOR_SCOPE = "https://api.botframework.com/.default"
 
 
 class DemoTokenProvider(AnonymousTokenProvider):
@@ -20,11 +25,38 @@ class DemoTokenProvider(AnonymousTokenProvider):
         return DEMO_TOKEN
 
 
-class DemoConnections:
-    """A Connections whose every connection is the demo token provider. Wired only in demo mode."""
+class _TokenSource(Protocol):
+    async def token(self, scope: str) -> str: ...
 
-    def __init__(self) -> None:
-        self._provider = DemoTokenProvider()
+
+class ConnectorTokenProvider(AccessTokenProviderBase):
+    """The bot's own token for the Bot Connector, from the desk's msal credentials (cached until near expiry).
+
+    The desk talks to Teams' connector only, so whatever audience the SDK derives from a turn's claims, the token
+    is for the connector; where it may be sent is bot/auth.py's allow-list, checked before anything is sent.
+    """
+
+    def __init__(self, credentials: _TokenSource, configuration: AgentAuthConfiguration) -> None:
+        self._credentials = credentials
+        self._configuration = configuration
+
+    @property
+    def configuration(self) -> AgentAuthConfiguration:
+        return self._configuration
+
+    async def get_access_token(self, resource_url: str, scopes: list[str], force_refresh: bool = False) -> str:
+        return await self._credentials.token(BOT_CONNECTOR_SCOPE)
+
+    def get_token_credential(self) -> AsyncTokenCredential:
+        raise NotImplementedError("the desk calls no Azure SDK client with the bot's identity")
+
+
+class SingleConnection:
+    """A Connections whose every connection is one token provider: the desk has one identity."""
+
+    def __init__(self, provider: AccessTokenProviderBase, configuration: AgentAuthConfiguration) -> None:
+        self._provider = provider
+        self._configuration = configuration
 
     def get_connection(self, connection_name: str) -> AccessTokenProviderBase:
         return self._provider
@@ -41,4 +73,11 @@ class DemoConnections:
         return self._provider
 
     def get_default_connection_configuration(self) -> AgentAuthConfiguration:
-        return AgentAuthConfiguration(anonymous_allowed=True)
+        return self._configuration
+
+
+class DemoConnections(SingleConnection):
+    """The Playground and devtenant's connector check no token, like the Bot Emulator. Wired only in demo mode."""
+
+    def __init__(self) -> None:
+        super().__init__(DemoTokenProvider(), AgentAuthConfiguration(anonymous_allowed=True))

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
-import warnings
 from typing import Any
 
 from aiohttp import web
-from microsoft_agents.hosting.aiohttp import CloudAdapter, jwt_authorization_decorator, start_agent_process
+from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 from microsoft_agents.hosting.core import AgentApplication
-from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
+from microsoft_agents.hosting.core.authorization import ClaimsIdentity
+
+from bot.auth import Caller, InboundGuard
 
 logger = logging.getLogger(__name__)
-
-# The SDK's JWT middleware looks its configuration up under this plain string key.
-_SDK_AUTH_CONFIG_KEY = "agent_configuration"
 
 
 def add_messages_route(
@@ -23,15 +21,11 @@ def add_messages_route(
     *,
     agent: AgentApplication[Any],
     adapter: CloudAdapter,
-    auth: AgentAuthConfiguration,
+    guard: InboundGuard,
     tenant_id: str,
 ) -> None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # aiohttp prefers AppKeys; the SDK reads a str key
-        app[_SDK_AUTH_CONFIG_KEY] = auth
-
     async def messages(request: web.Request) -> web.StreamResponse:
-        refusal = await _unauthenticated(request) or await _foreign_tenant(request, tenant_id)
+        refusal = await _unauthenticated(request, guard) or await _foreign_tenant(request, tenant_id)
         if refusal is not None:
             return refusal
         response = await start_agent_process(request, agent, adapter)
@@ -40,19 +34,25 @@ def add_messages_route(
     app.router.add_post("/api/messages", messages)
 
 
-@jwt_authorization_decorator
-async def _accept(_request: web.Request) -> web.StreamResponse:
-    return web.Response(status=204)
+async def _unauthenticated(request: web.Request, guard: InboundGuard) -> web.StreamResponse | None:
+    """The caller's token and the activity's serviceUrl (bot/auth.py); None when the caller may proceed, with the
+    verified claims stored where the SDK's adapter reads them (anonymous in the demo)."""
 
+    async def read_activity() -> object:
+        raw = await request.read()  # cached on the request: the contract check reads these same bytes
+        try:
+            return json.loads(raw)
+        except (ValueError, RecursionError):
+            return None  # not JSON: the contract check refuses it with 400
 
-async def _unauthenticated(request: web.Request) -> web.StreamResponse | None:
-    """The SDK's JWT check (it stores the claims on the request); None when the caller may proceed."""
     try:
-        outcome = await _accept(request)
-    except Exception:  # noqa: BLE001 - the SDK raises (e.g. KeyError 'kid') on malformed tokens: still a 401
-        logger.warning("refused a request whose token could not be validated", exc_info=True)
-        return web.json_response({"error": "Invalid token or authentication failed."}, status=401)
-    return None if outcome.status == 204 else outcome
+        outcome = await guard.check(request.headers.get("Authorization"), read_activity)
+    except web.HTTPRequestEntityTooLarge:  # aiohttp's ceiling, for bodies sent without a Content-Length
+        return web.json_response({"error": "The request body is too large."}, status=413)
+    if not isinstance(outcome, Caller):
+        return web.json_response({"error": outcome.message}, status=outcome.status)
+    request["claims_identity"] = ClaimsIdentity(outcome.claims, security_token=outcome.token)
+    return None
 
 
 async def _foreign_tenant(request: web.Request, tenant_id: str) -> web.Response | None:

@@ -19,6 +19,7 @@ from microsoft_agents.activity import (
 from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
+from bot.auth import ServiceUrlAllowList, origin_of
 from handlers.context import SentActivity
 from m365.errors import TransientError
 from storage.uow import UnitOfWorkFactory
@@ -46,18 +47,22 @@ class TeamsMessenger:
         tenant_id: str,
         default_service_url: str,
         uow: UnitOfWorkFactory,
+        allow_list: ServiceUrlAllowList,
     ) -> None:
         self._adapter = adapter
         self._app_id = app_id
         self._tenant_id = tenant_id
         self._default_service_url = default_service_url
         self._uow = uow
+        self._allow_list = allow_list
 
     async def send(
         self, user_id: str, *, text: str | None = None, card: Mapping[str, Any] | None = None
     ) -> SentActivity | None:
         async with self._uow() as uow:
             ref = await uow.conversations.get(user_id)
+        if self._refuses(ref.service_url if ref is not None else self._default_service_url):
+            return None  # permanent: retrying cannot make the URL trusted
         sent: dict[str, str] = {}
 
         async def deliver(context: TurnContext) -> None:
@@ -91,6 +96,8 @@ class TeamsMessenger:
         return SentActivity(sent["conversation"], sent["service_url"], sent["id"])
 
     async def update(self, sent: SentActivity, card: Mapping[str, Any]) -> None:
+        if self._refuses(sent.service_url):
+            return
         reference = ConversationReference(
             channel_id="msteams",
             service_url=sent.service_url,
@@ -130,6 +137,13 @@ class TeamsMessenger:
             parameters,
             callback,
         )
+
+    def _refuses(self, service_url: str) -> bool:
+        """Defence in depth behind the inbound check: the desk's connector token goes to allow-listed URLs only."""
+        if self._allow_list.allows(service_url):
+            return False
+        logger.warning("not sending to a service URL outside the allow-list (%s)", origin_of(service_url))
+        return True
 
     async def _remember_new_chat(self, user_id: str, sent: dict[str, str]) -> None:
         async with self._uow() as uow:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devtenant import connector, control, entra
+from devtenant import botframework, connector, control, entra
 from devtenant.activities import ActivityFactory
 from devtenant.context import Context
 from devtenant.exchange import service as exchange_service
@@ -164,6 +164,7 @@ def build_apps(ctx: Context) -> tuple[web.Application, web.Application]:
     http_app = web.Application(client_max_size=8 * 1024 * 1024)
     control.add_routes(http_app, ctx)
     connector.add_routes(http_app, ctx)
+    botframework.add_routes(https_app, http_app, ctx)  # the channel token service, and the connector's token record
     return https_app, http_app
 
 

@@ -98,6 +98,11 @@ class TokenIssuer:
                            headers={"kid": self.kid, "x5t": self.kid, "typ": "JWT"})
         return IssuedToken(access_token=token, expires_in=lifetime_s - 1, claims=claims)
 
+    def sign(self, claims: dict[str, Any]) -> str:
+        """Any claims, signed with this issuer's published key (for tokens Entra issues to others, e.g. a bot)."""
+        header = {"kid": self.kid, "x5t": self.kid, "typ": "JWT"}
+        return jwt.encode(claims, self._key, algorithm="RS256", headers=header)
+
     def validate(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """Check an Authorization header value; return the token's claims or raise TokenError."""
         if not authorization or not authorization.strip():
