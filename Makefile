@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean serve migrate
+.PHONY: demo test lint bench fuzz clean serve migrate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bulk_assign
 	$(BIN)/python -m bench.bulk_members
 	$(BIN)/python -m bench.sync_tenant
+
+# 10,000 generated activities against the real desk: counts by status, 5xx and tracebacks (expected 0).
+fuzz: $(STAMP)
+	$(BIN)/python -m bench.fuzz_activities $(FUZZ_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/python app.py serve

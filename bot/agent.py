@@ -10,15 +10,17 @@ from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
-from microsoft_agents.activity import ActivityTypes, AdaptiveCardInvokeResponse
+from microsoft_agents.activity import Activity, ActivityTypes, AdaptiveCardInvokeResponse, InvokeResponse
 from microsoft_agents.hosting.core import (
     AgentApplication,
     ApplicationOptions,
     MemoryStorage,
+    RouteRank,
     TurnContext,
     TurnState,
 )
 
+from bot.activity_check import ACTION_INVOKE
 from bot.identity import actor_from, is_personal
 from bot.messenger import message_activity
 from bot.references import Reference, ReferenceBook
@@ -107,6 +109,7 @@ def build_agent(
 
     for verb in Verb:
         _register_verb(app, services, references, verb)
+    _register_fallbacks(app)
 
     @app.error
     async def on_error(context: TurnContext, error: Exception) -> None:
@@ -309,6 +312,33 @@ async def _welcome(services: Services, references: ReferenceBook, context: TurnC
         await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
     # Approval cards that could not reach this person before (no chat yet) arrive now.
     await deliver_pending_to(services, actor.user_id)
+
+
+def _register_fallbacks(app: AgentApplication[TurnState]) -> None:
+    """What no route above takes gets a clear answer instead of the SDK's 501, and nothing is stored for it."""
+
+    @app.invoke(rank=RouteRank.LAST)
+    async def on_unknown_invoke(context: TurnContext, _state: TurnState) -> None:
+        activity = context.activity
+        if activity.name == ACTION_INVOKE:
+            # A verb this desk does not know: a card from an older version, or a forged click. The clicker is told
+            # so in their language, the way Teams shows any Action.Execute answer.
+            action = activity.value.get("action") if isinstance(activity.value, dict) else None
+            verb = action.get("verb") if isinstance(action, dict) else None
+            logger.warning("Action.Execute with unknown verb %r answered as unsupported", verb)
+            body = _invoke_message(Translator(activity.locale)("input.unknown_action"))
+            response = InvokeResponse(status=HTTPStatus.OK, body=body.model_dump(mode="json", by_alias=True))
+        else:
+            # No other invoke is declared in the manifest, so Teams does not send one: a 4xx, not the SDK's 501.
+            logger.warning("unsupported invoke %r refused", activity.name)
+            response = InvokeResponse(status=HTTPStatus.BAD_REQUEST, body={"error": "Unsupported invoke"})
+        await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=response))
+
+    async def ignore(context: TurnContext, _state: TurnState) -> None:
+        # Reactions, edits, typing, membersRemoved, messages without text…: acknowledged (202), as Teams expects.
+        logger.debug("activity of type %s ignored", context.activity.type)
+
+    app.add_route(lambda _context: True, ignore, rank=RouteRank.LAST)
 
 
 def _invoke_message(text: str) -> AdaptiveCardInvokeResponse:

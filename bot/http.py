@@ -1,4 +1,4 @@
-"""The /api/messages endpoint: Bot Framework JWT (production), the tenant allow-check, then the Agents SDK."""
+"""The /api/messages endpoint: Bot Framework JWT (production), the activity contract and tenant check, then the SDK."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from microsoft_agents.hosting.aiohttp import CloudAdapter, start_agent_process
 from microsoft_agents.hosting.core import AgentApplication
 from microsoft_agents.hosting.core.authorization import ClaimsIdentity
 
+from bot.activity_check import TOO_LARGE, Inbound, Refusal, inspect, media_type_refusal, size_refusal
 from bot.auth import Caller, InboundGuard
 
 logger = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def add_messages_route(
     tenant_id: str,
 ) -> None:
     async def messages(request: web.Request) -> web.StreamResponse:
-        refusal = await _unauthenticated(request, guard) or await _foreign_tenant(request, tenant_id)
+        refusal = await _unauthenticated(request, guard) or await _refused(request, tenant_id)
         if refusal is not None:
             return refusal
         response = await start_agent_process(request, agent, adapter)
@@ -55,17 +56,25 @@ async def _unauthenticated(request: web.Request, guard: InboundGuard) -> web.Str
     return None
 
 
-async def _foreign_tenant(request: web.Request, tenant_id: str) -> web.Response | None:
-    """Only the configured tenant's Teams may talk to this desk; anything else is refused before any work."""
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return web.json_response({"error": "Invalid JSON"}, status=400)
-    if not isinstance(body, dict):
-        return web.json_response({"error": "An activity must be a JSON object"}, status=400)
-    channel_data = body.get("channelData") if isinstance(body.get("channelData"), dict) else {}
-    tenant = (channel_data.get("tenant") or {}).get("id") or (body.get("conversation") or {}).get("tenantId")
-    if tenant_id and tenant != tenant_id:
-        logger.warning("refused activity from tenant %r", tenant)
+async def _refused(request: web.Request, tenant_id: str) -> web.Response | None:
+    """A malformed activity (415, 413, 400) or another tenant's (403) is refused before the SDK or any handler runs,
+    so nothing is stored for it; one warning line, without a traceback, says why."""
+    outcome = await _read_activity(request)
+    if isinstance(outcome, Refusal):
+        logger.warning("refused malformed activity (%d): %s", outcome.status, outcome.reason)
+        return web.json_response({"error": outcome.reason}, status=outcome.status)
+    if tenant_id and outcome.tenant_id != tenant_id:
+        logger.warning("refused activity from tenant %r", outcome.tenant_id)
         return web.json_response({"error": "This bot serves another tenant"}, status=403)
     return None
+
+
+async def _read_activity(request: web.Request) -> Inbound | Refusal:
+    refusal = media_type_refusal(request.content_type, request.charset) or size_refusal(request.content_length)
+    if refusal is not None:
+        return refusal
+    try:
+        raw = await request.read()  # cached on the request: the SDK's request.json() parses these same bytes
+    except web.HTTPRequestEntityTooLarge:  # aiohttp's ceiling, for bodies sent without a Content-Length
+        return TOO_LARGE
+    return inspect(raw)

@@ -8,6 +8,10 @@ from microsoft_agents.activity import Activity
 
 from handlers.context import Actor
 
+# BCP-47 tags fit in 35 characters (RFC 5646 §4.4.1); the longest IANA zone names are about 30.
+_MAX_LOCALE = 35
+_MAX_TIMEZONE = 64
+
 
 def tenant_of(activity: Activity) -> str | None:
     """Teams puts the tenant in channelData; the Python models may drop conversation.tenantId, so read both."""
@@ -29,9 +33,9 @@ def actor_from(activity: Activity) -> Actor | None:
         user_id=str(aad_object_id),
         name=sender.name or str(aad_object_id),
         tenant_id=tenant_of(activity) or "",
-        locale=activity.locale or _client_info(activity).get("locale") or "en-US",
+        locale=activity.locale or _client_string(activity, "locale", _MAX_LOCALE) or "en-US",
         teams_user_id=sender.id or "",
-        timezone=_client_info(activity).get("timezone"),
+        timezone=_client_string(activity, "timezone", _MAX_TIMEZONE),
     )
 
 
@@ -39,6 +43,15 @@ def is_personal(activity: Activity) -> bool:
     conversation = activity.conversation
     kind = getattr(conversation, "conversation_type", None) if conversation else None
     return kind in (None, "personal")
+
+
+def _client_string(activity: Activity, key: str, limit: int) -> str | None:
+    """A clientInfo hint (locale, timezone) when it is a plausible string; the client controls it, so anything else
+    (a number, an object, a novel) is no hint at all and the desk's defaults apply."""
+    value = _client_info(activity).get(key)
+    if isinstance(value, str) and 0 < len(value) <= limit and value.isprintable():
+        return value
+    return None
 
 
 def _client_info(activity: Activity) -> dict[str, Any]:

@@ -74,10 +74,12 @@ class Translator:
         ) + ("" if self._zone.key != "UTC" else " UTC")
 
 
-def _zone_or_utc(name: str | None) -> ZoneInfo:
-    if name:
+def _zone_or_utc(name: object) -> ZoneInfo:
+    """The reader's zone; the client sends it, so anything that is not a known IANA zone name reads as UTC."""
+    if isinstance(name, str) and name:
         try:
             return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # ValueError: paths and non-zone files ("../x", "zone.tab"); OSError: names the filesystem refuses.
             pass
     return ZoneInfo("UTC")
