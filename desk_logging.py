@@ -4,8 +4,8 @@ Why the standard library and not python-json-logger: the formatter is twenty lin
 level, logger, message, the context and any ``extra``), and the line must pass through the redaction anyway, so a
 dependency would add nothing but an install. Nothing here runs at import time; app.py's CLI calls ``configure``.
 
-What goes in the context (``log_scope`` / ``bind``): ids only (request id, activity id, REQ id, the person's Entra
-object id, job id). Never a token, a secret or what a person wrote.
+What goes in the context (``log_scope`` / ``bind``): ids only, as http_request_id, activity_id, req_id (REQ-…),
+user_id (the person's Entra object id) and job_id. Never a token, a secret or what a person wrote.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ async def request_scope(
     """
     given = request.headers.get(REQUEST_ID_HEADER, "")
     request_id = given if _SAFE_REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
-    with log_scope(request_id=request_id):
+    with log_scope(http_request_id=request_id):
         return await handler(request)
 
 

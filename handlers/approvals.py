@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from cards.i18n import Translator
 from cards.verbs import Verb
+from desk_logging import bind as bind_log_context
 from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
@@ -62,6 +63,7 @@ async def decide(
         return found
     request, standing = found
     public_id = request.public_id
+    bind_log_context(req_id=public_id)
     if not standing.may_decide:
         # Involved, so they may see the request; the card says why they may not decide it.
         why, notice = _why_not(standing, public_id, t)

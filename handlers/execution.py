@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from desk_logging import bind as bind_log_context
 from handlers import bulk_execution, directory_sync, mailboxes, seat_orders
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.requests import sync_job
@@ -24,6 +25,7 @@ async def execute_request(services: Services, job: Job) -> None:
         return  # a seat order: Graph cannot buy seats, so a person (the CSP partner) fulfils it
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
+        bind_log_context(req_id=request.public_id if request else None)
         if request is None or RequestState(request.state).is_final:
             return  # finished by an earlier run whose job bookkeeping was lost
         await uow.requests.transition(

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import OperationalError
 
+from desk_logging import log_scope
 from handlers.services import Services
 from handlers.stopping import StopSignal, wait_at_most
 from m365.errors import TransientError
@@ -78,7 +79,8 @@ class JobRunner:
             await uow.commit()
         if job is None:
             return False
-        await self._run(job)
+        with log_scope(job_id=job.id, job_kind=job.kind):  # every line the job logs names it
+            await self._run(job)
         return True
 
     async def drain(self, *, max_jobs: int = 1000) -> int:

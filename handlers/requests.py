@@ -11,6 +11,7 @@ from cards.i18n import Translator
 from cards.my_requests import my_requests_card
 from cards.requests import approval_card, status_card
 from cards.views import DecisionView, MyRequestsView, RequestSummaryView, RequestView, StepView
+from desk_logging import bind as bind_log_context
 from handlers.context import Actor, Reply, SentActivity, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.services import Services, utc_now
@@ -118,6 +119,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
         await uow.commit()
         view = await request_view(uow, request, now=now)
     services.wake_jobs()
+    bind_log_context(req_id=request.public_id)
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
     if auto_approve:
         notice = t("request.auto_approved", request_id=request.public_id, rule=t(auto_approve))
