@@ -27,7 +27,6 @@ from bot.references import Reference, ReferenceBook
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
-from desk_logging import bind as bind_log_context
 from handlers import (
     approvals,
     catalogue,
@@ -50,6 +49,7 @@ from handlers.commands import (
     ShowMyRequests,
     ShowPlans,
     ShowSla,
+    TooLong,
     Unknown,
     WithdrawRequest,
     parse,
@@ -179,6 +179,9 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             return await mailboxes.handle_command(services, actor, command)
         case ListCommand():
             return await lists.handle_command(services, actor, command)
+        case TooLong():
+            # Refused before any lookup: nothing this long names anything in the tenant.
+            return Reply(text=t(command.key, max=command.limit, length=command.length, start=command.start))
         case Unknown(text=text):
             return Reply(text=t("unknown_command", text=text[:200]))
     raise AssertionError(f"unhandled command {command!r}")
@@ -265,8 +268,6 @@ async def _actor_and_novelty(
     """The actor, and whether the desk had no way to reach them before this activity."""
     activity = context.activity
     actor = actor_from(activity)
-    # The turn's ids on every log line from here on (ids only: never what the person wrote).
-    bind_log_context(activity_id=(activity.id or "")[:100] or None, user_id=actor.user_id if actor else None)
     if actor is None:
         logger.warning("activity %s without aadObjectId ignored", activity.id)
         return None, False

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cards.elements import Element, card, execute, facts, text, title
 from cards.i18n import Translator
@@ -10,6 +12,7 @@ from cards.verbs import Verb
 from m365.ports import DistributionList, ListMember
 
 PAGE_SIZE = 10
+MAX_CHOICES = 10  # candidates shown on a choice card; past that, the person types the address
 MEMBERS_PAGE_SIZE = 20
 JOIN_RESTRICTIONS = ("Open", "Closed", "ApprovalRequired")
 DEPART_RESTRICTIONS = ("Open", "Closed")
@@ -53,6 +56,28 @@ class ListDetailView:
     is_owner: bool
     may_manage: bool  # an owner or an admin: member changes, modify, delete
     page_size: int = MEMBERS_PAGE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One candidate of a name that several lists (or mailboxes) have, and the click that re-runs the command for it
+    (``data`` names the candidate by its stable id; the server checks the click again like typed text)."""
+
+    display_name: str
+    address: str
+    verb: str
+    data: dict[str, Any]
+
+
+def choice_card(t: Translator, *, kind: str, name: str, choices: Sequence[Choice]) -> Element:
+    """"Several lists are called X: which one?" with a button per candidate, showing its name and address."""
+    body: list[Element] = [title(t(f"names.choose.{kind}", name=name[:80], count=len(choices)))]
+    for choice in choices[:MAX_CHOICES]:
+        label = f"{choice.display_name} <{choice.address}>" if choice.address else choice.display_name
+        body.append({"type": "ActionSet", "actions": [execute(label, choice.verb, choice.data)]})
+    if len(choices) > MAX_CHOICES:
+        body.append(text(t("names.choose.more", count=len(choices) - MAX_CHOICES), subtle=True))
+    return card(body)
 
 
 def browse_card(view: BrowseView, t: Translator) -> Element:

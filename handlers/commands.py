@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 
 from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk, parse_license_change
 from handlers.list_commands import ListCommand, parse_list_command, parse_show_anything
@@ -69,8 +69,34 @@ class Unknown:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class TooLong:
+    """Input longer than anything the desk could act on, refused before any lookup: the whole message, or one name
+    or address in it. ``key`` is the message to answer with; ``start`` the value's first characters, to say which."""
+
+    key: str
+    limit: int
+    length: int
+    start: str = ""
+
+
+# The longest plain text a message may have (markup removed). Commands are short; the longest legitimate message is
+# a pasted list at the list commands' bulk limit (200 addresses, handlers/list_requests.py), which at up to 80
+# characters an address is 16,000. Teams itself takes about 28 KB in a message; past this bound the text is not
+# a command the desk could carry out, and the parser's patterns are never run on more.
+MAX_MESSAGE = 16_000
+# What Teams may send around that text (HTML of a pasted list, mentions) before markup is removed.
+MAX_RAW_MESSAGE = 4 * MAX_MESSAGE
+# One name or address parsed from a command: Entra and Exchange display names have at most 256 characters, an SMTP
+# address at most 320 (RFC 5321: 64 + "@" + 255). Anything longer names nothing, so it is refused before a lookup.
+MAX_NAME = 256
+MAX_ADDRESS = 320
+_START = 40  # characters of a too-long value quoted back
+
+
 Command = (
     ShowHelp | ShowMyRequests | WithdrawRequest | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
+    | TooLong
 )
 # License removals, plan changes and pasted lists live in handlers/license_commands.py; re-exported here.
 # Seat orders (F10) are parsed in handlers/seat_commands.py.
@@ -136,7 +162,39 @@ def clean_text(raw: str | None) -> str:
 
 
 def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | ListCommand | MailboxCommand:
+    """The command typed, or TooLong when the message or a name or address in it is longer than any real one."""
+    if raw is not None and len(raw) > MAX_RAW_MESSAGE:
+        return TooLong("names.too_long.message", MAX_MESSAGE, len(raw))
     text = clean_text(raw)
+    if len(text) > MAX_MESSAGE:
+        return TooLong("names.too_long.message", MAX_MESSAGE, len(text))
+    command = _parse(text, raw)
+    return too_long(command) or command
+
+
+def too_long(command: object) -> TooLong | None:
+    """The first name or address in the command longer than any real one (a value with "@" is an address)."""
+    if isinstance(command, Unknown) or not is_dataclass(command):
+        return None  # an unknown command's text is bounded by MAX_MESSAGE and only ever quoted back shortened
+    for field in fields(command):
+        value = getattr(command, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, str) and (refusal := argument_too_long(item)):
+                return refusal
+    return None
+
+
+def argument_too_long(value: str) -> TooLong | None:
+    """A refusal when ``value`` is longer than any display name (256) or, when it has an "@", any address (320)."""
+    value = value.strip()
+    if "@" in value and len(value) > MAX_ADDRESS:
+        return TooLong("names.too_long.address", MAX_ADDRESS, len(value), value[:_START])
+    if "@" not in value and len(value) > MAX_NAME:
+        return TooLong("names.too_long.name", MAX_NAME, len(value), value[:_START])
+    return None
+
+
+def _parse(text: str, raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | ListCommand | MailboxCommand:
     if not text or _HELP.match(text):
         return ShowHelp()
     if _MY_REQUESTS.match(text):

@@ -3,6 +3,7 @@ list by policy), and file it."""
 
 from __future__ import annotations
 
+from cards.verbs import Verb
 from handlers.approvals import resolve_approvers
 from handlers.commands import JoinList
 from handlers.context import Actor, Reply, actor_translator
@@ -15,7 +16,9 @@ KIND = "dl.join"
 
 async def request_join(services: Services, actor: Actor, command: JoinList) -> Reply:
     t = actor_translator(actor)
-    found = await find_changeable_list(services, t, command.list_name)
+    # Several lists with that name: a card to pick one, whose click comes back here with the list's id.
+    found = await find_changeable_list(services, t, command.list_name,
+                                       then=lambda dl: (Verb.LIST_JOIN_SUBMIT, {"list": dl.identity}))
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)

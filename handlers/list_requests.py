@@ -7,13 +7,15 @@ stored for a request that fails validation; each refusal says what is wrong in t
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cards.i18n import Translator
-from cards.lists import DEPART_RESTRICTIONS, JOIN_RESTRICTIONS, create_list_form
+from cards.lists import DEPART_RESTRICTIONS, JOIN_RESTRICTIONS, Choice, choice_card, create_list_form
+from cards.verbs import Verb
 from handlers.approvals import resolve_approvers
+from handlers.commands import TooLong, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services, is_admin
@@ -31,6 +33,8 @@ MEMBER_TYPES = frozenset({
     "MailUniversalDistributionGroup", "MailUniversalSecurityGroup",
 })
 OWNER_TYPES = frozenset({"UserMailbox", "MailUser", "MailUniversalSecurityGroup"})
+# Characters a name search (Exchange's Anr) may read as a pattern.
+_PATTERN_CHARACTERS = re.compile(r"[*?%\[\]]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,14 +45,38 @@ class Refused:
     reason: str
 
 
-async def find_list(services: Services, t: Translator, name: str) -> DistributionList | Reply:
-    """The list named (by address, alias, name or display name) as Exchange has it now, or the refusal to send."""
-    if not name.strip():
+# What a click on a choice card does with the list picked: the command's verb and data, naming the list by its id.
+Then = Callable[[DistributionList], tuple[Verb, dict[str, Any]]]
+
+
+def show_then(dl: DistributionList) -> tuple[Verb, dict[str, Any]]:
+    return Verb.LIST_SHOW, {"list_id": dl.identity}
+
+
+def too_long_reply(t: Translator, refusal: TooLong) -> Reply:
+    return Reply(text=t(refusal.key, max=refusal.limit, length=refusal.length, start=refusal.start))
+
+
+async def find_list(
+    services: Services, t: Translator, name: str, *, then: Then = show_then
+) -> DistributionList | Reply:
+    """The list called exactly ``name`` (address, alias, Name or display name, any case) as Exchange has it now, or
+    the reply to send: a card to pick one when several lists have that name (each button re-runs the command through
+    ``then`` for one list's id), or the refusal. A name is never a pattern: "*" selects only a list called "*"."""
+    name = name.strip()
+    if not name:
         return Reply(text=t("dl.missing_name"))
+    if (refusal := argument_too_long(name)) is not None:
+        return too_long_reply(t, refusal)  # nothing this long names a list: no lookup at all
     lists = services.tenant.distribution_lists
-    found = await lists.get_list(name.strip())
-    if found is not None:
-        return found
+    candidates = await lists.lists_named(name)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        choices = [Choice(dl.display_name, dl.primary_smtp_address, *then(dl)) for dl in candidates]
+        return Reply(card=choice_card(t, kind="lists", name=name, choices=choices))
+    if _PATTERN_CHARACTERS.search(name):
+        return Reply(text=t("dl.not_found", list=name))  # Anr would read it as a pattern: no suggestions by it
     suggestions = [item.display_name for item in await lists.find_lists(name.strip(), limit=5)]
     if suggestions:
         return Reply(text=t("dl.not_found_suggest", list=name, suggestions=", ".join(suggestions)))
@@ -60,9 +88,11 @@ async def requester_address(services: Services, actor: Actor) -> str | None:
     return person.mail if person and person.mail else None
 
 
-async def find_changeable_list(services: Services, t: Translator, name: str) -> DistributionList | Reply:
+async def find_changeable_list(
+    services: Services, t: Translator, name: str, *, then: Then = show_then
+) -> DistributionList | Reply:
     """As find_list, and refused when the list is synchronised from on-premises (Exchange Online cannot change it)."""
-    found = await find_list(services, t, name)
+    found = await find_list(services, t, name, then=then)
     if isinstance(found, DistributionList) and found.is_dir_synced:
         return Reply(text=t("dl.dir_synced", list=found.display_name))
     return found
@@ -96,7 +126,8 @@ async def request_leave(services: Services, actor: Actor, list_name: str) -> Rep
     """Leaving an Open list (MemberDepartRestriction Open) is approved by policy, as Exchange itself would allow;
     a Closed list's owners decide."""
     t = actor_translator(actor)
-    found = await find_changeable_list(services, t, list_name)
+    found = await find_changeable_list(services, t, list_name,
+                                       then=lambda dl: (Verb.LIST_LEAVE, {"list_id": dl.identity}))
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)
@@ -144,7 +175,9 @@ async def request_member_changes(
     may change any list); the request still goes through the history and the exactly-once execution.
     """
     t = actor_translator(actor)
-    found = await find_changeable_list(services, t, list_name)
+    change = {"change": "add" if add else "remove", "addresses": "\n".join(values)}
+    found = await find_changeable_list(services, t, list_name,
+                                       then=lambda dl: (Verb.LIST_MEMBERS_SUBMIT, {"list_id": dl.identity, **change}))
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)
@@ -280,7 +313,7 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
         values["join"] = "Closed"
     if values["depart"] not in DEPART_RESTRICTIONS:
         values["depart"] = "Closed"
-    if await services.tenant.distribution_lists.get_list(name) is not None:
+    if await services.tenant.distribution_lists.lists_named(name):
         return again("dl.create.name_taken", name=name)
     for candidate in (address, alias):
         holder = await _recipient(services, candidate)
@@ -342,10 +375,10 @@ async def _people(
 
 
 async def _manager_or_refusal(
-    services: Services, actor: Actor, t: Translator, list_id: str
+    services: Services, actor: Actor, t: Translator, list_id: str, *, then: Then = show_then
 ) -> DistributionList | Reply:
     """The list, when the actor may ask to change it: one of its owners, or an admin."""
-    found = await find_changeable_list(services, t, list_id)
+    found = await find_changeable_list(services, t, list_id, then=then)
     if isinstance(found, Reply):
         return found
     if not owns(found, await requester_address(services, actor)) and not await is_admin(services, actor):
@@ -452,7 +485,8 @@ def _change_facts(t: Translator, dl: DistributionList, changes: ListChanges) -> 
 async def request_delete(services: Services, actor: Actor, list_ref: str) -> Reply:
     """Owners and admins may ask; admins decide (deleting is not an owner's call alone)."""
     t = actor_translator(actor)
-    found = await _manager_or_refusal(services, actor, t, list_ref)
+    found = await _manager_or_refusal(services, actor, t, list_ref,
+                                      then=lambda dl: (Verb.LIST_DELETE, {"list_id": dl.identity}))
     if isinstance(found, Reply):
         return found
     async with services.uow() as uow:

@@ -15,14 +15,17 @@ from cards.lists import (
     PAGE_SIZE,
     BrowseSection,
     BrowseView,
+    Choice,
     DirectoryEntry,
     ListDetailView,
     browse_card,
+    choice_card,
     list_card,
     modify_form,
 )
 from cards.verbs import Verb
 from handlers import list_requests
+from handlers.commands import argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.directory_sync import LEASE as SYNC_LEASE
 from handlers.list_commands import (
@@ -39,7 +42,8 @@ from handlers.list_commands import (
     ShowAnything,
     ShowList,
 )
-from handlers.mailboxes import show_found_mailbox
+from handlers.list_requests import show_then, too_long_reply
+from handlers.mailboxes import show_found_mailbox, show_mailbox
 from handlers.services import Services, is_admin
 from m365.ports import DistributionList, SharedMailbox
 from storage.uow import UnitOfWork
@@ -167,26 +171,33 @@ def _mailbox_entry(mailbox: SharedMailbox) -> DirectoryEntry:
 
 
 async def show_anything(services: Services, actor: Actor, name: str) -> Reply:
-    """"show X": the list called X, else the shared mailbox called X, else whatever the directory has matching X."""
+    """"show X": the list called exactly X, else the shared mailbox called exactly X (a card to pick one when several
+    are), else whatever the directory has matching X (a search, where "*" is a plain character)."""
     name = name.strip()
-    if await services.tenant.distribution_lists.get_list(name) is not None:
+    if (refusal := argument_too_long(name)) is not None:
+        return too_long_reply(actor_translator(actor), refusal)
+    if await services.tenant.distribution_lists.lists_named(name):
         return await show_list(services, actor, name)
     mailboxes = services.tenant.mailboxes
-    if mailboxes is not None and (mailbox := await mailboxes.get_mailbox(name)) is not None:
-        return await show_found_mailbox(services, actor, mailbox)
+    if mailboxes is not None and (found := await mailboxes.mailboxes_named(name)):
+        if len(found) == 1:
+            return await show_found_mailbox(services, actor, found[0])
+        return await show_mailbox(services, actor, name)  # several: the card to pick one
     return await browse(services, actor, view="search", query=name[:200])
 
 
 async def show_list(services: Services, actor: Actor, name: str, *, offset: int = 0) -> Reply:
     """The list with its owners, settings and a page of members, and what the reader may do with it."""
     t = actor_translator(actor)
+    if (refusal := argument_too_long(name)) is not None:
+        return too_long_reply(t, refusal)
     address = await list_requests.requester_address(services, actor) or ""
     async with services.uow() as uow:
-        dl = await uow.directory.get_list(name.strip())
-        if dl is None:
-            page = await uow.directory.search_lists(name.strip(), offset=0, limit=5)
-            exact = [d for d in page.items if d.display_name.casefold() == name.strip().casefold()]
-            dl = exact[0] if len(exact) == 1 else None
+        cached = await uow.directory.lists_named(name)
+        if len(cached) > 1:
+            choices = [Choice(d.display_name, d.primary_smtp_address, *show_then(d)) for d in cached]
+            return Reply(card=choice_card(t, kind="lists", name=name.strip(), choices=choices))
+        dl = cached[0] if cached else None
         if dl is not None:
             members = await uow.directory.list_members(dl.identity, offset=offset, limit=MEMBERS_PAGE_SIZE)
             is_member = bool(address) and await uow.directory.is_list_member(dl.identity, address)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
@@ -22,9 +22,11 @@ from sqlalchemy.exc import IntegrityError
 
 from cards.elements import text
 from cards.i18n import Translator
+from cards.lists import Choice, choice_card
 from cards.mailboxes import MAX_NAME, MailboxView, create_mailbox_form, grant_form, mailbox_card
 from cards.verbs import Verb
 from handlers.approvals import Approvers, resolve_approvers
+from handlers.commands import argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.mailbox_commands import (
     CreateMailbox,
@@ -63,6 +65,8 @@ DESK_OPS: frozenset[str] = frozenset({RECORD_OWNERS_OP, SCHEDULE_EXPIRY_OP, END_
 # Exchange's limits: an alias (and an address's local part) is an RFC 5322 dot-atom of ≤ 64 characters.
 _ALIAS = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$")
 _ADDRESS = re.compile(r"^(?P<local>[^@\s]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
+# Characters a name search (Exchange's Anr) may read as a pattern.
+_PATTERN_CHARACTERS = re.compile(r"[*?%\[\]]")
 _DATE_FORMATS = (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$", r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$")
 
 
@@ -128,32 +132,55 @@ async def handle_verb(services: Services, actor: Actor, verb: Verb, data: dict[s
                 return Reply(card=grant_form(t, values={"mailbox": _text(data, "mailbox")}))
             return await grant_submitted(services, actor, data)
         case Verb.MAILBOX_REVOKE:
+            # One holder's button on the mailbox card ("person"), or the people of a typed revoke ("people") when
+            # the mailbox was picked from a choice card.
             access = _access(_text(data, "access"))
-            mailbox, person = _text(data, "mailbox"), _text(data, "person")
-            if access is None or not mailbox or not person:
+            mailbox = _text(data, "mailbox")
+            people = (_text(data, "person"),) if _text(data, "person") else people_of(_text(data, "people"))
+            if access is None or not mailbox or not people:
                 return Reply(text=t("error.bad_card"))
-            return await request_revoke(services, actor, access, mailbox, (person,))
+            return await request_revoke(services, actor, access, mailbox, people)
     return Reply(text=t("error.bad_card"))
 
 
 # ------------------------------------------------------------------ looking things up
 
 
-async def find_mailbox(services: Services, t: Translator, ref: str, *, allow_dir_synced: bool = False
-                       ) -> SharedMailbox | Reply:
-    """The shared mailbox named, or the reply saying why not (absent, not shared, synchronised from on-premises)."""
+# What a click on a choice card does with the mailbox picked: the command's verb and data, naming it by its id.
+Then = Callable[[SharedMailbox], tuple[Verb, dict[str, Any]]]
+
+
+def show_then(mailbox: SharedMailbox) -> tuple[Verb, dict[str, Any]]:
+    return Verb.MAILBOX_SHOW, {"mailbox": mailbox.identity}
+
+
+async def find_mailbox(services: Services, t: Translator, ref: str, *, allow_dir_synced: bool = False,
+                       then: Then = show_then) -> SharedMailbox | Reply:
+    """The shared mailbox called exactly ``ref`` (address, alias, Name or display name, any case), or the reply: a
+    card to pick one when several have that name (each button re-runs the command through ``then`` for one mailbox's
+    id), or why not (absent, not shared, synchronised from on-premises). "*" is a character of a name, never a
+    pattern."""
     port = services.tenant.mailboxes
-    ref = ref.strip()[:320]
+    ref = ref.strip()
     if port is None:
         return Reply(text=t("mailbox.unavailable"))
     if not ref:
         return Reply(text=t("mailbox.missing_name"))
-    found = await port.get_mailbox(ref)
+    if (refusal := argument_too_long(ref)) is not None:
+        # Nothing this long names a mailbox: refused before any lookup.
+        return Reply(text=t(refusal.key, max=refusal.limit, length=refusal.length, start=refusal.start))
+    candidates = await port.mailboxes_named(ref)
+    if len(candidates) > 1:
+        choices = [Choice(m.display_name, m.primary_smtp_address, *then(m)) for m in candidates]
+        return Reply(card=choice_card(t, kind="mailboxes", name=ref, choices=choices))
+    found = candidates[0] if candidates else None
     if found is None:
         recipients = services.tenant.recipients
         other = await recipients.get_recipient(ref) if recipients is not None else None
         if other is not None and other.recipient_type_details != "SharedMailbox":
             return Reply(text=t("mailbox.not_shared", mailbox=other.display_name))
+        if _PATTERN_CHARACTERS.search(ref):
+            return Reply(text=t("mailbox.not_found", mailbox=ref))  # Anr would read it as a pattern: no suggestions
         suggestions = [item.display_name for item in await port.find_mailboxes(ref, limit=5)]
         if suggestions:
             return Reply(text=t("mailbox.not_found_suggest", mailbox=ref, suggestions=", ".join(suggestions)))
@@ -278,7 +305,10 @@ async def request_grant(
         expires_at = expiry_instant(services, day)
         if expires_at <= services.clock():
             return Reply(text=t("mailbox.until_past", until=day.isoformat()))
-    mailbox = await find_mailbox(services, t, mailbox_ref)
+    again = {"access": access.value, "people": ", ".join(entries), "until": until,
+             "auto_mapping": "true" if auto_mapping else "false"}
+    mailbox = await find_mailbox(services, t, mailbox_ref,
+                                 then=lambda m: (Verb.MAILBOX_GRANT_SUBMIT, {"mailbox": m.identity, **again}))
     if isinstance(mailbox, Reply):
         return mailbox
     port = _port(services)
@@ -361,7 +391,9 @@ async def request_revoke(
     t = actor_translator(actor)
     if len(entries) > MAX_PEOPLE_PER_REQUEST:
         return Reply(text=t("mailbox.too_many_people", max=MAX_PEOPLE_PER_REQUEST))
-    mailbox = await find_mailbox(services, t, mailbox_ref)
+    again = {"access": access.value, "people": ", ".join(entries)}
+    mailbox = await find_mailbox(services, t, mailbox_ref,
+                                 then=lambda m: (Verb.MAILBOX_REVOKE, {"mailbox": m.identity, **again}))
     if isinstance(mailbox, Reply):
         return mailbox
     entries = _me_as_actor(actor, entries)
@@ -515,14 +547,14 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
     recipients = services.tenant.recipients
     holder = await recipients.get_recipient(address) if recipients is not None else None
     if holder is None:
-        existing = await port.get_mailbox(address)
-        holder_name = existing.display_name if existing else None
+        existing = await port.mailboxes_named(address)
+        holder_name = existing[0].display_name if existing else None
     else:
         holder_name = holder.display_name
     if holder_name is not None:
         return again("mailbox.create.address_in_use", address=address, holder=holder_name)
-    if (same := await port.get_mailbox(name)) is not None:
-        return again("mailbox.create.name_in_use", name=name, holder=same.primary_smtp_address)
+    if same := await port.mailboxes_named(name):
+        return again("mailbox.create.name_in_use", name=name, holder=same[0].primary_smtp_address)
 
     owner_entries = people_of(values["owners"])
     if not owner_entries:
@@ -579,7 +611,8 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
 
 async def request_delete(services: Services, actor: Actor, mailbox_ref: str) -> Reply:
     t = actor_translator(actor)
-    mailbox = await find_mailbox(services, t, mailbox_ref)
+    mailbox = await find_mailbox(services, t, mailbox_ref,
+                                 then=lambda m: (Verb.MAILBOX_DELETE, {"mailbox": m.identity}))
     if isinstance(mailbox, Reply):
         return mailbox
     # Like a list, a mailbox's deletion is asked for by its owners or an admin, and decided by the admins.

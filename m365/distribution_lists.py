@@ -9,6 +9,7 @@ from typing import Any
 
 from m365.errors import ExchangeCmdletError, InvalidRequest, M365Error, NotFound
 from m365.exchange import ExchangeClient, ExchangeResult
+from m365.exchange_names import MATCH_FIELDS, exact_name_filter, exact_rows, is_object_id
 from m365.exchange_values import as_bool, as_list, exception_name, opath_time, parse_time
 from m365.ports import DistributionList, ListChanges, ListMember, MemberChange, NewDistributionList
 
@@ -30,6 +31,7 @@ LIST_FIELDS = (
     "RequireSenderAuthenticationEnabled",
     "WhenChangedUTC",
 )
+_LOOKUP_FIELDS = tuple(dict.fromkeys((*LIST_FIELDS, *MATCH_FIELDS)))
 MEMBER_FIELDS = (
     "ExternalDirectoryObjectId",
     "PrimarySmtpAddress",
@@ -54,18 +56,28 @@ class ExchangeDistributionLists:
 
     # ------------------------------------------------------------------ reads
     async def get_list(self, identity: str) -> DistributionList | None:
-        if not identity.strip():
-            return None
+        """The one list called exactly ``identity``; None when no list or several lists are (see lists_named)."""
+        found = await self.lists_named(identity)
+        return found[0] if len(found) == 1 else None
+
+    async def lists_named(self, name: str) -> list[DistributionList]:
+        """Every list whose object id, Guid, primary or proxy address, alias, Name or display name is exactly
+        ``name`` (any case). Never a pattern: "*" or "Sales*" names only a list literally called that."""
+        key = name.strip()
+        if not key:
+            return []
+        # An object id cannot hold a wildcard and names one object: -Identity is exact for it. Anything else goes
+        # into -Filter as a quoted literal (-Identity would expand "*").
+        parameters: dict[str, object] = (
+            {"Identity": key} if is_object_id(key) else {"Filter": exact_name_filter(key), "ResultSize": "Unlimited"}
+        )
         try:
-            result = await self._client.invoke(
-                "Get-DistributionGroup", {"Identity": identity}, select=LIST_FIELDS
-            )
+            result = await self._client.invoke("Get-DistributionGroup", parameters, select=_LOOKUP_FIELDS)
         except NotFound:
-            return None
-        if not result.values:
-            return None
-        owners = await self._owner_addresses(result.values[:1])
-        return _to_list(result.values[0], owners)
+            return []
+        rows = exact_rows(result.values, key)
+        owners = await self._owner_addresses(rows)
+        return [_to_list(row, owners) for row in rows]
 
     async def find_lists(self, query: str, limit: int = 25) -> list[DistributionList]:
         if limit <= 0:
@@ -73,7 +85,8 @@ class ExchangeDistributionLists:
         parameters: dict[str, object] = {"ResultSize": limit}
         if query.strip():
             # Anr (ambiguous name resolution) matches name, alias, display name and SMTP address prefixes,
-            # and Exchange quotes it itself: nothing user-typed ends up inside a -Filter expression.
+            # and Exchange quotes it itself: nothing user-typed ends up inside a -Filter expression. These are
+            # suggestions to show, never a selection (lists_named selects).
             parameters["Anr"] = query.strip()
         result = await self._client.invoke("Get-DistributionGroup", parameters, select=LIST_FIELDS)
         rows = result.values[:limit]

@@ -9,6 +9,7 @@ from typing import Any
 
 from m365.errors import ExchangeCmdletError, M365Error, NotFound
 from m365.exchange import ExchangeClient, ExchangeResult
+from m365.exchange_names import MATCH_FIELDS, exact_name_filter, exact_rows, is_object_id
 from m365.exchange_values import as_bool, as_list, opath_time, parse_time
 from m365.ports import Access, MailboxDelegate, MemberChange, NewSharedMailbox, SharedMailbox
 
@@ -27,6 +28,7 @@ MAILBOX_FIELDS = (
     "IsDirSynced",
     "WhenChangedUTC",
 )
+_LOOKUP_FIELDS = tuple(dict.fromkeys((*MAILBOX_FIELDS, *MATCH_FIELDS)))
 _RESOLVE_FIELDS = ("PrimarySmtpAddress", "DisplayName", "ExternalDirectoryObjectId")
 _SELF = "nt authority\\self"
 # Exchange's texts for "nothing to do" (M365-APIS §2.4): warnings on adds, an error (Full Access) or a warning
@@ -44,14 +46,26 @@ class ExchangeMailboxes:
 
     # ------------------------------------------------------------------ reads
     async def get_mailbox(self, identity: str) -> SharedMailbox | None:
-        if not identity.strip():
-            return None
+        """The one shared mailbox called exactly ``identity``; None when none or several are (see mailboxes_named)."""
+        found = await self.mailboxes_named(identity)
+        return found[0] if len(found) == 1 else None
+
+    async def mailboxes_named(self, name: str) -> list[SharedMailbox]:
+        """Every shared mailbox whose object id, Guid, primary or proxy address, alias, Name or display name is
+        exactly ``name`` (any case). Never a pattern: "*" names only a mailbox literally called that."""
+        key = name.strip()
+        if not key:
+            return []
+        # An object id names one object and holds no wildcard: -Identity is exact for it. Anything else goes into
+        # -Filter as a quoted literal, because -Identity would expand "*".
+        parameters: dict[str, object] = (
+            {"Identity": key} if is_object_id(key) else {"Filter": exact_name_filter(key), "ResultSize": "Unlimited"}
+        )
         try:
-            result = await self._client.invoke("Get-Mailbox", {"Identity": identity.strip()}, select=MAILBOX_FIELDS)
+            result = await self._client.invoke("Get-Mailbox", parameters, select=_LOOKUP_FIELDS)
         except NotFound:
-            return None
-        rows = [row for row in result.values if _is_shared(row)]
-        return _to_mailbox(rows[0]) if rows else None
+            return []
+        return [_to_mailbox(row) for row in exact_rows(result.values, key) if _is_shared(row)]
 
     async def find_mailboxes(self, query: str, limit: int = 25) -> list[SharedMailbox]:
         if limit <= 0:
@@ -59,6 +73,7 @@ class ExchangeMailboxes:
         parameters: dict[str, object] = {"RecipientTypeDetails": [SHARED], "ResultSize": limit}
         if query.strip():
             # Anr matches name, alias, display name and address prefixes; Exchange quotes it, no -Filter needed.
+            # These are suggestions to show, never a selection (mailboxes_named selects).
             parameters["Anr"] = query.strip()
         result = await self._client.invoke("Get-Mailbox", parameters, select=MAILBOX_FIELDS)
         return [_to_mailbox(row) for row in result.values[:limit] if _is_shared(row)]

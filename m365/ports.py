@@ -315,7 +315,12 @@ class DistributionLists(Protocol):
     """Distribution lists (Exchange Online, through InvokeCommand)."""
 
     async def get_list(self, identity: str) -> DistributionList | None:
-        """By object id, name, alias or primary SMTP address; None if there is no such list."""
+        """The one list called exactly this (object id, name, alias or SMTP address); None if none or several are."""
+        ...
+
+    async def lists_named(self, name: str) -> list[DistributionList]:
+        """Every list called exactly ``name`` (object id, Guid, address, alias, Name or display name; any case).
+        Never a pattern: "*" is a character of a name here, not a wildcard."""
         ...
 
     async def find_lists(self, query: str, limit: int = 25) -> list[DistributionList]: ...
@@ -362,7 +367,12 @@ class Mailboxes(Protocol):
     """Shared mailboxes and their delegations (Exchange Online, through InvokeCommand)."""
 
     async def get_mailbox(self, identity: str) -> SharedMailbox | None:
-        """A shared mailbox by object id, name, alias or address; None if there is none (or it is not shared)."""
+        """The one shared mailbox called exactly this (object id, name, alias or address); None if none or several
+        are (or it is not shared)."""
+        ...
+
+    async def mailboxes_named(self, name: str) -> list[SharedMailbox]:
+        """Every shared mailbox called exactly ``name`` (as DistributionLists.lists_named)."""
         ...
 
     async def find_mailboxes(self, query: str, limit: int = 25) -> list[SharedMailbox]: ...
@@ -396,7 +406,8 @@ class Recipients(Protocol):
     """Who an address belongs to (Exchange Get-Recipient)."""
 
     async def get_recipient(self, identity: str) -> Recipient | None:
-        """Any recipient holding this address (primary or proxy), name or object id; None when free."""
+        """The recipient holding exactly this address (primary or proxy), name or object id; None when free (or, for
+        a name, when several recipients have it)."""
         ...
 
     async def get_recipients(self, identities: Sequence[str]) -> list[Recipient | None]:

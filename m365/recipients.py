@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from m365.errors import M365Error, NotFound
 from m365.exchange import ExchangeClient
+from m365.exchange_names import exact_name_filter, exact_rows, is_object_id
 from m365.ports import Recipient
 
+# Characters Exchange may read as a pattern in an -Identity (it documents "*"; the rest are refused to be safe).
+_WILDCARD = re.compile(r"[*?%\[\]]")
 RECIPIENT_FIELDS = (
+    "Name",
+    "Alias",
+    "Guid",
     "PrimarySmtpAddress",
     "DisplayName",
     "RecipientType",
@@ -27,23 +34,29 @@ class ExchangeRecipients:
         self._client = client
 
     async def get_recipient(self, identity: str) -> Recipient | None:
+        """The one recipient called exactly ``identity`` (an address, id, alias, Name or display name, any case);
+        None when nobody or several are. "*" is legal in an address but a wildcard to -Identity, so a name goes into
+        an -Filter as a quoted literal and only an exact holder counts."""
         key = identity.strip()
         if not key:
             return None
+        parameters: dict[str, object] = (
+            {"Identity": key} if is_object_id(key) else {"Filter": exact_name_filter(key), "ResultSize": "Unlimited"}
+        )
         try:
-            result = await self._client.invoke("Get-Recipient", {"Identity": key}, select=RECIPIENT_FIELDS)
+            result = await self._client.invoke("Get-Recipient", parameters, select=RECIPIENT_FIELDS)
         except NotFound:
             return None
-        rows = result.values
-        if "*" in key:
-            # '*' is legal in an address but a wildcard to -Identity: only an exact holder counts.
-            rows = [row for row in rows if key.lower() in _addresses(row)]
-        return _to_recipient(rows[0]) if rows else None
+        rows = exact_rows(result.values, key)
+        return _to_recipient(rows[0]) if len(rows) == 1 else None
 
     async def get_recipients(self, identities: Sequence[str]) -> list[Recipient | None]:
-        """Many lookups through Exchange JSON batching (ten per request); one answer per identity, in order."""
+        """Many lookups through Exchange JSON batching (ten per request); one answer per identity, in order.
+
+        Addresses without a wildcard character go by -Identity (exact for them); anything else by get_recipient.
+        """
         keys = [identity.strip() for identity in identities]
-        wanted = [key for key in dict.fromkeys(keys) if key and "*" not in key]
+        wanted = [key for key in dict.fromkeys(keys) if "@" in key and not _WILDCARD.search(key)]
         results = await self._client.invoke_batch([("Get-Recipient", {"Identity": key}) for key in wanted],
                                                   select=RECIPIENT_FIELDS) if wanted else []
         found: dict[str, Recipient | None] = {}
@@ -53,17 +66,12 @@ class ExchangeRecipients:
             elif isinstance(result, M365Error):
                 raise result  # a lookup that failed is not "free": the caller must not decide on it
             else:
-                found[key] = _to_recipient(result.values[0]) if result.values else None
+                rows = exact_rows(result.values, key)
+                found[key] = _to_recipient(rows[0]) if len(rows) == 1 else None
         answers: list[Recipient | None] = []
         for key in keys:
             answers.append(found[key] if key in found else await self.get_recipient(key))
         return answers
-
-
-def _addresses(row: dict[str, Any]) -> set[str]:
-    proxies = row.get("EmailAddresses") or []
-    values = [row.get("PrimarySmtpAddress"), *(proxies if isinstance(proxies, list) else [proxies])]
-    return {str(v).split(":", 1)[-1].lower() for v in values if v}
 
 
 def _to_recipient(row: dict[str, Any]) -> Recipient:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 import uuid
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from devtenant.exchange.errors import (
     domain_not_accepted,
     invalid_address,
     invalid_alias,
+    object_not_found,
     too_long,
 )
 from devtenant.exchange.opath import compile_filter
@@ -30,8 +30,10 @@ from devtenant.exchange.recipients import (
     DEFAULT_RESULT_SIZE,
     RESULT_SIZE_WARNING,
     address_holder,
+    find_groups,
     group_object,
     group_properties,
+    identity_pattern,
     limit_results,
     resolve_group,
     resolve_user,
@@ -62,13 +64,12 @@ _limit = limit_results
 async def get_distribution_group(state: TenantState, call: BoundCall) -> CmdletResult:
     groups = list(state.exo_groups.values())
     if call.has("Identity"):
+        # Every group the -Identity names: a "*" wildcard, or the same name on several groups, gives them all (a Get-
+        # cmdlet is never ambiguous; resolve_group is, for the cmdlets that change one group).
         identity = str(call.get("Identity"))
-        if "*" in identity:
-            pattern = identity.lower()
-            groups = [g for g in groups if any(fnmatch.fnmatchcase(str(g[k]).lower(), pattern)
-                                               for k in ("Name", "Alias", "DisplayName", "PrimarySmtpAddress"))]
-        else:
-            groups = [resolve_group(state, identity)]
+        groups = find_groups(state, identity)
+        if not groups and identity_pattern(identity) is None:
+            raise object_not_found(identity, state.exo_server())
     if call.has("Anr"):
         prefix = str(call.get("Anr")).lower()
         groups = [g for g in groups if any(str(g[k]).lower().startswith(prefix)

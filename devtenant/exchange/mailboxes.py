@@ -7,7 +7,7 @@ properties live on the user record under ``exo*`` keys: exoName, exoWhenChanged,
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -25,7 +25,14 @@ from devtenant.exchange.errors import (
     too_long,
 )
 from devtenant.exchange.opath import compile_filter
-from devtenant.exchange.recipients import exo_guid, limit_results, resolve_user, user_recipient
+from devtenant.exchange.recipients import (
+    exo_guid,
+    identity_pattern,
+    limit_results,
+    matches_pattern,
+    resolve_user,
+    user_recipient,
+)
 from devtenant.exchange.registry import CmdletRegistry, CmdletResult
 from devtenant.state import TenantState
 
@@ -80,13 +87,18 @@ def _keys(user: dict[str, Any]) -> set[str]:
     return keys
 
 
+def _matches(pattern: re.Pattern[str], user: dict[str, Any]) -> bool:
+    return matches_pattern(pattern, [mailbox_name(user), user["mailNickname"], user["displayName"], user["mail"]])
+
+
 def resolve_mailbox(state: TenantState, identity: Any) -> dict[str, Any]:
     """The mailbox an -Identity names (object id, Guid, Name, alias, UPN, any address, display name)."""
     text = str(identity)
     key = text.strip().lower()
     if key.startswith("smtp:"):
         key = key[5:]
-    matches = [u for u in _mailboxes(state) if key in _keys(u)]
+    pattern = identity_pattern(text)
+    matches = [u for u in _mailboxes(state) if (_matches(pattern, u) if pattern else key in _keys(u))]
     if not matches:
         raise object_not_found(text, state.exo_server())
     if len(matches) > 1:
@@ -135,13 +147,15 @@ def _strings(value: Any) -> list[str]:
 def _select_mailboxes(state: TenantState, call: BoundCall, identity: Any) -> list[dict[str, Any]]:
     users = _mailboxes(state)
     if identity is not None:
+        # Every mailbox the -Identity names: a "*" wildcard, or the same name on several, gives them all (a Get-
+        # cmdlet is never ambiguous; resolve_mailbox is, for the cmdlets that change one mailbox).
         text = str(identity)
-        if "*" in text:
-            pattern = text.lower()
-            users = [u for u in users if any(fnmatch.fnmatchcase(str(v).lower(), pattern) for v in (
-                mailbox_name(u), u["mailNickname"], u["displayName"], u["mail"]))]
-        else:
-            users = [resolve_mailbox(state, text)]
+        key = text.strip().lower()
+        key = key[5:] if key.startswith("smtp:") else key
+        pattern = identity_pattern(text)
+        users = [u for u in users if (_matches(pattern, u) if pattern else key in _keys(u))]
+        if not users and pattern is None:
+            raise object_not_found(text, state.exo_server())
     objects = [mailbox_object(state, u) for u in users]
     if call.has("Anr"):
         prefix = str(call.get("Anr")).strip().lower()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Callable
 from typing import Any
@@ -113,7 +112,9 @@ def _predicate(prop: str, op: str, expected: Any) -> Predicate:
             return str(actual).lower() == str(expected).lower().lstrip("$")
         actual_text, expected_text = str(actual).lower(), str(expected).lower()
         if op in ("-like", "-notlike"):
-            return fnmatch.fnmatchcase(actual_text, expected_text)
+            # "*" is OPATH's only wildcard; "?", "[" and "%" are literal characters.
+            pattern = ".*".join(re.escape(part) for part in expected_text.split("*"))
+            return re.fullmatch(pattern, actual_text, re.DOTALL) is not None
         if op in ("-gt", "-ge", "-lt", "-le"):
             return {"-gt": actual_text > expected_text, "-ge": actual_text >= expected_text,
                     "-lt": actual_text < expected_text, "-le": actual_text <= expected_text}[op]

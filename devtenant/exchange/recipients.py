@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -115,6 +116,24 @@ def touch(group: dict[str, Any]) -> None:
     group["WhenChanged"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# What an -Identity wildcard is matched against (Exchange resolves "Sales*" over names and addresses).
+WILDCARD_FIELDS = ("Name", "Alias", "DisplayName", "PrimarySmtpAddress")
+
+
+def identity_pattern(identity: str) -> re.Pattern[str] | None:
+    """An -Identity with "*" as Exchange reads it: a wildcard for any run of characters ("*", "Sales*", "*Team*"),
+    matched case-insensitively against whole values; None when it has no "*". Only "*" is a wildcard there ("?",
+    "[" and "%" are literal characters of a name)."""
+    text = identity.strip()
+    if "*" not in text:
+        return None
+    return re.compile(".*".join(re.escape(part) for part in text.split("*")), re.IGNORECASE | re.DOTALL)
+
+
+def matches_pattern(pattern: re.Pattern[str], values: list[Any]) -> bool:
+    return any(pattern.fullmatch(str(value)) for value in values if value)
+
+
 def _identity_keys(values: list[Any]) -> set[str]:
     keys = set()
     for value in values:
@@ -138,12 +157,17 @@ def _group_keys(group: dict[str, Any]) -> set[str]:
 
 
 def find_groups(state: TenantState, identity: str) -> list[dict[str, Any]]:
+    """Every group an -Identity names: all that match a "*" wildcard, else all with exactly that key."""
+    pattern = identity_pattern(identity)
+    if pattern is not None:
+        return [g for g in state.exo_groups.values() if matches_pattern(pattern, [g[k] for k in WILDCARD_FIELDS])]
     key = identity.strip().lower()
     return [g for g in state.exo_groups.values() if key in _group_keys(g)]
 
 
 def resolve_group(state: TenantState, identity: Any) -> dict[str, Any]:
-    """A distribution group by Guid, ExternalDirectoryObjectId, Name, Alias, address or display name."""
+    """The one distribution group an -Identity names (Guid, ExternalDirectoryObjectId, Name, Alias, address, display
+    name, or a "*" wildcard over them), as a Set-/Remove-/member cmdlet needs it: several are ambiguous."""
     text = str(identity)
     matches = find_groups(state, text)
     if not matches:
@@ -157,8 +181,11 @@ def resolve_user(state: TenantState, identity: Any) -> dict[str, Any]:
     """A mailbox named by SMTP address, UPN, alias/Name, display name, ExternalDirectoryObjectId or Guid."""
     text = str(identity)
     key = text.strip().lower()
+    pattern = identity_pattern(text)
     # Users without a mailbox (no mail) are not recipients: Exchange does not find them as members or owners.
-    matches = [u for u in state.users.values() if u.get("mail") and key in _user_keys(u)]
+    matches = [u for u in state.users.values() if u.get("mail") and (
+        matches_pattern(pattern, [u.get("exoName") or u["mailNickname"], u["mailNickname"], u["displayName"],
+                                  u["mail"]]) if pattern else key in _user_keys(u))]
     if not matches:
         raise argument_not_found(text)
     if len(matches) > 1:
@@ -226,15 +253,19 @@ def _as_set(value: Any) -> set[str]:
 
 async def get_recipient(state: TenantState, call: BoundCall) -> CmdletResult:
     if call.has("Identity"):
+        # A Get- cmdlet returns every object its -Identity names ("*" is a wildcard); only cmdlets that change one
+        # object call several matches ambiguous.
         text = str(call.get("Identity"))
         key = text.strip().lower()
-        users = [user_recipient(u) for u in state.users.values() if u.get("mail") and key in _user_keys(u)]
-        groups = [group_object(state, g) for g in state.exo_groups.values() if key in _group_keys(g)]
-        objects = users + groups
-        if not objects:
-            raise object_not_found(text, state.exo_server())
-        if len(objects) > 1:
-            raise ambiguous(text)
+        pattern = identity_pattern(text)
+        if pattern is not None:
+            objects = [o for o in _recipients(state) if matches_pattern(pattern, [o[k] for k in WILDCARD_FIELDS])]
+        else:
+            users = [user_recipient(u) for u in state.users.values() if u.get("mail") and key in _user_keys(u)]
+            groups = [group_object(state, g) for g in state.exo_groups.values() if key in _group_keys(g)]
+            objects = users + groups
+            if not objects:
+                raise object_not_found(text, state.exo_server())
     else:
         objects = _recipients(state)
     if call.has("Anr"):

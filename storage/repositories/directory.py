@@ -183,6 +183,24 @@ class DirectoryCacheRepository:
         row = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
         return _to_list(row) if row is not None else None
 
+    async def lists_named(self, name: str, *, limit: int = 50) -> list[DistributionList]:
+        """Lists called exactly ``name``: object id, address, alias, Name or display name, any case; never a pattern
+        ("*", "%" and "_" are plain characters here). lower() folds ASCII only on SQLite: a name differing from the
+        list's in the case of a non-ASCII letter is not found here, and the caller asks Exchange."""
+        value = name.strip()
+        if not value:
+            return []
+        lowered = value.lower()
+        stmt = select(DirList).where(or_(
+            DirList.identity == value,
+            DirList.address_key == lowered,
+            func.lower(DirList.alias) == lowered,
+            func.lower(DirList.name) == lowered,
+            func.lower(DirList.display_name) == lowered,
+        ))
+        rows = (await self.session.execute(stmt.order_by(DirList.identity).limit(limit))).scalars()
+        return [_to_list(row) for row in rows]
+
     async def search_lists(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
         """Case-insensitive substring of name, display name, description, address or alias; "" = every list."""
         stmt = select(DirList)
@@ -311,6 +329,22 @@ class DirectoryCacheRepository:
         stmt = select(DirMailbox).where(or_(DirMailbox.identity == value, DirMailbox.address_key == value.lower()))
         row = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
         return _to_mailbox(row) if row is not None else None
+
+    async def mailboxes_named(self, name: str, *, limit: int = 50) -> list[SharedMailbox]:
+        """Shared mailboxes called exactly ``name`` (as lists_named: ids, address, alias, Name, display name)."""
+        value = name.strip()
+        if not value:
+            return []
+        lowered = value.lower()
+        stmt = select(DirMailbox).where(or_(
+            DirMailbox.identity == value,
+            DirMailbox.address_key == lowered,
+            func.lower(DirMailbox.alias) == lowered,
+            func.lower(DirMailbox.name) == lowered,
+            func.lower(DirMailbox.display_name) == lowered,
+        ))
+        rows = (await self.session.execute(stmt.order_by(DirMailbox.identity).limit(limit))).scalars()
+        return [_to_mailbox(row) for row in rows]
 
     async def search_mailboxes(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[SharedMailbox]:
         """Case-insensitive substring of name, display name, address or alias; "" = every shared mailbox."""
