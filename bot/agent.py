@@ -27,6 +27,7 @@ from bot.references import Reference, ReferenceBook
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
+from desk_logging import bind as bind_log_context
 from handlers import (
     approvals,
     catalogue,
@@ -268,6 +269,8 @@ async def _actor_and_novelty(
     """The actor, and whether the desk had no way to reach them before this activity."""
     activity = context.activity
     actor = actor_from(activity)
+    # The turn's ids on every log line from here on (ids only: never what the person wrote).
+    bind_log_context(activity_id=(activity.id or "")[:100] or None, user_id=actor.user_id if actor else None)
     if actor is None:
         logger.warning("activity %s without aadObjectId ignored", activity.id)
         return None, False
