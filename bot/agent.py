@@ -39,6 +39,7 @@ from handlers import (
     requests,
     seat_orders,
     sla_report,
+    suggestions,
     withdrawal,
 )
 from handlers.bulk_licenses import request_bulk
@@ -184,7 +185,8 @@ async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
             # Refused before any lookup: nothing this long names anything in the tenant.
             return Reply(text=t(command.key, max=command.limit, length=command.length, start=command.start))
         case Unknown(text=text):
-            return Reply(text=t("unknown_command", text=text[:200]))
+            # A near miss gets "did you mean …?" buttons; anything else today's "Sorry, I didn't understand".
+            return await suggestions.unknown_command(services, actor, text)
     raise AssertionError(f"unhandled command {command!r}")
 
 
@@ -235,6 +237,13 @@ async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dic
             return await requests.my_requests(services, actor)
         case Verb.SHOW_HELP:
             return Reply(card=help_card(t))
+        case Verb.RUN_COMMAND:
+            # A "did you mean …?" button: its text is only a wish, parsed and checked like a typed message; the
+            # actor comes from the activity as for every click.
+            typed = data.get("text")
+            if not isinstance(typed, str) or not typed.strip() or len(typed) > suggestions.MAX_COMMAND_LENGTH:
+                return Reply(text=t("error.bad_card"))
+            return await _dispatch(services, actor, parse(typed))
         case Verb.REFRESH | Verb.LIST_JOIN_SUBMIT:
             list_name = data.get("list")
             if verb is Verb.LIST_JOIN_SUBMIT and isinstance(list_name, str):

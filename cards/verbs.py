@@ -13,6 +13,8 @@ class Verb(enum.StrEnum):
     LICENSE_SUBMIT = "license.submit"
     LIST_JOIN_SUBMIT = "dl.join.submit"
     SHOW_HELP = "help.show"
+    # A "did you mean …?" button: data {"text": "<command>"}, parsed and validated again like typed text.
+    RUN_COMMAND = "command.run"
     MY_REQUESTS = "requests.mine"
     SEATS_ORDER = "seats.order"
     SEATS_FULFIL = "seats.fulfil"

@@ -19,6 +19,7 @@ from handlers.commands import TooLong, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services, is_admin
+from handlers.suggestions import near_names_reply
 from m365.ports import DirectoryUser, DistributionList, ListChanges, Recipient
 
 LEAVE, MEMBERS, CREATE, MODIFY, DELETE = "dl.leave", "dl.members", "dl.create", "dl.modify", "dl.delete"
@@ -75,6 +76,9 @@ async def find_list(
     if candidates:
         choices = [Choice(dl.display_name, dl.primary_smtp_address, *then(dl)) for dl in candidates]
         return Reply(card=choice_card(t, kind="lists", name=name, choices=choices))
+    # "Did you mean …?": near names from the directory cache, each button running the command for that list.
+    if near := await near_names_reply(services, t, name, kind="list", then=then):
+        return near
     if _PATTERN_CHARACTERS.search(name):
         return Reply(text=t("dl.not_found", list=name))  # Anr would read it as a pattern: no suggestions by it
     suggestions = [item.display_name for item in await lists.find_lists(name.strip(), limit=5)]

@@ -42,6 +42,7 @@ from handlers.mailbox_commands import (
 from handlers.people import SELF_WORDS, find_person
 from handlers.requests import Draft, find_open, submit
 from handlers.services import Services, is_admin
+from handlers.suggestions import near_names_reply
 from m365.errors import NotFound
 from m365.mailbox_steps import CREATE_OP, DELETE_OP, GRANT_OP, REVOKE_OP
 from m365.outcomes import StepOutcome
@@ -179,6 +180,9 @@ async def find_mailbox(services: Services, t: Translator, ref: str, *, allow_dir
         other = await recipients.get_recipient(ref) if recipients is not None else None
         if other is not None and other.recipient_type_details != "SharedMailbox":
             return Reply(text=t("mailbox.not_shared", mailbox=other.display_name))
+        # "Did you mean …?": near names from the directory cache, each button running the command for that one.
+        if near := await near_names_reply(services, t, ref, kind="mailbox", then=then):
+            return near
         if _PATTERN_CHARACTERS.search(ref):
             return Reply(text=t("mailbox.not_found", mailbox=ref))  # Anr would read it as a pattern: no suggestions
         suggestions = [item.display_name for item in await port.find_mailboxes(ref, limit=5)]

@@ -57,6 +57,17 @@ class SyncState:
     lease_until: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryName:
+    """The names one cached list or shared mailbox answers to."""
+
+    kind: str  # list | mailbox
+    identity: str
+    display_name: str
+    alias: str
+    address: str
+
+
 _USER_FIELDS = frozenset(
     {"display_name", "user_principal_name", "mail", "account_enabled", "department", "manager_id"}
 )
@@ -424,6 +435,15 @@ class DirectoryCacheRepository:
 
     async def mailbox_identities(self) -> set[str]:
         return set((await self.session.execute(select(DirMailbox.identity))).scalars())
+
+    async def names(self) -> list[DirectoryName]:
+        """Every cached list's and shared mailbox's names (three columns each), for "did you mean …?"."""
+        names: list[DirectoryName] = []
+        for kind, model in (("list", DirList), ("mailbox", DirMailbox)):
+            stmt = select(model.identity, model.display_name, model.alias, model.address)
+            for identity, display_name, alias, address in await self.session.execute(stmt):
+                names.append(DirectoryName(kind, identity, display_name or "", alias or "", address or ""))
+        return names
 
     async def _mailbox_page(self, stmt: Select[tuple[DirMailbox]], offset: int, limit: int) -> Page[SharedMailbox]:
         total = await self._count(stmt.with_only_columns(DirMailbox.identity))
