@@ -36,9 +36,11 @@ _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, No
 
 _REDACTED = "[redacted]"
 # Second line of defence, after not logging such things at all: bearer tokens, JWTs (a base64url JSON header always
-# starts "eyJ"), and secrets in form bodies or query strings.
+# starts "eyJ"), secrets in form bodies or query strings, and report download links (their token is the only key to
+# the file, and aiohttp's access log writes every request's path).
 _PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+    re.compile(r"(/reports/)[A-Za-z0-9_\-]{8,}"),
     re.compile(r"eyJ[A-Za-z0-9_\-]{6,}(?:\.[A-Za-z0-9_\-]*){0,2}"),
     re.compile(r"(?i)((?:client_secret|client_assertion|password|refresh_token|access_token|id_token)[\"']?\s*[=:]\s*[\"']?)[^\s&\"',}]+"),
 )

@@ -54,14 +54,15 @@ def test_tokens_and_secrets_are_redacted_in_messages_extras_and_tracebacks(lines
     log = logging.getLogger("desk.test")
     log.info("token %s", f"Authorization: Bearer {JWT}")
     log.info("form client_secret=%s&scope=x", SECRET)
+    logging.getLogger("aiohttp.access").info('127.0.0.1 "GET /reports/%s.csv HTTP/1.1" 200', "Zm9vYmFyYmF6cXV4cXV1eA")
     log.info("plain secret %s and a bare jwt %s", SECRET, JWT, extra={"header": f"Bearer {JWT}"})
     try:
         raise RuntimeError(f"upstream said {JWT}")
     except RuntimeError:
         log.exception("failed")
     text = lines.getvalue()
-    assert SECRET not in text and JWT not in text and "eyJhbGci" not in text
-    assert "Bearer [redacted]" in text
+    assert SECRET not in text and JWT not in text and "eyJhbGci" not in text and "Zm9vYmFy" not in text
+    assert "Bearer [redacted]" in text and "/reports/[redacted].csv" in text
     assert records(lines)[-1]["exception"].startswith("Traceback")
 
 
