@@ -3,7 +3,8 @@
 A person is involved in a request when they filed it, when it changes them (its subjects), when they may decide it
 now (a listed approver still entitled at click time), when they place seat orders (fulfilment) or when they are an
 admin. Everyone else gets one answer that says nothing about the request, the same whether it exists or not.
-Every refused click writes one ``click.refused`` audit event with a reason code.
+Every refused click writes one ``click.refused`` audit event with a reason code, within a per-person budget
+(handlers.refusals) past which clicks are refused at once and counted into the next event.
 """
 
 from __future__ import annotations
@@ -89,22 +90,37 @@ async def find(
     The refusal is already audited when this returns it. ``kind`` limits the verb to one kind of request (a seat
     order's fulfilment); a request of another kind is refused like a missing one.
     """
-    wanted = normalise_id(public_id)
-    request = None
-    if wanted is not None:
-        async with services.uow() as uow:
-            request = await uow.requests.get_by_public_id(wanted)
-    # Asked whether or not the request exists, so a missing one is not answered measurably faster.
-    admin = await is_admin(services, actor)
-    if request is None or (kind is not None and request.kind != kind):
-        await record_refusal(services, actor, verb, Why.NOT_FOUND, public_id=public_id, request=request)
+    suppressed = services.refusals.over(actor.user_id)
+    if suppressed:
+        # Past this person's budget of audited refusals (handlers.refusals): answered at once, counted, and the
+        # count written with their next audited refusal. Logged once, not per click.
+        if suppressed == 1:
+            logger.warning("refusing every click on a request by %s for now: too many refused clicks", actor.user_id)
         return refusal(actor)
-    standing = await standing_of(services, actor, request, admin=admin)
-    if not standing.involved:
-        why = Why.NO_LONGER_APPROVER if standing.listed_approver else Why.NOT_INVOLVED
-        await record_refusal(services, actor, verb, why, public_id=public_id, request=request)
+    holding = True  # the budget's reservation for this click, until it is let through or audited
+    try:
+        wanted = normalise_id(public_id)
+        request = None
+        if wanted is not None:
+            async with services.uow() as uow:
+                request = await uow.requests.get_by_public_id(wanted)
+        # Asked whether or not the request exists, so a missing one is not answered measurably faster.
+        admin = await is_admin(services, actor)
+        why = None
+        if request is None or (kind is not None and request.kind != kind):
+            why = Why.NOT_FOUND
+        else:
+            standing = await standing_of(services, actor, request, admin=admin)
+            if not standing.involved:
+                why = Why.NO_LONGER_APPROVER if standing.listed_approver else Why.NOT_INVOLVED
+        if why is None:
+            return request, standing
+        holding = False
+        await record_refusal(services, actor, verb, why, public_id=public_id, request=request, reserved=True)
         return refusal(actor)
-    return request, standing
+    finally:
+        if holding:
+            services.refusals.release(actor.user_id)
 
 
 def refusal(actor: Actor) -> Reply:
@@ -166,22 +182,29 @@ async def record_refusal(
     *,
     public_id: object,
     request: Request | None = None,
+    reserved: bool = False,
 ) -> None:
     """One audit event per refused click: who, which request when it exists, which verb, and why (a code).
 
-    In a transaction of its own that writes nothing else, so the audit head is held only for the append.
+    In a transaction of its own that writes nothing else, so the audit head is held only for the append. Clicks
+    refused unaudited past the person's budget since their last audited one are counted in ``suppressed``.
+    ``reserved``: the click holds a reservation of the budget (``find``), which this refusal now uses.
     """
     if request is not None:
         named = request.public_id
     else:
         named = public_id[:MAX_RECORDED_ID] if isinstance(public_id, str) else None
+    detail: dict[str, object] = {"verb": verb, "reason": why.value, "public_id": named}
+    suppressed = services.refusals.audited(actor.user_id, reserved=reserved)
+    if suppressed:
+        detail["suppressed"] = suppressed
     async with services.uow() as uow:
         await uow.audit.append(
             action=REFUSED_ACTION,
             request_id=request.id if request is not None else None,
             actor_id=actor.user_id,
             actor_name=actor.name,
-            detail={"verb": verb, "reason": why.value, "public_id": named},
+            detail=detail,
         )
         await uow.commit()
     logger.warning("refused %s on %r by %s: %s", verb, named, actor.user_id, why.value)

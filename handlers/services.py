@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.context import Actor, Messenger
 from handlers.plans import PlanCatalogue, PriceTable
+from handlers.refusals import RefusalBudget
 from handlers.report_policy import ReportPolicy
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory
@@ -50,6 +51,8 @@ class Services:
     wake_jobs: Callable[[], None] = field(default=lambda: None)
     # License reports and alerts (F11): plan overlaps, compliance rules, alert thresholds, download links.
     reports: ReportPolicy = field(default_factory=ReportPolicy)
+    # Each person's budget of audited refused clicks (handlers.access), so a flood cannot queue everyone's writes.
+    refusals: RefusalBudget = field(default_factory=RefusalBudget)
 
 
 async def is_admin(services: Services, actor: Actor) -> bool:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from cards.i18n import Translator
 from cards.verbs import Verb
 from devtenant import DevTenant, SeedUser
-from storage.audit_chain import verify_chain
+from handlers.refusals import DEFAULT_LIMIT, RefusalBudget
 from storage.models import AuditEvent, Request
 
 MISSING = "REQ-2026-999999"
@@ -130,7 +130,7 @@ async def test_outsider_gets_the_same_refusal_for_an_existing_and_a_missing_requ
     ]
 
     async with desk.uow() as uow:
-        assert (await verify_chain(uow.session)).ok
+        assert (await uow.audit.verify()).ok
         still = await uow.requests.get(license_request.id)
         assert (still.state, still.version) == ("pending", license_request.version)
         order_now = await uow.requests.get(order.id)
@@ -273,17 +273,30 @@ async def test_an_owner_removed_in_exchange_can_no_longer_approve_a_join(desk: D
     assert [c for c in desk.tenant.state.calls("exchange") if c.cmdlet == "Add-DistributionGroupMember"]
 
 
-async def test_a_flood_of_refused_clicks_is_audited_and_a_real_decision_still_goes_through(desk: Desk) -> None:
+async def test_a_flood_of_refused_clicks_is_counted_not_queued_and_a_real_decision_still_goes_through(
+    desk: Desk,
+) -> None:
     seed = desk.tenant.seed
     outsider = _outsider(desk)
+    now = [0.0]
+    desk.services.refusals = RefusalBudget(clock=lambda: now[0])  # the budget's own clock, set by the test
     request, click = await _pending_license(desk)
     before = len(await _refusals(desk))
     flood = [desk.click(outsider, Verb.APPROVE, click | {"request_id": f"REQ-2026-{n:06d}"}) for n in range(1, 41)]
     decision = desk.click(seed.demo_admin, Verb.APPROVE, click)
     *refused, approved = await asyncio.gather(*flood, decision)
-    assert {reply["value"] for reply in refused} == {_refusal_text()}
-    assert "Approved by" in card_text(approved["value"])
-    assert len(await _refusals(desk)) - before == 40
+    assert {reply["value"] for reply in refused} == {_refusal_text()}, "past the budget, the very same answer"
+    assert "Approved by" in card_text(approved["value"]), "other people's clicks are not held up"
+    flooded = (await _refusals(desk))[before:]
+    assert len(flooded) == DEFAULT_LIMIT, "audited one by one up to the budget, even when they arrive at once"
+
+    now[0] += 61  # a minute later: the next refusal is audited again, with the count of those answered unaudited
+    await desk.click(outsider, Verb.APPROVE, click | {"request_id": MISSING})
+    (after,) = (await _refusals(desk))[before + DEFAULT_LIMIT:]
+    assert {key: after.detail[key] for key in ("verb", "reason", "public_id")} == {
+        "verb": Verb.APPROVE.value, "reason": "not_found", "public_id": MISSING}
+    # Each audited refusal carries the clicks answered unaudited since the one before: together, all of them.
+    assert sum(event.detail.get("suppressed", 0) for event in [*flooded, after]) == 40 - DEFAULT_LIMIT
     async with desk.uow() as uow:
-        assert (await verify_chain(uow.session)).ok
+        assert (await uow.audit.verify()).ok
         assert (await uow.requests.get(request.id)).state == "approved"
