@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import subprocess
@@ -129,3 +130,19 @@ def test_production_without_an_audit_key_refuses_to_start_and_prints_no_secret(t
     assert result.returncode == 2
     assert "audit key (DESK_AUDIT_KEY)" in result.stderr
     assert "s3cret-value-never-printed" not in result.stdout + result.stderr
+
+
+def test_production_logs_are_json_lines_and_the_demo_logs_text(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESK_")}
+    env |= {"DESK_CLIENT_ID": "app", "DESK_CLIENT_SECRET": "s3cret-value-never-printed", "DESK_TENANT_ID": "tenant",
+            "DESK_ADMINS_GROUP_ID": "admins", "DESK_AUDIT_KEY": KEY,
+            "DESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"}
+    production = subprocess.run([sys.executable, str(APP), "migrate"], cwd=tmp_path, capture_output=True, text=True,
+                                env=env | {"DESK_MODE": "production"}, timeout=120)
+    assert production.returncode == 0, production.stderr
+    lines = [json.loads(line) for line in production.stderr.splitlines()]
+    assert lines and all({"time", "level", "logger", "message"} <= set(line) for line in lines)
+    demo_env = env | {"DESK_MODE": "demo", "DESK_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'd.db'}"}
+    demo = subprocess.run([sys.executable, str(APP), "migrate"], cwd=tmp_path, capture_output=True, text=True,
+                          env=demo_env, timeout=120)
+    assert demo.returncode == 0 and " INFO alembic.runtime.migration: " in demo.stderr
