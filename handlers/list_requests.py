@@ -197,7 +197,8 @@ async def request_member_changes(
         found.identity)}
     accepted: list[Recipient] = []
     refused: list[Refused] = []
-    addresses = [token for token in tokens if _ADDRESS.match(token)]
+    # Only what can be an address is looked up (a pasted token longer than any address is refused unread).
+    addresses = [token for token in tokens if _ADDRESS.match(token) and not argument_too_long(token)]
     looked_up = dict(zip(addresses, await _recipients(services, addresses), strict=True))
     for token in tokens:
         outcome = _check_member(token, looked_up.get(token), add=add, current=current)
@@ -231,6 +232,8 @@ async def request_member_changes(
 
 
 def _check_member(token: str, recipient: Recipient | None, *, add: bool, current: set[str]) -> Recipient | Refused:
+    if argument_too_long(token):
+        return Refused(_shortened(token), "dl.refused.not_an_address")
     if not _ADDRESS.match(token):
         return Refused(token, "dl.refused.not_an_address")
     if recipient is None:
@@ -263,6 +266,11 @@ async def _recipients(services: Services, identities: Sequence[str]) -> list[Rec
     if services.tenant.recipients is not None and identities:
         return await services.tenant.recipients.get_recipients(identities)
     return [await _recipient(services, identity) for identity in identities]
+
+
+def _shortened(value: str) -> str:
+    """A too-long value as quoted back in a refusal: its start, not all of it."""
+    return value[:40] + "…"
 
 
 def _refusal_lines(t: Translator, refused: Sequence[Refused]) -> list[str]:
@@ -368,6 +376,9 @@ async def _people(
     found: list[Recipient] = []
     refused: list[Refused] = []
     for value in dict.fromkeys(values):
+        if argument_too_long(value):
+            refused.append(Refused(_shortened(value), "dl.refused.unknown"))  # no one has a name this long
+            continue
         recipient = await _recipient(services, value)
         if recipient is None:
             refused.append(Refused(value, "dl.refused.unknown"))

@@ -196,6 +196,9 @@ async def find_mailbox(services: Services, t: Translator, ref: str, *, allow_dir
 
 async def check_person(services: Services, entry: str) -> DirectoryUser | Refused:
     """Someone who can hold a delegation: exists, is enabled, has a mailbox (mail-enabled)."""
+    if argument_too_long(entry):
+        # Longer than any name or address (e.g. pasted into the grant form): no one, and no directory lookup.
+        return Refused(entry[:40] + "…", "mailbox.refused.unknown")
     person = await find_person(services.tenant.directory, entry)
     if person is None:
         return Refused(entry, "mailbox.refused.unknown")
@@ -495,6 +498,8 @@ async def _holder(services: Services, delegates: Sequence[MailboxDelegate], entr
         if wanted in (item.primary_smtp_address.casefold(), item.display_name.casefold(),
                       (item.external_directory_object_id or "").casefold()):
             return item
+    if argument_too_long(entry):
+        return Refused(entry[:40] + "…", "mailbox.refused.unknown")  # no one has a name this long: not looked up
     person = await find_person(services.tenant.directory, entry)
     if person is None:
         return Refused(entry, "mailbox.refused.unknown")

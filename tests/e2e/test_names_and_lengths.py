@@ -176,3 +176,27 @@ async def test_a_long_locale_and_a_256_character_name_are_stored(desk: Desk) -> 
     async with desk.uow() as uow:
         reference = await uow.conversations.get(employee.id)
     assert reference is not None and reference.locale == "ca-ES-valencia"
+
+
+async def test_too_long_people_in_forms_are_refused_without_a_lookup(desk: Desk) -> None:
+    """Card forms bypass the chat parser: a pasted person or member longer than any name or address is refused
+    there too, before a directory or Exchange lookup would carry it upstream."""
+    seed, state = desk.tenant.seed, desk.tenant.state
+    owner, dl = seed.list_owner, seed.closed_list
+    junk = "z" * 3000 + "@contoso.example"
+    state.reset_call_log()
+    reply = await desk.click(owner, Verb.LIST_MEMBERS_SUBMIT, {"list_id": dl.id, "change": "add", "addresses": junk})
+    assert "not an e-mail address" in json_text(reply)
+    assert [c for c in state.calls() if c.cmdlet == "Get-Recipient"] == [], "no recipient lookup, single or batched"
+
+    employee = seed.demo_employee
+    state.reset_call_log()
+    reply = await desk.click(employee, Verb.MAILBOX_GRANT_SUBMIT, {
+        "mailbox": seed.helpdesk_mailbox.primary_smtp_address, "access": "send_as", "people": "y" * 3000})
+    assert "yyyy…" in json_text(reply)
+    assert not any("yyyy" in c.query or "yyyy" in c.path for c in state.calls()), "the name never went upstream"
+    assert await _requests(desk, owner.id) == [] and await _requests(desk, employee.id) == []
+
+
+def json_text(reply: dict[str, Any]) -> str:
+    return card_text(reply)
