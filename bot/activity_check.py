@@ -177,6 +177,8 @@ def _check(body: dict[str, Any]) -> str | None:
     locale = _string(body, "locale", MAX_LOCALE)
     if locale is not None and not _LOCALE.fullmatch(locale):
         raise _Invalid("locale must be a BCP-47 language tag")
+    # Both end up in the path of the reply's URL (…/activities/{id}), which servers cap at 8 KB.
+    _string(body, "id", MAX_ID)
     _string(body, "replyToId", MAX_ID)
     delivery_mode = _string(body, "deliveryMode", MAX_TYPE)
     if delivery_mode is not None and delivery_mode not in _DELIVERY_MODES:

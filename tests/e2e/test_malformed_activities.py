@@ -64,6 +64,8 @@ MALFORMED: list[tuple[str, Mutation]] = [
     ("NUL in text", _set("text", "request license E3\u0000")),
     ("agentic recipient", _set("recipient.role", "agenticUser")),
     ("buffered delivery", _set("deliveryMode", "expectReplies")),
+    # Found by the fuzzer: the reply goes to …/activities/{id}, and a URL over 8 KB failed the turn after its work.
+    ("activity id of 10,000 characters", _set("id", "x" * 10_000)),
 ]
 
 
