@@ -11,12 +11,14 @@ HMAC covers their tail's hash). Rules the verifier applies, in id order:
   event before it is a forgery (so a retired, perhaps leaked, key cannot write after its successor took over);
 - with a key configured, a non-empty chain with no keyed event at all is broken ("unsealed"): it is what a
   database writer who replaced the whole chain with recomputed plain hashes leaves behind. A chain written
-  before the upgrade is sealed once, explicitly (``app.py audit seal``; the demo seals at startup).
+  before the upgrade is sealed once, explicitly (``app.py audit seal``; the demo seals at startup), and the
+  desk never appends onto an event none of its keys signed (AuditChainUnsealed): its signature would vouch for
+  whatever came before.
 
-Rotation: put the new key in DESK_AUDIT_KEY and the old one first in DESK_AUDIT_RETIRED_KEYS; appends switch to
-the new key at once and the verifier tries each key at or after the previous event's. Deleting events from the
-end cannot be seen from inside the database (the head row is in it too): the desk writes the head into its log
-at every verification, and that outside copy is what a truncation is compared against.
+Rotation: put the new key in DESK_AUDIT_KEY and append the old one to DESK_AUDIT_RETIRED_KEYS (oldest first);
+appends switch to the new key at once and the verifier tries each key at or after the previous event's.
+Deleting events from the end cannot be seen from inside the database (the head row is in it too): the desk writes
+the head into its log at every verification, and that outside copy is what a truncation is compared against.
 """
 
 from __future__ import annotations
@@ -277,7 +279,7 @@ async def verify_chain(
                     reason = UNKEYED_AFTER_KEYED if plain and level >= 0 else OLDER_KEY if older else HASH
                     return result(False, row.id, reason)
                 level = signed
-                keyed += signed >= 0
+                keyed += 1 if signed >= 0 else 0
                 prev = row.hash
                 last_id = row.id
         head = (await session.execute(select(AuditHead.last_hash, AuditHead.last_event_id))).first()
