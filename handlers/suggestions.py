@@ -4,7 +4,9 @@ A typed text the parser did not understand is compared with a small table of can
 thing the desk does, in English, Polish and German). A phrase's literal words are matched word for word; its slots
 are filled from what was typed: plan names are corrected against the tenant's plans, list and mailbox names
 against the directory cache, anything else is kept as typed. Each candidate is the full corrected command, which
-must parse to a real command again. Matching is rapidfuzz's (Indel ratio for command words, WRatio for names).
+must parse to a real command, and not the one the text already was. Matching is rapidfuzz's: the Indel ratio for
+command words; for names the best of the ratio, the token-sorted ratio and a discounted partial ratio (see near).
+A list or mailbox name that the lookups did not find gets the near names from the cache (near_names_reply).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -187,10 +189,11 @@ class Name:
     kind: str  # plan | list | mailbox
     ref: str
     label: str = ""  # the display name, when ``text`` is an alias or address
+    folded: str = field(default="", compare=False)
 
-    @property
-    def folded(self) -> str:
-        return fold(self.text)
+    def __post_init__(self) -> None:
+        # Folded once, when the vocabulary is read: each message compares thousands of names.
+        object.__setattr__(self, "folded", fold(self.text))
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,8 +315,8 @@ def near(query: str, names: Sequence[Name], *, limit: int = MAX_CANDIDATES) -> l
     """The names closest to ``query``, best first, one per thing named, each at NAME_MIN or above.
 
     A name scores its best of: whole-string similarity (typos), the same with words sorted ("Announcements HR"),
-    and, for a query of four characters or more that is shorter than the name, 0.9 × the best match of the query
-    inside the name ("sales" → "Sales Poland"). Never the other way round: a query with words that are not in the
+    and, for a query of four characters or more that is shorter than a display name, 0.9 × the best match of the
+    query inside it ("sales" → "Sales Poland"). Never the other way round: a query with words that are not in the
     name ("E3 for anna@…") is not that name. Each is one C-level rapidfuzz pass over the names.
     """
     key = fold(query)
@@ -326,11 +329,14 @@ def near(query: str, names: Sequence[Name], *, limit: int = MAX_CANDIDATES) -> l
         (fuzz.token_sort_ratio, list(range(len(choices))), 1.0),
     ]
     if len(key) >= 4:
-        passes.append((fuzz.partial_ratio, [i for i, c in enumerate(choices) if len(c) > len(key)], 0.9))
+        # Display names only: an alias or address holds the same words, and this pass is the costly one.
+        shown = [i for i, name in enumerate(names) if not name.label or name.text == name.label]
+        longer = [i for i in shown if len(choices[i]) > len(key)]
+        passes.append((fuzz.partial_ratio, longer, 0.9))
     for scorer, indexes, weight in passes:
         subset = [choices[i] for i in indexes]
         for _, score, position in process.extract(
-            key, subset, scorer=scorer, limit=limit * 4, score_cutoff=NAME_MIN / weight
+            key, subset, scorer=scorer, limit=None, score_cutoff=NAME_MIN / weight
         ):
             index = indexes[position]
             scores[index] = max(scores.get(index, 0.0), score * weight)
@@ -338,7 +344,11 @@ def near(query: str, names: Sequence[Name], *, limit: int = MAX_CANDIDATES) -> l
     for index, score in sorted(scores.items(), key=lambda item: -item[1]):
         name = names[index]
         best.setdefault((name.kind, name.ref), (name, score))
-    return sorted(best.values(), key=lambda found: (-found[1], found[0].text.casefold()))[:limit]
+    # Ties (many names hold "sales"): those that start with what was typed, then the shortest, come first.
+    return sorted(
+        best.values(),
+        key=lambda found: (-found[1], not found[0].folded.startswith(key), len(found[0].text), found[0].folded),
+    )[:limit]
 
 
 def _exact(value: str, names: Sequence[Name]) -> Name | None:
