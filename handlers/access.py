@@ -106,15 +106,13 @@ async def find(
                 request = await uow.requests.get_by_public_id(wanted)
         # Asked whether or not the request exists, so a missing one is not answered measurably faster.
         admin = await is_admin(services, actor)
-        why = None
         if request is None or (kind is not None and request.kind != kind):
             why = Why.NOT_FOUND
         else:
             standing = await standing_of(services, actor, request, admin=admin)
-            if not standing.involved:
-                why = Why.NO_LONGER_APPROVER if standing.listed_approver else Why.NOT_INVOLVED
-        if why is None:
-            return request, standing
+            if standing.involved:
+                return request, standing
+            why = Why.NO_LONGER_APPROVER if standing.listed_approver else Why.NOT_INVOLVED
         holding = False
         await record_refusal(services, actor, verb, why, public_id=public_id, request=request, reserved=True)
         return refusal(actor)
