@@ -197,6 +197,11 @@ async def record_refusal(
     if suppressed:
         detail["suppressed"] = suppressed
     async with services.uow() as uow:
+        if request is not None:
+            # The event's foreign key locks the request row; taking that lock before the audit head keeps the
+            # order every other appender uses (row, then head), so a refusal cannot deadlock with a decision on
+            # the same request on PostgreSQL.
+            await uow.requests.get_by_public_id(request.public_id, for_update=True)
         await uow.audit.append(
             action=REFUSED_ACTION,
             request_id=request.id if request is not None else None,
