@@ -12,6 +12,7 @@ A list or mailbox name that the lookups did not find gets the near names from th
 from __future__ import annotations
 
 import itertools
+import logging
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,7 +27,10 @@ from handlers.commands import Unknown, parse
 from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import PlanCatalogue
 from handlers.services import Services
+from m365.errors import M365Error
 from m365.ports import Sku
+
+logger = logging.getLogger(__name__)
 
 # The canonical phrase of each command, per language: what a suggestion reads like and what its button runs.
 # "{plan}", "{list}", "{mailbox}" and "{name}" (a list or a mailbox) are corrected against what the tenant has;
@@ -211,6 +215,8 @@ Then = Callable[[Any], tuple[Verb, dict[str, Any]]]
 
 def fold(value: str) -> str:
     """Case, accents and spacing ignored: people type "dolacz", "Lizenz aendern" and "ł" as "l" just as often."""
+    if value.isascii():
+        return " ".join(value.lower().split())  # most names and addresses: no accents to take off
     lowered = value.casefold().replace("ł", "l").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
     plain = "".join(c for c in unicodedata.normalize("NFKD", lowered) if not unicodedata.combining(c))
     return " ".join(plain.split())
@@ -475,7 +481,12 @@ async def load_vocabulary(services: Services, kinds: set[str]) -> dict[str, list
     """The names each kind can take: plans from the tenant's subscriptions, lists and mailboxes from the cache."""
     vocabulary: dict[str, list[Name]] = {}
     if "plan" in kinds:
-        skus = await services.tenant.licenses.list_skus()
+        try:
+            skus = await services.tenant.licenses.list_skus()
+        except M365Error:
+            # A suggestion is a courtesy: without the plans, no plan is corrected and the answer still comes.
+            logger.warning("plans unavailable for suggestions", exc_info=True)
+            skus = []
         vocabulary["plan"] = list(plan_names(services.plans, skus))
     if kinds & {"list", "mailbox"}:
         async with services.uow() as uow:

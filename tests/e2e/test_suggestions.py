@@ -141,3 +141,13 @@ async def test_a_run_button_is_parsed_like_typed_text(desk: Desk) -> None:
     assert "NOPE" in card_text(reply["value"])
     reply = await desk.click(employee, Verb.RUN_COMMAND, {"text": "thanks"})
     assert reply["value"] == Translator("en-US")("unknown_command", text="thanks")
+
+
+async def test_without_the_tenants_plans_the_answer_still_comes(desk: Desk) -> None:
+    """Suggestions are a courtesy: Graph failing to list the plans leaves today's answer, not an error."""
+    employee = desk.tenant.seed.demo_employee
+    rule = desk.tenant.faults.set("graph", status=503, retry_after=0, path_contains="subscribedSkus")
+    await desk.say(employee, "requst licence e3")
+    assert rule.hits >= 1, "the plans were asked for, and failed"
+    assert desk.texts(employee)[-1] == Translator("en-US")("unknown_command", text="requst licence e3")
+    assert desk.cards(employee) == []
