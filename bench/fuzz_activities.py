@@ -184,6 +184,12 @@ def base_activity(draw: st.DrawFn, target: Target) -> tuple[str, dict[str, Any]]
     return kind, activity
 
 
+# Where the reply is delivered. A well-formed address the connector then refuses (an unknown conversation, a host
+# that does not answer) fails the reply itself, which is the turn-error handler's case, not the contract's: these
+# are only damaged into invalid values here.
+_ADDRESSES = frozenset({"serviceUrl", "conversation.id", "id", "replyToId"})
+
+
 def _slots(value: Any, path: str = "") -> list[tuple[Any, Any, str]]:
     """Every (container, key, path) in the activity: the places a mutation can hit."""
     found: list[tuple[Any, Any, str]] = []
@@ -201,11 +207,15 @@ def damaged(draw: st.DrawFn, target: Target) -> tuple[str, dict[str, Any]]:
     steps = [kind]
     for _ in range(draw(st.integers(0, 3))):
         container, key, where = draw(st.sampled_from(_slots(activity)))
-        operation = draw(st.sampled_from(["delete", "replace", "replace", "add"]))
+        operation = draw(st.sampled_from(["delete", "replace", "replace", "reword", "add"]))
+        if operation == "reword" and where in _ADDRESSES:
+            operation = "replace"  # see _ADDRESSES
         if operation == "delete":
             del container[key]
         elif operation == "replace":
             container[key] = draw(weird_values)
+        elif operation == "reword":  # still a string, so often still valid: a well-formed but odd activity
+            container[key] = draw(odd_text)
         elif isinstance(container, dict):
             container[draw(odd_text)] = draw(weird_values)
         else:
