@@ -196,12 +196,13 @@ async def record_refusal(
     suppressed = services.refusals.audited(actor.user_id, reserved=reserved)
     if suppressed:
         detail["suppressed"] = suppressed
+    locked = request.public_id if request is not None else normalise_id(public_id)
     async with services.uow() as uow:
-        if request is not None:
+        if locked is not None:
             # The event's foreign key locks the request row; taking that lock before the audit head keeps the
             # order every other appender uses (row, then head), so a refusal cannot deadlock with a decision on
-            # the same request on PostgreSQL.
-            await uow.requests.get_by_public_id(request.public_id, for_update=True)
+            # the same request on PostgreSQL. Asked for a missing request too, so both take the same steps.
+            await uow.requests.get_by_public_id(locked, for_update=True)
         await uow.audit.append(
             action=REFUSED_ACTION,
             request_id=request.id if request is not None else None,
