@@ -29,6 +29,7 @@ from bot.connections import ConnectorTokenProvider, DemoConnections, SingleConne
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
 from bot.references import ReferenceBook
+from bot.turn_errors import install as install_turn_errors
 from desk_logging import configure as configure_logging
 from desk_logging import request_scope
 from handlers.alerts import run_alerts
@@ -187,6 +188,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     bot_credentials = None if settings.is_demo else _bot_credentials(settings)
     connections = _connections(settings, bot_credentials)
     adapter = CloudAdapter(connection_manager=connections)
+    install_turn_errors(adapter)  # never the SDK's "Exception caught : …" to a person
     messenger = TeamsMessenger(
         adapter,
         app_id=settings.client_id,

@@ -30,7 +30,11 @@ ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 
 
 def message_activity(text: str | None = None, card: Mapping[str, Any] | None = None) -> Activity:
-    activity = Activity(type=ActivityTypes.message, text=text or None)
+    """A message with only the fields it has: the SDK sends every field that was set, and a ``"text": null`` is
+    refused by the Agents Playground (400 BadArgument, "Expected string, received null")."""
+    activity = Activity(type=ActivityTypes.message)
+    if text:
+        activity.text = text
     if card is not None:
         activity.attachments = [Attachment(content_type=ADAPTIVE_CARD, content=dict(card))]
     return activity
@@ -109,7 +113,9 @@ class TeamsMessenger:
             activity = message_activity(card=card)
             activity.id = sent.activity_id
             activity.conversation = context.activity.conversation
-            await context.update_activity(activity)
+            # Straight to the adapter: TurnContext.update_activity stamps the continuation's reference on the body,
+            # and that reference has no person or locale, so the PUT would carry "recipient": null, "locale": null.
+            await context.adapter.update_activity(context, activity)
 
         try:
             await self._adapter.continue_conversation(self._app_id, reference.get_continuation_activity(), replace)

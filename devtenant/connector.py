@@ -4,18 +4,32 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
+from devtenant.activities import Refusal, check_new_conversation, check_sent, check_update
 from devtenant.context import Context
 from devtenant.state import Conversation
+
+logger = logging.getLogger(__name__)
+
+# Injected failures answer in the connector's words for the status (Teams and the Playground use these codes).
+_FAULT_CODES = {400: "BadArgument", 401: "Unauthorized", 403: "Forbidden", 404: "ActivityNotFound",
+                429: "TooManyRequests"}
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
     # The Bot Framework ErrorResponse shape.
     return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+def _refused(request: web.Request, refusal: Refusal) -> web.Response:
+    # The answer is the Playground's, word for word; where it failed goes to the log only, as the Playground does.
+    logger.warning("connector refused %s %s: %s (at %r)", request.method, request.path, refusal.message, refusal.path)
+    return _error(refusal.status, refusal.code, refusal.message)
 
 
 def _now() -> str:
@@ -38,9 +52,10 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         if request.path.startswith("/v3/"):
             rule = await ctx.fault("connector", request.path)
             if rule is not None and rule.status is not None:
-                code = "TooManyRequests" if rule.status == 429 else "ServiceError"
-                return _error(rule.status, code, "The service is busy. Retry the request later.",
-                              headers={"Retry-After": f"{rule.retry_after:g}"})
+                code = _FAULT_CODES.get(rule.status, "ServiceError")
+                message = ("The service is busy. Retry the request later." if rule.status == 429 or rule.status >= 500
+                           else "The request was refused (injected fault).")
+                return _error(rule.status, code, message, headers={"Retry-After": f"{rule.retry_after:g}"})
         return await handler(request)
 
     def conversation(request: web.Request) -> Conversation | None:
@@ -61,6 +76,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         body = await _json(request)
         if body is None:
             return _error(400, "BadSyntax", "Request body is not a valid ConversationParameters object.")
+        refusal = check_new_conversation(body)
+        if refusal is not None:
+            return _refused(request, refusal)
         tenant = (body.get("tenantId") or ((body.get("channelData") or {}).get("tenant") or {}).get("id"))
         if tenant and not ctx.is_our_tenant(str(tenant)):
             return _error(403, "Forbidden", "The bot is not installed in the tenant.")
@@ -96,8 +114,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         if conv is None:
             return not_found()
         body = await _json(request)
-        if body is None or not body.get("type"):
-            return _error(400, "BadSyntax", "Activity type is required.")
+        refusal = check_sent(body)
+        if refusal is not None:
+            return _refused(request, refusal)
         return web.json_response({"id": store(conv, body)}, status=201)
 
     async def reply(request: web.Request) -> web.Response:
@@ -105,8 +124,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         if conv is None:
             return not_found()
         body = await _json(request)
-        if body is None or not body.get("type"):
-            return _error(400, "BadSyntax", "Activity type is required.")
+        refusal = check_sent(body)
+        if refusal is not None:
+            return _refused(request, refusal)
         return web.json_response({"id": store(conv, body, reply_to_id=request.match_info["activity_id"])},
                                  status=201)
 
@@ -124,8 +144,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         if record is None:
             return _error(404, "ActivityNotFound", "Activity not found.")
         body = await _json(request)
-        if body is None or not body.get("type"):
-            return _error(400, "BadSyntax", "Activity type is required.")
+        refusal = check_update(body)
+        if refusal is not None:
+            return _refused(request, refusal)
         record.history.append(record.body)
         new_body = dict(body)
         new_body.setdefault("from", record.body.get("from"))

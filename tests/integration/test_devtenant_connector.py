@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -111,3 +112,114 @@ async def test_inbound_activities_look_like_teams(devtenant: DevTenant) -> None:
     assert message["channelData"] == {"tenant": {"id": devtenant.tenant_id}}
     invoke = devtenant.activities.card_action(anna.id, "approve", {"request_id": 7}, reply_to_id="1")
     assert invoke["name"] == "adaptiveCard/action" and invoke["value"]["action"]["verb"] == "approve"
+
+
+# The Agents Playground's answers, word for word (seen from @microsoft/m365agentsplayground 0.2.28's connector).
+TEXT_NULL = {"error": {"code": "BadArgument", "message": "Expected string, received null"}}
+INVALID_INPUT = {"error": {"code": "BadArgument", "message": "Invalid input"}}
+
+
+async def _call(method: str, url: str, body: Any) -> tuple[int, Any]:
+    async with aiohttp.ClientSession(trust_env=False) as http, http.request(method, url, json=body) as response:
+        text = await response.text()
+        return response.status, (json.loads(text) if text else None)
+
+
+async def _card_in_chat(devtenant: DevTenant) -> tuple[str, str]:
+    """The base URL of Anna's chat's activities and the id of a card the bot sent there."""
+    conversation = devtenant.state.personal_conversation_id(devtenant.seed.demo_employee.id)
+    chat = f"{devtenant.connector_url}v3/conversations/{conversation}/activities"
+    status, sent = await _call("POST", chat, {"type": "message", "attachments": [CARD]})
+    assert status == 201
+    return chat, sent["id"]
+
+
+async def test_an_update_with_text_null_is_refused_as_the_playground_refuses_it(devtenant: DevTenant) -> None:
+    chat, card_id = await _card_in_chat(devtenant)
+    approved = {**CARD, "content": {**CARD["content"], "body": [{"type": "TextBlock", "text": "Approved"}]}}
+    assert await _call("PUT", f"{chat}/{card_id}", {"type": "message", "text": None, "attachments": [approved]}) \
+        == (400, TEXT_NULL)
+    [item] = devtenant.state.inbox(devtenant.seed.demo_employee.id)
+    assert item["updates"] == 0 and item["attachments"][0]["content"]["body"][0]["text"] == "Pending"
+
+    # Fields the Playground does not read on an edit (locale, recipient) may be null; the card itself must be right.
+    status, body = await _call("PUT", f"{chat}/{card_id}", {"type": "message", "attachments": [approved],
+                                                             "locale": None, "recipient": None})
+    assert (status, body) == (200, {"id": card_id})
+    [item] = devtenant.state.inbox(devtenant.seed.demo_employee.id)
+    assert item["updates"] == 1 and item["attachments"][0]["content"]["body"][0]["text"] == "Approved"
+
+
+@pytest.mark.parametrize(("body", "answer"), [
+    ({"type": "typing"}, "Bot Activities of type Typing cannot be edited"),
+    ({"attachments": [CARD]}, "Unknown activity type"),
+    ({"type": "message", "attachments": [CARD], "attachmentLayout": None},
+     "Expected 'list' | 'carousel', received null"),
+    ({"type": "message", "text": "x", "textFormat": "html"},
+     "Invalid enum value. Expected 'markdown' | 'plain' | 'xml', received 'html'"),
+    ({"type": "message", "attachments": [{"contentType": CARD["contentType"], "content": None}]}, "Invalid"),
+])
+async def test_updates_are_checked_field_by_field(devtenant: DevTenant, body: dict[str, Any], answer: str) -> None:
+    chat, card_id = await _card_in_chat(devtenant)
+    assert await _call("PUT", f"{chat}/{card_id}", body) == (400, {"error": {"code": "BadArgument", "message": answer}})
+
+
+async def test_an_update_must_stay_one_message(devtenant: DevTenant) -> None:
+    chat, card_id = await _card_in_chat(devtenant)
+    both = {"type": "message", "text": "Approved", "attachments": [CARD]}
+    status, body = await _call("PUT", f"{chat}/{card_id}", both)
+    assert (status, body["error"]["code"]) == (400, "BadSyntax")
+    status, body = await _call("PUT", f"{chat}/{card_id}", {"type": "message"})
+    assert (status, body["error"]["code"]) == (400, "BadSyntax")
+    assert devtenant.state.inbox(devtenant.seed.demo_employee.id)[0]["updates"] == 0
+
+
+@pytest.mark.parametrize("body", [
+    {"type": "message", "text": None, "attachments": [CARD]},
+    {"type": "message", "text": "hi", "replyToId": None},
+    {"type": "message", "text": "hi", "conversation": {"id": None}},
+    {"type": "message", "text": "hi", "entities": [{"type": None}]},
+    {"type": "event", "text": "hi"},
+    {"text": "hi"},
+])
+async def test_sends_and_replies_with_a_null_or_wrong_field_are_refused(
+    devtenant: DevTenant, body: dict[str, Any]
+) -> None:
+    chat, card_id = await _card_in_chat(devtenant)
+    assert await _call("POST", chat, body) == (400, INVALID_INPUT)
+    assert await _call("POST", f"{chat}/{card_id}", body) == (400, INVALID_INPUT)
+    assert len(devtenant.state.inbox(devtenant.seed.demo_employee.id)) == 1
+
+
+async def test_what_the_playground_takes_is_taken(devtenant: DevTenant) -> None:
+    chat, card_id = await _card_in_chat(devtenant)
+    # Fields outside the contract pass as they are, null or not (the Playground reads only its own).
+    assert (await _call("POST", chat, {"type": "message", "text": "hi", "locale": None, "recipient": None}))[0] == 201
+    assert (await _call("POST", f"{chat}/{card_id}", {"type": "typing"}))[0] == 201
+    status, body = await _call("POST", chat, {"type": "message"})
+    assert (status, body["error"]["code"]) == (400, "BadSyntax")  # neither text nor a card
+
+
+async def test_the_sdk_client_sends_text_null_when_told_to_and_is_refused(devtenant: DevTenant,
+                                                                         connector: ConnectorClient) -> None:
+    """What the desk did before: Activity(text=None) is a field set to None, which the SDK sends as null."""
+    chat, card_id = await _card_in_chat(devtenant)
+    conversation = devtenant.state.personal_conversation_id(devtenant.seed.demo_employee.id)
+    with pytest.raises(aiohttp.ClientResponseError) as refused:
+        await connector.conversations.update_activity(conversation, card_id,
+                                                      Activity(type="message", text=None, attachments=[CARD]))
+    assert refused.value.status == 400
+    updated = await connector.conversations.update_activity(conversation, card_id,
+                                                            Activity(type="message", attachments=[CARD]))
+    assert updated.id == card_id
+
+
+async def test_new_conversations_name_their_members_by_id(devtenant: DevTenant) -> None:
+    anna = devtenant.seed.demo_employee
+    url = f"{devtenant.connector_url}v3/conversations"
+    base = {"isGroup": False, "bot": {"id": f"28:{devtenant.bot_app_id}"}, "tenantId": devtenant.tenant_id}
+    assert await _call("POST", url, {**base, "members": [{"id": None}]}) == (400, TEXT_NULL)
+    assert await _call("POST", url, {**base, "members": [{"id": anna.id}],
+                                     "activity": {"type": "message", "text": None}}) == (400, INVALID_INPUT)
+    status, created = await _call("POST", url, {**base, "members": [{"id": anna.id}]})
+    assert status == 201 and created["id"] == devtenant.state.personal_conversation_id(anna.id)
