@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.columns import utcnow
@@ -18,12 +19,33 @@ from storage.models import Job, JobStatus, JobStep
 # lock, so the second look is current; on PostgreSQL SKIP LOCKED means the candidate is ours anyway.
 _CLAIM_TRIES = 2
 
+# The jobs of one request that speak to people (approval cards, card syncs and the messages with them) run in the
+# order they were enqueued, so the requester reads "approved" before "done". Execution is the exception: it never
+# waits for Teams and never holds a message back, and whatever it announces is enqueued by it, so comes after it.
+UNORDERED_KINDS = ("execute",)
+_UNFINISHED = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+
 
 def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         and_(Job.status == JobStatus.QUEUED.value, Job.next_run_at <= now),
         and_(Job.status == JobStatus.RUNNING.value, Job.lease_until < now),
     )
+
+
+def _its_turn() -> ColumnElement[bool]:
+    """No earlier job of the same request is still to finish (one that gave up, FAILED, no longer holds it back).
+
+    Looked up through the (request_id, kind) unique index: a request has a handful of jobs at most.
+    """
+    earlier = aliased(Job)
+    waiting_for = exists().where(
+        earlier.request_id == Job.request_id,
+        earlier.id < Job.id,
+        earlier.kind.not_in(UNORDERED_KINDS),
+        earlier.status.in_(_UNFINISHED),
+    )
+    return or_(Job.kind.in_(UNORDERED_KINDS), ~waiting_for)
 
 
 class JobRepository:
@@ -56,7 +78,7 @@ class JobRepository:
         return await self._load_where(Job.request_id == request_id, Job.kind == kind)
 
     async def claim(self, owner: str, *, now: datetime | None = None, lease_seconds: float = 60) -> Job | None:
-        """Take the oldest due job (queued, or running with an expired lease) and lease it to ``owner``.
+        """Take the oldest due job (queued, or running with an expired lease) whose turn it is; lease it to ``owner``.
 
         ``attempts`` counts claims, so ``attempts > max_attempts`` tells the runner to give up. Commit
         right after claiming (the lease, not a held transaction, protects the job while it runs) and
@@ -65,7 +87,8 @@ class JobRepository:
         now = now or utcnow()
         await self._session.flush()
         for _ in range(_CLAIM_TRIES):
-            candidate = select(Job.id, Job.attempts).where(_claimable(now))
+            # Only the candidate checks the order: an earlier job can finish meanwhile, never start again.
+            candidate = select(Job.id, Job.attempts).where(_claimable(now), _its_turn())
             candidate = candidate.order_by(Job.next_run_at, Job.id).limit(1)
             if session_is_postgres(self._session):
                 candidate = candidate.with_for_update(skip_locked=True)
