@@ -22,7 +22,7 @@ from microsoft_agents.hosting.core import (
 
 from bot.activity_check import ACTION_INVOKE
 from bot.identity import actor_from, is_personal
-from bot.messenger import message_activity
+from bot.messenger import message_activities, message_activity
 from bot.references import Reference, ReferenceBook
 from cards.help import help_card
 from cards.i18n import Translator
@@ -307,7 +307,9 @@ async def _actor_and_novelty(
 
 
 async def _send_reply(services: Services, context: TurnContext, actor: Actor, reply: Reply) -> None:
-    response = await context.send_activity(message_activity(reply.text, reply.card))
+    parts = message_activities(reply.text, reply.card)
+    responses = await context.send_activities(parts) if parts else []
+    response = responses[-1] if responses else None  # the card's: text and card go out as two messages
     if reply.request_id is not None and response is not None and response.id:
         await requests.remember_card(
             services,

@@ -40,6 +40,15 @@ def message_activity(text: str | None = None, card: Mapping[str, Any] | None = N
     return activity
 
 
+def message_activities(text: str | None = None, card: Mapping[str, Any] | None = None) -> list[Activity]:
+    """Text and card as two messages, the card last. Teams (and the Playground) split a message with both into
+    one message each and then answer the send without an id, so the card could never be updated afterwards."""
+    parts = [message_activity(text)] if text else []
+    if card is not None:
+        parts.append(message_activity(card=card))
+    return parts
+
+
 class TeamsMessenger:
     """Implements handlers.context.Messenger on the Agents SDK's CloudAdapter."""
 
@@ -70,7 +79,9 @@ class TeamsMessenger:
         sent: dict[str, str] = {}
 
         async def deliver(context: TurnContext) -> None:
-            response = await context.send_activity(message_activity(text, card))
+            parts = message_activities(text, card)
+            responses = await context.send_activities(parts) if parts else []
+            response = responses[-1] if responses else None  # the card's, when there is one
             sent["id"] = response.id if response and response.id else ""
             sent["conversation"] = context.activity.conversation.id
             sent["service_url"] = context.activity.service_url
