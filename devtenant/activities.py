@@ -170,6 +170,18 @@ def check_new_conversation(body: Any) -> Refusal | None:
     return None
 
 
+def split_message(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The chat messages one sent activity becomes: Teams and the Playground show a message's text and each of its
+    attachments as messages of their own (unless laid out as a carousel), and answer the send with an id only
+    when that is exactly one message. A typing or trace activity stays one."""
+    if body.get("type") != "message" or body.get("attachmentLayout") == "carousel":
+        return [body]
+    parts = [{key: value for key, value in body.items() if key != "attachments"}] if body.get("text") else []
+    text_free = {key: value for key, value in body.items() if key not in ("text", "textFormat", "attachments")}
+    parts += [{**text_free, "attachments": [attachment]} for attachment in body.get("attachments") or []]
+    return parts
+
+
 def _content(body: dict[str, Any]) -> None:
     """The fields a message and its edit share, in the schemas' order (zod reports the first failing key)."""
     _enum(body, "textFormat", _TEXT_FORMATS)

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from devtenant.activities import Refusal, check_new_conversation, check_sent, check_update
+from devtenant.activities import Refusal, check_new_conversation, check_sent, check_update, split_message
 from devtenant.context import Context
 from devtenant.state import Conversation
 
@@ -72,6 +72,14 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         body.setdefault("timestamp", _now())
         return state.record_activity(conv, body, reply_to_id=reply_to_id)
 
+    def post(conv: Conversation, body: dict[str, Any], reply_to_id: str | None = None) -> str | None:
+        """Store what the chat shows for a sent activity; its id only when that is one message (else 202, no id)."""
+        ids = [store(conv, part, reply_to_id) for part in split_message(body)]
+        return ids[0] if len(ids) == 1 else None
+
+    def posted(activity_id: str | None) -> web.Response:
+        return web.json_response({"id": activity_id}, status=201) if activity_id else web.Response(status=202)
+
     async def create_conversation(request: web.Request) -> web.Response:
         body = await _json(request)
         if body is None:
@@ -101,8 +109,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
                 conv_id, "groupChat", [state.teams_account(u) for u in user_ids], None, state.tenant_id)
             state.conversations[conv_id] = conv
         result: dict[str, Any] = {"id": conv.id}
-        if isinstance(body.get("activity"), dict):
-            result["activityId"] = store(conv, body["activity"])
+        activity_id = post(conv, body["activity"]) if isinstance(body.get("activity"), dict) else None
+        if activity_id is not None:
+            result["activityId"] = activity_id
         return web.json_response(result, status=201)
 
     async def list_conversations(request: web.Request) -> web.Response:
@@ -117,7 +126,7 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         refusal = check_sent(body)
         if refusal is not None:
             return _refused(request, refusal)
-        return web.json_response({"id": store(conv, body)}, status=201)
+        return posted(post(conv, body))
 
     async def reply(request: web.Request) -> web.Response:
         conv = conversation(request)
@@ -127,8 +136,7 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         refusal = check_sent(body)
         if refusal is not None:
             return _refused(request, refusal)
-        return web.json_response({"id": store(conv, body, reply_to_id=request.match_info["activity_id"])},
-                                 status=201)
+        return posted(post(conv, body, reply_to_id=request.match_info["activity_id"]))
 
     def existing(request: web.Request) -> tuple[Conversation | None, Any]:
         conv = conversation(request)

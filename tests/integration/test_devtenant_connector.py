@@ -223,3 +223,18 @@ async def test_new_conversations_name_their_members_by_id(devtenant: DevTenant) 
                                      "activity": {"type": "message", "text": None}}) == (400, INVALID_INPUT)
     status, created = await _call("POST", url, {**base, "members": [{"id": anna.id}]})
     assert status == 201 and created["id"] == devtenant.state.personal_conversation_id(anna.id)
+
+
+async def test_text_and_card_become_two_messages_and_the_send_gets_no_id(devtenant: DevTenant) -> None:
+    """As Teams and the Playground show them: so a sender that wants to update its card must send it alone."""
+    anna = devtenant.seed.demo_employee
+    conversation = devtenant.state.personal_conversation_id(anna.id)
+    chat = f"{devtenant.connector_url}v3/conversations/{conversation}/activities"
+    assert await _call("POST", chat, {"type": "message", "text": "Filed.", "attachments": [CARD]}) == (202, None)
+    assert await _call("POST", f"{chat}/123", {"type": "message", "text": "Again.", "attachments": [CARD]}) \
+        == (202, None)
+    shown = [(item.get("text"), len(item.get("attachments") or [])) for item in devtenant.state.inbox(anna.id)]
+    assert shown == [("Filed.", 0), (None, 1), ("Again.", 0), (None, 1)]
+    status, carousel = await _call("POST", chat, {"type": "message", "text": "Both", "attachments": [CARD, CARD],
+                                                  "attachmentLayout": "carousel"})
+    assert status == 201 and carousel["id"]  # a carousel stays one message
