@@ -41,6 +41,23 @@ def language_of(locale: str | None) -> str:
     return language if language in CATALOGUE else DEFAULT_LANGUAGE
 
 
+class Markdown(str):
+    """Text that goes into a message as it is: a message the Translator made, or a value that must not be escaped
+    (a link). Any other string given to a message is escaped first."""
+
+
+# Teams renders bot text and card TextBlocks as markdown: a list typed as "*Team*" came back as an italic "Team",
+# and a name like "_Sales_" would lose its underscores. These are the characters that start markup there.
+_MARKUP = str.maketrans({char: "\\" + char for char in "\\*_~`[]"})
+
+
+def plain(value: object) -> object:
+    """A value as it reads in a message: strings (names, typed text) escaped, messages and numbers as they are."""
+    if isinstance(value, str) and not isinstance(value, Markdown):
+        return value.translate(_MARKUP)
+    return value
+
+
 class Translator:
     """Looks up messages in one language and formats dates for one reader."""
 
@@ -49,9 +66,11 @@ class Translator:
         self._messages = CATALOGUE[self.language]
         self._zone = _zone_or_utc(timezone)
 
-    def __call__(self, key: str, /, **params: object) -> str:
+    def __call__(self, key: str, /, **params: object) -> Markdown:
         template = self._messages.get(key) or CATALOGUE[DEFAULT_LANGUAGE][key]
-        return template.format(**params) if params else template
+        if not params:
+            return Markdown(template)
+        return Markdown(template.format(**{name: plain(value) for name, value in params.items()}))
 
     def money(self, amount: Decimal, currency: str) -> str:
         """An amount in the reader's locale: €1,234.50 (en), 1 234,50 € (pl), 1.234,50 € (de)."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from cards.catalogue import PlanLine
+from cards.i18n import Markdown
 from cards.reports import (
     COMPLIANCE,
     DISABLED,
@@ -98,7 +99,7 @@ async def show_report(services: Services, actor: Actor, command: ShowLicenseRepo
     url = f"{policy.public_url}/reports/{token}.csv"
     logger.info("license report CSV for %s, link valid %d min", actor.user_id, policy.link_minutes)
     return Reply(
-        text=t("report.csv_ready", url=url, minutes=t.number(policy.link_minutes)),
+        text=t("report.csv_ready", url=Markdown(url), minutes=t.number(policy.link_minutes)),
         card=license_report_card(replace(view, csv_url=url), t),
     )
 
