@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cards.i18n import Translator
@@ -130,7 +131,7 @@ async def check_alerts(services: Services) -> int:
             await uow.commit()
         if not claimed:
             continue
-        delivered, failed = await _tell_admins(services, admins, alert)
+        delivered, failed = await tell_admins(services, admins, partial(render, alert), what=alert.key)
         async with services.uow() as uow:
             if delivered == 0 and failed:
                 # Nobody was told because Teams failed: give the claim back so the next check tries again.
@@ -161,16 +162,20 @@ async def run_alerts(
             return
 
 
-async def _tell_admins(services: Services, admins: Sequence[str], alert: Alert) -> tuple[int, int]:
+async def tell_admins(
+    services: Services, admins: Sequence[str], message: Callable[[Translator], str], *, what: str
+) -> tuple[int, int]:
+    """Sends each admin ``message`` in their own language; (delivered, failed) so callers can retry when nobody
+    was reached. ``what`` names the alert in the log."""
     delivered = failed = 0
     for admin in admins:
         async with services.uow() as uow:
             ref = await uow.conversations.get(admin)
         t = Translator(ref.locale if ref is not None else None, services.calendar.zone.key)
         try:
-            if await services.messenger.send(admin, text=render(alert, t)) is not None:
+            if await services.messenger.send(admin, text=message(t)) is not None:
                 delivered += 1
         except (M365Error, OSError):
-            logger.warning("alert %s could not reach admin %s", alert.key, admin, exc_info=True)
+            logger.warning("alert %s could not reach admin %s", what, admin, exc_info=True)
             failed += 1
     return delivered, failed

@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
-from cards.i18n import Translator
+from handlers.alerts import tell_admins
 from handlers.services import Services
 from handlers.stopping import StopSignal
-from m365.errors import M365Error
 from storage.audit_chain import REASONS, ChainCheck
 from storage.uow import UnitOfWorkFactory
 
@@ -122,7 +119,9 @@ async def _alert_admins_once(services: Services, check: ChainCheck) -> None:
     if not claimed:
         return  # told already (by this replica or another)
     admins = await services.tenant.directory.group_member_ids(group_id)
-    delivered, failed = await _tell(services, admins, now)
+    delivered, failed = await tell_admins(
+        services, admins, lambda t: t("audit.broken", time=t.datetime(now)), what=key
+    )
     async with services.uow() as uow:
         if delivered == 0 and failed:
             await uow.alerts.release(key, ONCE)  # nobody was reached: the next check tries again
@@ -132,17 +131,3 @@ async def _alert_admins_once(services: Services, check: ChainCheck) -> None:
     logger.warning("audit chain alert %s: told %d of %d admins", key, delivered, len(admins))
 
 
-async def _tell(services: Services, admins: Sequence[str], now: datetime) -> tuple[int, int]:
-    delivered = failed = 0
-    for admin in admins:
-        async with services.uow() as uow:
-            ref = await uow.conversations.get(admin)
-        t = Translator(ref.locale if ref is not None else None, services.calendar.zone.key)
-        try:
-            sent = await services.messenger.send(admin, text=t("audit.broken", time=t.datetime(now)))
-        except (M365Error, OSError):
-            logger.warning("audit chain alert could not reach admin %s", admin, exc_info=True)
-            failed += 1
-            continue
-        delivered += sent is not None
-    return delivered, failed
