@@ -10,6 +10,7 @@ from dataclasses import replace
 from http import HTTPStatus
 from typing import Any
 
+from aiohttp import ClientConnectionError, ClientResponseError
 from microsoft_agents.activity import Activity, ActivityTypes, AdaptiveCardInvokeResponse, InvokeResponse
 from microsoft_agents.hosting.core import (
     AgentApplication,
@@ -24,6 +25,7 @@ from bot.activity_check import ACTION_INVOKE
 from bot.identity import actor_from, is_personal
 from bot.messenger import message_activities, message_activity
 from bot.references import Reference, ReferenceBook
+from bot.turn_errors import summary
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
@@ -117,7 +119,12 @@ def build_agent(
     @app.error
     async def on_error(context: TurnContext, error: Exception) -> None:
         ref = uuid.uuid4().hex[:8]
-        logger.exception("unhandled error in turn (ref %s)", ref, exc_info=error)
+        if isinstance(error, ClientResponseError | ClientConnectionError):
+            # The connector refused or could not take the reply: the desk's own trouble is not the cause.
+            logger.warning("reply not delivered (ref %s): %s", ref, summary(error))
+        else:
+            logger.exception("unhandled error in turn (ref %s)", ref, exc_info=error)
+        # If this is refused too, the adapter's handler (bot/turn_errors.py) makes the last attempt and answers Teams.
         await context.send_activity(Translator(context.activity.locale)("error.internal", ref=ref))
 
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from aiohttp import ClientResponseError
+from aiohttp import ClientConnectionError, ClientResponseError
 from microsoft_agents.activity import ActivityEventNames, ActivityTypes
 from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 
@@ -37,7 +37,11 @@ async def on_turn_error(context: TurnContext, error: Exception) -> None:
         raise error
     # A turn a person started whose own error handling failed too (the agent's handler answers most errors).
     ref = uuid.uuid4().hex[:8]
-    logger.error("turn failed (ref %s): %s", ref, summary(error), exc_info=error)
+    if isinstance(error, ClientResponseError | ClientConnectionError):
+        # The connector refused the desk's replies (already logged by the agent): no trace of the desk's own code.
+        logger.warning("turn ended without a reply (ref %s): %s", ref, summary(error))
+    else:
+        logger.error("turn failed (ref %s): %s", ref, summary(error), exc_info=error)
     try:
         await context.send_activity(message_activity(Translator(context.activity.locale)("error.internal", ref=ref)))
     except Exception as failure:  # the connector refusing this too must not turn into a 500 for Teams

@@ -105,3 +105,20 @@ async def test_a_turn_whose_replies_are_refused_ends_with_a_reference_not_the_er
     template = Translator("de-DE")("error.internal", ref="REF")
     assert re.fullmatch(re.escape(template).replace("REF", "[0-9a-f]{8}"), text), text
     assert _leaks(desk.inbox(employee)) == []
+
+
+async def test_a_chat_the_connector_does_not_know_gets_202_and_warnings_without_traces(
+    desk: Desk, caplog: Any
+) -> None:
+    employee = desk.tenant.seed.demo_employee
+    activity = desk._base(employee, "en-US")
+    activity.update(text="help", conversation={"conversationType": "personal", "id": "a:unknown"})
+
+    caplog.set_level("WARNING")
+    response = await desk.post(activity)
+
+    assert response.status == 202
+    desk_records = [record for record in caplog.records if record.name.startswith("bot.")]
+    assert desk_records and {record.levelname for record in desk_records} == {"WARNING"}, desk_records
+    assert all(record.exc_info is None for record in desk_records)
+    assert "reply not delivered" in desk_records[0].getMessage()
