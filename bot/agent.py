@@ -26,6 +26,7 @@ from bot.identity import actor_from, is_personal
 from bot.messenger import message_activities, message_activity
 from bot.references import Reference, ReferenceBook
 from bot.turn_errors import summary
+from cards.elements import as_shown
 from cards.help import help_card
 from cards.i18n import Translator
 from cards.verbs import Verb
@@ -152,7 +153,7 @@ def _register_verb(
                 REQUESTER,
                 SentActivity(conversation.id, context.activity.service_url or "", context.activity.reply_to_id),
             )
-        return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD, value=dict(reply.card))
+        return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD, value=as_shown(reply.card))
 
 
 async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:

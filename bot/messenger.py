@@ -20,6 +20,7 @@ from microsoft_agents.hosting.core import TurnContext
 from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
 from bot.auth import ServiceUrlAllowList, origin_of
+from cards.elements import as_shown
 from handlers.context import SentActivity
 from m365.errors import TransientError
 from storage.uow import UnitOfWorkFactory
@@ -36,7 +37,7 @@ def message_activity(text: str | None = None, card: Mapping[str, Any] | None = N
     if text:
         activity.text = text
     if card is not None:
-        activity.attachments = [Attachment(content_type=ADAPTIVE_CARD, content=dict(card))]
+        activity.attachments = [Attachment(content_type=ADAPTIVE_CARD, content=as_shown(card))]
     return activity
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.i18n import unescaped
+
 CARD_SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CARD_VERSION = "1.5"
 
@@ -41,3 +43,32 @@ def execute(title_text: str, verb: str, data: dict[str, Any], *, style: str | No
     if style:
         action["style"] = style
     return action
+
+
+# Fields Adaptive Cards show as they are, without markdown: the Translator's escapes would show there as backslashes.
+_PLAIN_FIELDS = {"title", "label", "placeholder", "value", "valueOn", "valueOff"}
+
+
+def as_shown(element: Any) -> Any:
+    """A copy of a card whose plain-text fields (button titles, input labels and values, choices) read as written;
+    TextBlocks and facts, which Teams renders as markdown, keep their escapes."""
+    if isinstance(element, list):
+        return [as_shown(item) for item in element]
+    if not isinstance(element, dict):
+        return element
+    plain_here = str(element.get("type", "")).startswith(("Action.", "Input."))
+    copied: dict[str, Any] = {}
+    for key, value in element.items():
+        if plain_here and key in _PLAIN_FIELDS and isinstance(value, str):
+            copied[key] = unescaped(value)
+        elif plain_here and key == "choices" and isinstance(value, list):
+            copied[key] = [_choice_as_shown(choice) for choice in value]
+        else:
+            copied[key] = as_shown(value)
+    return copied
+
+
+def _choice_as_shown(choice: Any) -> Any:
+    if isinstance(choice, dict) and isinstance(choice.get("title"), str):
+        return {**choice, "title": unescaped(choice["title"])}
+    return choice

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -46,16 +47,24 @@ class Markdown(str):
     (a link). Any other string given to a message is escaped first."""
 
 
-# Teams renders bot text and card TextBlocks as markdown: a list typed as "*Team*" came back as an italic "Team",
-# and a name like "_Sales_" would lose its underscores. These are the characters that start markup there.
-_MARKUP = str.maketrans({char: "\\" + char for char in "\\*_~`[]"})
+# Teams renders bot text and card TextBlocks as markdown: a list typed as "*Team*" came back as an italic "Team".
+# These characters start markup there; an underscore inside a word (LIC_Office365_E3, anna_k@…) never does.
+_MARKUP = re.compile(r"[\\*~`\[\]]|(?<![^\W_])_|_(?![^\W_])")
 
 
 def plain(value: object) -> object:
     """A value as it reads in a message: strings (names, typed text) escaped, messages and numbers as they are."""
     if isinstance(value, str) and not isinstance(value, Markdown):
-        return value.translate(_MARKUP)
+        return _MARKUP.sub(lambda found: "\\" + found.group(0), value)
     return value
+
+
+def unescaped(text: str) -> str:
+    """The text as written, for the card fields that show text as it is (button titles, input labels, choices)."""
+    return _ESCAPED.sub(lambda found: found.group(1), text)
+
+
+_ESCAPED = re.compile(r"\\([\\*~`\[\]_])")
 
 
 class Translator:
