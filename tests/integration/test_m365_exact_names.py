@@ -27,7 +27,7 @@ def recipients(exchange: ExchangeClient) -> ExchangeRecipients:
     return ExchangeRecipients(exchange)
 
 
-def test_a_typed_value_cannot_leave_its_opath_literal() -> None:
+async def test_a_typed_value_cannot_leave_its_opath_literal() -> None:
     assert opath_literal("O'Brien") == "'O''Brien'"
     assert exact_name_filter("x' -or Name -like '*") == (
         "(Name -eq 'x'' -or Name -like ''*') -or (DisplayName -eq 'x'' -or Name -like ''*') -or "
