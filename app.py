@@ -510,10 +510,16 @@ async def _readyz(request: web.Request) -> web.Response:
         database = "ok" if migrated else "migrations pending"
     except Exception as error:  # noqa: BLE001 - any database failure means "not ready", with its reason
         migrated, database = False, f"unreachable: {type(error).__name__}"
-    ready = migrated and readiness.graph_warm
+    audit = "ok"
+    if migrated:
+        # Not ready while the chain is unsealed: every state change would fail, so a rolling update stops here.
+        async with app[UOW]() as uow:
+            if not await uow.audit.tail_is_signed():
+                audit = "unsealed: run `python app.py audit seal`"
+    ready = migrated and readiness.graph_warm and audit == "ok"
     if ready and readiness.ready_after is None:
         readiness.ready_after = time.monotonic() - readiness.started_at
-    body = {"ready": ready, "database": database, "graph_warm": readiness.graph_warm}
+    body = {"ready": ready, "database": database, "audit": audit, "graph_warm": readiness.graph_warm}
     return web.json_response(body, status=200 if ready else 503)
 
 

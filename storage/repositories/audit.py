@@ -122,6 +122,15 @@ class AuditRepository:
         )
         return check, event
 
+    async def tail_is_signed(self) -> bool:
+        """Whether the desk may append: the chain is empty, unkeyed by choice, or its last event is signed by one of
+        our keys. False on a database upgraded from before keying and not yet sealed (``app.py audit seal``)."""
+        head = await self._select_head()
+        if not self._keys or head is None or head.last_event_id is None:
+            return True
+        tail = await event_row(self._session, head.last_event_id)
+        return tail is None or signing_level(tail, self._keys, at_least=0) is not None
+
     async def _require_keyed_tail(self, tail_id: int) -> None:
         """Refuses to chain onto an event none of our keys signed: a keyed append would vouch for everything before it.
 
