@@ -157,13 +157,21 @@ def _storable(text: str) -> bool:
     return True
 
 
+# The conversation types Teams sends (Bot Framework activity schema, Teams channel).
+CONVERSATION_TYPES = frozenset({"personal", "groupChat", "channel"})
+
+
 def _check(body: dict[str, Any]) -> str | None:
     """The envelope every activity needs for the SDK to reply at all, then what each handled type reads."""
     kind = _string(body, "type", MAX_TYPE, required=True)
     _service_url(body.get("serviceUrl"))
     conversation = _object(body, "conversation", required=True)
     _string(conversation, "id", MAX_CONVERSATION_ID, required=True, where="conversation.id")
-    _string(conversation, "conversationType", MAX_TYPE, where="conversation.conversationType")
+    conversation_type = _string(conversation, "conversationType", MAX_TYPE, where="conversation.conversationType")
+    # The SDK copies the conversation into its reply, and Teams' connectors refuse any other type there: the turn
+    # would run and then fail to answer.
+    if conversation_type is not None and conversation_type not in CONVERSATION_TYPES:
+        raise _Invalid("conversation.conversationType must be personal, groupChat or channel")
     conversation_tenant = _string(conversation, "tenantId", MAX_ID, where="conversation.tenantId")
     _account(body, "recipient")
     sender = _account(body, "from")
@@ -177,8 +185,9 @@ def _check(body: dict[str, Any]) -> str | None:
     locale = _string(body, "locale", MAX_LOCALE)
     if locale is not None and not _LOCALE.fullmatch(locale):
         raise _Invalid("locale must be a BCP-47 language tag")
-    # Both end up in the path of the reply's URL (…/activities/{id}), which servers cap at 8 KB.
-    _string(body, "id", MAX_ID)
+    # Both end up in the path of the reply's URL (…/activities/{id}), which servers cap at 8 KB. Teams gives every
+    # message and invoke an id; without one the SDK answers with "id": null, which Teams' connectors refuse.
+    _string(body, "id", MAX_ID, required=kind in ("message", "invoke"))
     _string(body, "replyToId", MAX_ID)
     delivery_mode = _string(body, "deliveryMode", MAX_TYPE)
     if delivery_mode is not None and delivery_mode not in _DELIVERY_MODES:

@@ -50,6 +50,10 @@ MALFORMED: list[tuple[str, Mutation]] = [
     ("timestamp yesterday", _set("timestamp", "yesterday")),
     ("no conversation.id", _drop("conversation.id")),
     ("conversation a string", _set("conversation", "x")),
+    # Found by `make fuzz` once devtenant's connector was as strict as the Playground: the turn ran, then its reply
+    # (which copies the conversation) was refused.
+    ("conversationType unknown", _set("conversation.conversationType", "xyz")),
+    ("message without id", _drop("id")),
     ("channelData.tenant a string", _set("channelData.tenant", "x")),
     ("channelData.tenant a number", _set("channelData.tenant", 5)),
     ("no serviceUrl", _drop("serviceUrl")),
