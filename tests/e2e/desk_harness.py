@@ -146,3 +146,24 @@ def action_data(card: dict[str, Any], verb: str) -> dict[str, Any]:
     data = walk(card.get("actions", []))
     assert data is not None, f"no {verb} action on the card"
     return dict(data)
+
+
+# What the Agents SDK's default turn-error handler put in front of people: "Exception caught : 400, message='…',
+# url='http://…/activities/…'".
+LEAKS = ("Exception caught", "Traceback", "url=", "http://", "https://", "ClientResponseError", "message=")
+
+
+def shown(value: Any) -> list[str]:
+    """What a person reads in a message or card: its text, and every text, title and value on the card (not its
+    schema)."""
+    if isinstance(value, dict):
+        own = [value[key] for key in ("text", "title", "value") if isinstance(value.get(key), str)]
+        return own + [text for key, inner in value.items() if key != "$schema" for text in shown(inner)]
+    if isinstance(value, list):
+        return [text for inner in value for text in shown(inner)]
+    return []
+
+
+def leaks(items: Any) -> list[str]:
+    """Everything shown in these messages that carries exception text."""
+    return [text for text in shown(items) if any(marker in text for marker in LEAKS)]

@@ -6,31 +6,12 @@ import asyncio
 import re
 from typing import Any
 
-from desk_harness import Desk, action_data
+from desk_harness import Desk, action_data, leaks
 
 from cards.i18n import Translator
 from cards.verbs import Verb
 from handlers.requests import sync_job
 from storage.models import JobStatus
-
-# What the Agents SDK's default turn-error handler put in front of people: "Exception caught : 400, message='…',
-# url='http://…/activities/…'".
-LEAKS = ("Exception caught", "Traceback", "url=", "http://", "https://", "ClientResponseError", "message=")
-
-
-def _shown(value: Any) -> list[str]:
-    """What a person reads in a message or card: its text, and every text and title on the card (not its schema)."""
-    if isinstance(value, dict):
-        own = [value[key] for key in ("text", "title", "value") if isinstance(value.get(key), str)]
-        return own + [text for key, inner in value.items() if key != "$schema" for text in _shown(inner)]
-    if isinstance(value, list):
-        return [text for inner in value for text in _shown(inner)]
-    return []
-
-
-def _leaks(items: list[dict[str, Any]]) -> list[str]:
-    """Everything shown in a chat that carries exception text."""
-    return [text for item in items for text in _shown(item) if any(marker in text for marker in LEAKS)]
 
 
 async def _approved_license_request(desk: Desk) -> tuple[Any, str]:
@@ -71,7 +52,7 @@ async def test_a_refused_card_update_is_given_up_quietly(desk: Desk) -> None:
     assert texts[-2:] == [t("notify.approved", request_id=request.public_id, name=seed.demo_admin.display_name),
                           t("notify.completed", request_id=request.public_id, kind=t("request.kind.license.assign"))]
     for person in (employee, seed.demo_admin):
-        assert _leaks(state.inbox(person.id)) == [], f"exception text reached {person.display_name}"
+        assert leaks(state.inbox(person.id)) == [], f"exception text reached {person.display_name}"
 
 
 async def test_a_connector_outage_during_an_update_is_retried_and_nobody_is_told(desk: Desk) -> None:
@@ -90,7 +71,7 @@ async def test_a_connector_outage_during_an_update_is_retried_and_nobody_is_told
     assert (job.status, job.attempts) == (JobStatus.DONE.value, 2)
     assert state.activities[status_id].updates >= 1
     for person in (seed.demo_employee, seed.demo_admin):
-        assert _leaks(state.inbox(person.id)) == [], f"exception text reached {person.display_name}"
+        assert leaks(state.inbox(person.id)) == [], f"exception text reached {person.display_name}"
 
 
 async def test_a_turn_whose_replies_are_refused_ends_with_a_reference_not_the_error(desk: Desk) -> None:
@@ -104,7 +85,7 @@ async def test_a_turn_whose_replies_are_refused_ends_with_a_reference_not_the_er
     [text] = desk.texts(employee)
     template = Translator("de-DE")("error.internal", ref="REF")
     assert re.fullmatch(re.escape(template).replace("REF", "[0-9a-f]{8}"), text), text
-    assert _leaks(desk.inbox(employee)) == []
+    assert leaks(desk.inbox(employee)) == []
 
 
 async def test_a_chat_the_connector_does_not_know_gets_202_and_warnings_without_traces(

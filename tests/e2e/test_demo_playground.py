@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from conftest import desk_settings
+from desk_harness import leaks, shown
 
 from app import SERVICES, UOW, create_app
 from cards.i18n import Translator
@@ -36,8 +37,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
-# What the Agents SDK's default turn-error handler showed people: "Exception caught : 400, message='…', url='http://…'".
-LEAKS = ("Exception caught", "Traceback", "http://", "https://", "url=", "ClientResponseError")
 # Buttons that act on a request which is still open.
 LIVE_VERBS = {Verb.APPROVE.value, Verb.REJECT.value, Verb.WITHDRAW.value}
 T = Translator("en-US")
@@ -72,18 +71,7 @@ class Window:
                 if attachment.get("contentType") == ADAPTIVE_CARD and public_id in json.dumps(attachment["content"])]
 
     def leaks(self) -> list[str]:
-        return [text for message in self.messages.values() for text in _shown(message)
-                if any(marker in text for marker in LEAKS)]
-
-
-def _shown(value: Any) -> list[str]:
-    """What a person reads: message texts, and the texts, titles and values on cards (not a card's $schema)."""
-    if isinstance(value, dict):
-        own = [value[key] for key in ("text", "title", "value") if isinstance(value.get(key), str)]
-        return own + [text for key, inner in value.items() if key != "$schema" for text in _shown(inner)]
-    if isinstance(value, list):
-        return [text for inner in value for text in _shown(inner)]
-    return []
+        return leaks(list(self.messages.values()))
 
 
 def _verbs(card: Any) -> set[str]:
@@ -234,9 +222,9 @@ async def _every_copy_shows(server: TestServer, windows: list[Window], public_id
         found = []
         for window in windows:
             for message_id, card in window.cards_about(public_id):
-                shown = " ".join(_shown(card))
-                if waiting in shown or label not in shown or _verbs(card) & LIVE_VERBS:
-                    found.append(f"{window.playground.label} window, message {message_id}: {shown[:300]}")
+                reads = " ".join(shown(card))
+                if waiting in reads or label not in reads or _verbs(card) & LIVE_VERBS:
+                    found.append(f"{window.playground.label} window, message {message_id}: {reads[:300]}")
         return found
 
     try:

@@ -77,6 +77,21 @@ def storage_target(request: pytest.FixtureRequest, tmp_path: Path) -> Target:
     return Target("postgres", postgres_url(), pg_engine_kwargs(schema))
 
 
+@pytest.fixture(params=BACKENDS)
+def unmigrated_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """An empty database that no migration has touched: a new SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield Target("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", {})
+        return
+    url: str = request.getfixturevalue("postgres_available")
+    schema = new_pg_schema()
+    create_pg_schema(schema)
+    try:
+        yield Target("postgres", url, pg_engine_kwargs(schema))
+    finally:
+        drop_pg_schema(schema)
+
+
 @pytest.fixture
 async def storage_db(storage_target: Target) -> AsyncIterator[StorageDB]:
     """A migrated, empty database with an engine, a session factory and a unit-of-work factory."""

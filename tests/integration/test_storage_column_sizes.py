@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from conftest_storage import BACKENDS, Target, create_pg_schema, drop_pg_schema, new_pg_schema, pg_engine_kwargs
+from conftest_storage import Target
 from sqlalchemy import text
 
 from storage.db import create_engine
@@ -19,18 +15,6 @@ LOCALE = "ca-ES-valencia"  # a real Teams locale, 14 characters
 LONG_LOCALE = "sr-Latn-RS-x-" + "a" * 35  # a private-use tag past RFC 5646's 35 characters
 
 
-@pytest.fixture(params=BACKENDS)
-def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    if request.param == "sqlite":
-        yield Target("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'sizes.db'}", {})
-        return
-    url: str = request.getfixturevalue("postgres_available")
-    schema = new_pg_schema()
-    create_pg_schema(schema)
-    try:
-        yield Target("postgres", url, pg_engine_kwargs(schema))
-    finally:
-        drop_pg_schema(schema)
 
 
 def _request(request_id: int, **overrides: object) -> dict[str, object]:
@@ -39,9 +23,9 @@ def _request(request_id: int, **overrides: object) -> dict[str, object]:
             "plan": [], "payload": {}, "approver_ids": [], "locale": "en", **overrides}
 
 
-async def test_real_values_fit_after_the_upgrade(target: Target) -> None:
-    await upgrade(target.url, **target.engine_kwargs)
-    engine = create_engine(target.url, **target.engine_kwargs)
+async def test_real_values_fit_after_the_upgrade(unmigrated_target: Target) -> None:
+    await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     name = "N" * DISPLAY_NAME
     address = "a" * 64 + "@" + "d" * (ADDRESS - 65)
     try:
@@ -65,10 +49,10 @@ async def test_real_values_fit_after_the_upgrade(target: Target) -> None:
         await engine.dispose()
 
 
-async def test_the_resize_keeps_every_row_and_link(target: Target) -> None:
+async def test_the_resize_keeps_every_row_and_link(unmigrated_target: Target) -> None:
     """SQLite rebuilds "requests" to resize it; its children (and the cascading request_subjects) stay linked."""
-    await upgrade(target.url, "0007", **target.engine_kwargs)
-    engine = create_engine(target.url, **target.engine_kwargs)
+    await upgrade(unmigrated_target.url, "0007", **unmigrated_target.engine_kwargs)
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     try:
         async with engine.begin() as conn:
             for request_id in (1, 2):
@@ -79,13 +63,13 @@ async def test_the_resize_keeps_every_row_and_link(target: Target) -> None:
             await conn.execute(ConversationRef.__table__.insert().values(
                 user_id="a001", teams_user_id="29:1", conversation_id="a:1", service_url="https://smba.example/",
                 tenant_id="t", bot_id="28:b", bot_name="Desk", channel_id="msteams", locale="pl-PL"))
-        await upgrade(target.url, **target.engine_kwargs)
+        await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
         async with engine.connect() as conn:
             requests = (await conn.execute(text("SELECT id, public_id FROM requests ORDER BY id"))).all()
             subjects = (await conn.execute(text("SELECT request_id, user_id FROM request_subjects ORDER BY id"))).all()
             decisions = (await conn.execute(text("SELECT request_id, approver_name FROM decisions"))).all()
             locale = (await conn.execute(text("SELECT locale FROM conversation_refs"))).scalar_one()
-            if target.backend == "sqlite":
+            if unmigrated_target.backend == "sqlite":
                 broken = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
                 assert broken == []
         assert [tuple(r) for r in requests] == [(1, "REQ-2026-000001"), (2, "REQ-2026-000002")]

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest_storage import BACKENDS, Target, create_pg_schema, drop_pg_schema, new_pg_schema, pg_engine_kwargs
+from conftest_storage import Target
 from sqlalchemy import inspect, text
 
 from storage.db import create_engine, is_postgres
@@ -19,28 +17,16 @@ from storage.models import Base, Request
 pytest_plugins = ["storage_fixtures"]
 
 
-@pytest.fixture(params=BACKENDS)
-def empty_target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
-    if request.param == "sqlite":
-        yield Target("sqlite", f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", {})
-        return
-    url: str = request.getfixturevalue("postgres_available")
-    schema = new_pg_schema()
-    create_pg_schema(schema)
-    try:
-        yield Target("postgres", url, pg_engine_kwargs(schema))
-    finally:
-        drop_pg_schema(schema)
 
 
-async def test_upgrade_twice_is_a_noop_and_reports_up_to_date(empty_target: Target) -> None:
-    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+async def test_upgrade_twice_is_a_noop_and_reports_up_to_date(unmigrated_target: Target) -> None:
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     try:
-        assert is_postgres(engine) == (empty_target.backend == "postgres")
+        assert is_postgres(engine) == (unmigrated_target.backend == "postgres")
         assert await is_up_to_date(engine) is False
 
-        await upgrade(empty_target.url, **empty_target.engine_kwargs)
-        await upgrade(empty_target.url, **empty_target.engine_kwargs)
+        await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
+        await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
 
         assert await is_up_to_date(engine) is True
         async with engine.connect() as conn:
@@ -54,9 +40,9 @@ async def test_upgrade_twice_is_a_noop_and_reports_up_to_date(empty_target: Targ
         await engine.dispose()
 
 
-async def test_migration_matches_the_models(empty_target: Target) -> None:
-    await upgrade(empty_target.url, **empty_target.engine_kwargs)
-    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+async def test_migration_matches_the_models(unmigrated_target: Target) -> None:
+    await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     try:
         async with engine.connect() as conn:
             diff = await conn.run_sync(
@@ -67,24 +53,24 @@ async def test_migration_matches_the_models(empty_target: Target) -> None:
     assert diff == []  # a model change without a revision shows up here
 
 
-async def test_replicas_upgrading_together_take_turns(empty_target: Target) -> None:
-    if empty_target.backend != "postgres":
+async def test_replicas_upgrading_together_take_turns(unmigrated_target: Target) -> None:
+    if unmigrated_target.backend != "postgres":
         pytest.skip("the advisory lock that serializes concurrent upgrades is PostgreSQL-only")
-    runs = [upgrade(empty_target.url, **empty_target.engine_kwargs) for _ in range(3)]
+    runs = [upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs) for _ in range(3)]
     # Let every run finish (even failed ones) so no transaction is left holding locks on the schema.
     outcomes = await asyncio.wait_for(asyncio.gather(*runs, return_exceptions=True), timeout=60)
     assert outcomes == [None, None, None]
-    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     try:
         assert await is_up_to_date(engine)
     finally:
         await engine.dispose()
 
 
-async def test_requests_filed_before_subjects_existed_get_them_from_their_plans(empty_target: Target) -> None:
+async def test_requests_filed_before_subjects_existed_get_them_from_their_plans(unmigrated_target: Target) -> None:
     """Revision 0007 backfills request_subjects from each stored plan (user_id / member_id), never the requester."""
-    await upgrade(empty_target.url, "0006", **empty_target.engine_kwargs)
-    engine = create_engine(empty_target.url, **empty_target.engine_kwargs)
+    await upgrade(unmigrated_target.url, "0006", **unmigrated_target.engine_kwargs)
+    engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     plans = {
         1: ("manager", [{"op": "license.assign", "user_id": "anna"}, {"op": "license.assign", "user_id": "ben"}]),
         2: ("owner", [{"op": "dl.add_member", "member_id": "carl"}, {"op": "dl.add_member", "member_id": "owner"}]),
@@ -100,7 +86,7 @@ async def test_requests_filed_before_subjects_existed_get_them_from_their_plans(
                         requester_name=requester, target_id="t", target_label="t", plan=plan,
                     )
                 )
-        await upgrade(empty_target.url, **empty_target.engine_kwargs)
+        await upgrade(unmigrated_target.url, **unmigrated_target.engine_kwargs)
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT request_id, user_id FROM request_subjects"))).all()
         assert sorted(map(tuple, rows)) == [(1, "anna"), (1, "ben"), (2, "carl")]
