@@ -8,7 +8,7 @@ import pytest
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-# Shapes copied from /work/shared/reference/graph (real Graph samples), kept here so the tests stand alone.
+# Shapes copied from the team's shared/reference/graph (real Graph samples), kept here so the tests stand alone.
 DEFAULT_USER_KEYS = {"businessPhones", "displayName", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation",
                      "preferredLanguage", "surname", "userPrincipalName", "id"}  # users.list.all.response.json
 SUBSCRIBED_SKU_KEYS = {"accountName", "accountId", "appliesTo", "capabilityStatus", "consumedUnits", "id",
