@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -15,6 +14,9 @@ from bot.activity_check import TOO_LARGE, Inbound, Refusal, inspect, media_type_
 from bot.auth import Caller, InboundGuard
 
 logger = logging.getLogger(__name__)
+
+# Where a request keeps its checked body (aiohttp requests are mappings for per-request state).
+_INBOUND = "desk.inbound"
 
 
 def add_messages_route(
@@ -40,16 +42,10 @@ async def _unauthenticated(request: web.Request, guard: InboundGuard) -> web.Str
     verified claims stored where the SDK's adapter reads them (anonymous in the demo)."""
 
     async def read_activity() -> object:
-        raw = await request.read()  # cached on the request: the contract check reads these same bytes
-        try:
-            return json.loads(raw)
-        except (ValueError, RecursionError):
-            return None  # not JSON: the contract check refuses it with 400
+        inbound = await _read_activity(request)
+        return inbound.body if isinstance(inbound, Inbound) else None  # the contract check answers the rest
 
-    try:
-        outcome = await guard.check(request.headers.get("Authorization"), read_activity)
-    except web.HTTPRequestEntityTooLarge:  # aiohttp's ceiling, for bodies sent without a Content-Length
-        return web.json_response({"error": "The request body is too large."}, status=413)
+    outcome = await guard.check(request.headers.get("Authorization"), read_activity)
     if not isinstance(outcome, Caller):
         return web.json_response({"error": outcome.message}, status=outcome.status)
     request["claims_identity"] = ClaimsIdentity(outcome.claims, security_token=outcome.token)
@@ -70,6 +66,15 @@ async def _refused(request: web.Request, tenant_id: str) -> web.Response | None:
 
 
 async def _read_activity(request: web.Request) -> Inbound | Refusal:
+    """The body checked against the activity contract, once per request: the token check and the contract's answer
+    both read it."""
+    if _INBOUND in request:
+        return request[_INBOUND]  # type: ignore[no-any-return]
+    request[_INBOUND] = outcome = await _check_body(request)
+    return outcome
+
+
+async def _check_body(request: web.Request) -> Inbound | Refusal:
     refusal = media_type_refusal(request.content_type, request.charset) or size_refusal(request.content_length)
     if refusal is not None:
         return refusal
