@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.context import Actor, Reply, actor_translator
-from handlers.requests import plan_subjects
+from handlers.requests import changes_person
 from handlers.services import Services, is_admin
 from storage.models import Request
 
@@ -69,11 +69,6 @@ def normalise_id(value: object) -> str | None:
         return None
     candidate = value.strip().upper()
     return candidate if _PUBLIC_ID.fullmatch(candidate) else None
-
-
-def is_subject(request: Request, user_id: str) -> bool:
-    """Whether the request changes this person (its plan names them); the requester is checked separately."""
-    return user_id.casefold() in {subject.casefold() for subject in plan_subjects(request.plan)}
 
 
 async def is_fulfiller(services: Services, actor: Actor) -> bool:
@@ -130,7 +125,7 @@ async def standing_of(services: Services, actor: Actor, request: Request, *, adm
     listed = actor.user_id in request.approver_ids
     return Standing(
         requester=actor.user_id == request.requester_id,
-        subject=is_subject(request, actor.user_id),
+        subject=changes_person(request.plan, actor.user_id),
         listed_approver=listed,
         approver=listed and await still_entitled(services, actor, request),
         fulfiller=request.kind == SEAT_ORDER_KIND and await is_fulfiller(services, actor),

@@ -131,8 +131,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
 def _without_subjects(draft: Draft) -> Draft:
     """The person a request is for never approves it: routing may have named them (an admin whose manager asked
     for her license, an owner added to their own list), so they are dropped here, for every kind."""
-    subjects = {subject.casefold() for subject in plan_subjects(draft.plan)}
-    ids = [approver for approver in draft.approver_ids if approver.casefold() not in subjects]
+    ids = [approver for approver in draft.approver_ids if not changes_person(draft.plan, approver)]
     if len(ids) == len(draft.approver_ids):
         return draft
     names = draft.approver_names
@@ -235,6 +234,11 @@ def plan_subjects(plan: list[dict[str, Any]]) -> set[str]:
     return {str(step[key]) for step in plan for key in ("user_id", "member_id") if step.get(key)}
 
 
+def changes_person(plan: list[dict[str, Any]], user_id: str) -> bool:
+    """Whether the plan changes this person (ids compared as Entra compares them, without case)."""
+    return user_id.casefold() in {subject.casefold() for subject in plan_subjects(plan)}
+
+
 def step_params(step: dict[str, Any]) -> dict[str, str]:
     """The words a step's message needs; every plan step carries its own human labels."""
     # change, seats: seat orders; address: list creation and deletion; mailbox, access, until: shared mailboxes
@@ -247,9 +251,10 @@ def approver_card_for(
     view: RequestView, request: Request, reader_id: str, t: Translator, notice: str | None = None
 ) -> dict[str, Any]:
     # Neither the requester nor a person the request changes decides it (handlers.access re-checks every click).
-    subjects = {subject.casefold() for subject in plan_subjects(request.plan)}
     can_decide = (
-        reader_id in request.approver_ids and reader_id != request.requester_id and reader_id.casefold() not in subjects
+        reader_id in request.approver_ids
+        and reader_id != request.requester_id
+        and not changes_person(request.plan, reader_id)
     )
     return approval_card(view, t, can_decide=can_decide, notice=notice)
 
