@@ -51,10 +51,7 @@ class RefusalBudget:
 
         Clicks being checked count against the budget, so a burst of simultaneous clicks cannot all slip past it.
         """
-        window = self._current(user_id)
-        if window is None:
-            self._forget_ended()
-            window = self._people[user_id] = _Window(started=self._clock())
+        window = self._window(user_id)
         if window.audited + window.in_flight >= self.limit:
             window.suppressed += 1
             return window.suppressed
@@ -71,10 +68,7 @@ class RefusalBudget:
         """Records one audited refusal (``reserved``: of a click ``over`` let through, whose reservation it uses
         up, so ``release`` is not called for it); returns how many of this person's refusals went unaudited
         before it."""
-        window = self._current(user_id)
-        if window is None:
-            self._forget_ended()
-            window = self._people[user_id] = _Window(started=self._clock())
+        window = self._window(user_id)
         if reserved and window.in_flight:
             window.in_flight -= 1
         window.audited += 1
@@ -84,6 +78,14 @@ class RefusalBudget:
     def __len__(self) -> int:
         """People tracked now."""
         return len(self._people)
+
+    def _window(self, user_id: str) -> _Window:
+        """This person's current window, opened now if they have none."""
+        window = self._current(user_id)
+        if window is None:
+            self._forget_ended()
+            window = self._people[user_id] = _Window(started=self._clock())
+        return window
 
     def _current(self, user_id: str) -> _Window | None:
         window = self._people.get(user_id)
