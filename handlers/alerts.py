@@ -12,7 +12,7 @@ from typing import Any
 
 from cards.i18n import Translator
 from handlers.services import Services
-from handlers.stopping import StopSignal
+from handlers.stopping import StopSignal, repeat
 from m365.errors import M365Error
 from m365.ports import Sku, Subscription
 
@@ -148,18 +148,10 @@ async def run_alerts(
     services: Services, *, every_seconds: float, first_after_seconds: float, stop: StopSignal | None = None
 ) -> None:
     """The periodic check, until ``stop`` (or cancelled); one failed check is logged and the next one runs on time."""
-    stop = stop or StopSignal()
-    if await stop.sleep(first_after_seconds):
-        return
-    while True:
-        try:
-            await check_alerts(services)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("license alert check failed")
-        if await stop.sleep(every_seconds):
-            return
+    await repeat(
+        lambda: check_alerts(services), every_seconds=every_seconds, first_after_seconds=first_after_seconds,
+        stop=stop or StopSignal(), what="license alert check",
+    )
 
 
 async def tell_admins(

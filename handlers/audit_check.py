@@ -8,13 +8,12 @@ compares each run with the head it saw the time before.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
 from handlers.alerts import tell_admins
 from handlers.services import Services
-from handlers.stopping import StopSignal
+from handlers.stopping import StopSignal, repeat
 from storage.audit_chain import REASONS, ChainCheck
 from storage.uow import UnitOfWorkFactory
 
@@ -92,17 +91,10 @@ async def audit_check_loop(
     next one runs on time. Every replica may run it: the alert is claimed in the database, so it goes out once."""
     stop = stop or StopSignal()
     watch = AuditWatch()
-    if await stop.sleep(first_after_seconds):
-        return
-    while True:
-        try:
-            await check_audit_chain(services, watch, stop=stop)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.exception("audit chain check failed")
-        if await stop.sleep(every_seconds):
-            return
+    await repeat(
+        lambda: check_audit_chain(services, watch, stop=stop), every_seconds=every_seconds,
+        first_after_seconds=first_after_seconds, stop=stop, what="audit chain check",
+    )
 
 
 async def _alert_admins_once(services: Services, check: ChainCheck) -> None:

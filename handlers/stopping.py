@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+logger = logging.getLogger(__name__)
 
 
 class StopSignal:
@@ -47,3 +51,24 @@ async def wait_at_most(event: asyncio.Event, seconds: float) -> None:
         # event is set, and a loop waiting that way once ran on after shutdown, which then waited for it forever.
         async with asyncio.timeout(seconds):
             await event.wait()
+
+
+async def repeat(
+    work: Callable[[], Awaitable[object]],
+    *,
+    every_seconds: float,
+    stop: StopSignal,
+    what: str,
+    first_after_seconds: float = 0,
+) -> None:
+    """Runs ``work`` every ``every_seconds`` until ``stop``: a failed pass (the database away) is logged and the next
+    one runs on time; a stop ends the loop between passes, never inside one."""
+    if await stop.sleep(first_after_seconds):
+        return
+    while True:
+        try:
+            await work()
+        except Exception:  # noqa: BLE001 - one failed pass must not end the loop
+            logger.exception("%s failed", what)
+        if await stop.sleep(every_seconds):
+            return
