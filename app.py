@@ -43,9 +43,12 @@ from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.report_policy import ReportPolicy
 from handlers.reports import download as report_download
-from handlers.requests import DELIVER_JOB, EXECUTE_JOB
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.stopping import StopSignal
+from handlers.submission import DELIVER_JOB, EXECUTE_JOB
+from kinds import desk, groups
+from kinds.family import Family
+from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
 from m365.distribution_lists import ExchangeDistributionLists
 from m365.exchange import ExchangeClient
@@ -84,6 +87,14 @@ CLOCK = web.AppKey[Callable[[], datetime]]("clock")
 
 # How long shutdown waits for a cancelled background task (job runner, sync, alerts, expiries) to end.
 BACKGROUND_STOP_SECONDS = 10.0
+
+
+def families() -> list[Family]:
+    """Every family of request kinds the desk has: adding a kind means adding its module and one line here."""
+    return [
+        desk.family(),
+        groups.family(),
+    ]
 
 
 def create_app(
@@ -207,6 +218,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
             managers_may_request_for_reports=settings.managers_may_request_for_reports,
         ),
         plans=PlanCatalogue.load(),
+        kinds=build_registry(families()),
         prices=_price_table(settings),
         clock=app[CLOCK],
         calendar=_business_calendar(settings),

@@ -1,4 +1,5 @@
-"""Routes Teams activities and Action.Execute verbs to the handlers, and renders their replies as activities."""
+"""The Agents SDK application: routes Teams messages and Action.Execute verbs through the registry of request
+kinds (handlers/dispatch.py), and renders the replies as activities."""
 
 from __future__ import annotations
 
@@ -29,45 +30,12 @@ from bot.turn_errors import summary
 from cards.elements import as_shown
 from cards.help import help_card
 from cards.i18n import Translator
-from cards.verbs import Verb
 from desk_logging import bind as bind_log_context
-from handlers import (
-    approvals,
-    catalogue,
-    distribution_lists,
-    group_membership,
-    licenses,
-    lists,
-    mailboxes,
-    requests,
-    seat_orders,
-    sla_report,
-    suggestions,
-    withdrawal,
-)
-from handlers.bulk_licenses import request_bulk
-from handlers.commands import (
-    JoinList,
-    RequestLicense,
-    SetPrice,
-    ShowHelp,
-    ShowMyRequests,
-    ShowPlans,
-    ShowSla,
-    TooLong,
-    Unknown,
-    WithdrawRequest,
-    parse,
-)
+from handlers.card_delivery import remember_card
+from handlers.commands import parse
 from handlers.context import Actor, Reply, SentActivity, actor_translator
 from handlers.delivery import REQUESTER, deliver_pending_to
-from handlers.license_changes import request_change, request_removal
-from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk
-from handlers.list_commands import ListCommand
-from handlers.mailbox_commands import MailboxCommand
-from handlers.report_commands import ShowLicenseReport
-from handlers.reports import show_report
-from handlers.seat_commands import OrderSeats
+from handlers.dispatch import dispatch_click, dispatch_command
 from handlers.services import Services
 from m365.errors import TransientError
 
@@ -109,12 +77,12 @@ def build_agent(
         actor = await _actor(services, references, context)
         if actor is None:
             return
-        command = parse(context.activity.text)
-        reply = await _guarded(actor, lambda who: _dispatch(services, who, command))
+        parsed = parse(context.activity.text, services.kinds)
+        reply = await _guarded(actor, lambda who: dispatch_command(services, who, parsed))
         await _send_reply(services, context, actor, reply)
 
-    for verb in Verb:
-        _register_verb(app, services, references, verb)
+    for route in services.kinds.verbs:
+        _register_verb(app, services, references, route.verb)
     _register_fallbacks(app)
 
     @app.error
@@ -132,21 +100,20 @@ def build_agent(
 
 
 def _register_verb(
-    app: AgentApplication[TurnState], services: Services, references: ReferenceBook, verb: Verb
+    app: AgentApplication[TurnState], services: Services, references: ReferenceBook, verb: str
 ) -> None:
-    @app.adaptive_card.action_execute(verb.value)
+    @app.adaptive_card.action_execute(verb)
     async def on_action(context: TurnContext, _state: TurnState, data: Any) -> AdaptiveCardInvokeResponse:
         actor = await _actor(services, references, context)
         if actor is None:
             return _invoke_message(Translator(context.activity.locale)("error.bad_card"))
-        fields = data if isinstance(data, dict) else {}
-        reply = await _guarded(actor, lambda who: _dispatch_verb(services, who, verb, fields))
+        reply = await _guarded(actor, lambda who: dispatch_click(services, who, verb, data))
         if reply.card is None:
             return _invoke_message(reply.text or "")
         if reply.request_id is not None and context.activity.reply_to_id:
             # The form the person clicked becomes the request's status card: remember it to update it later.
             conversation = context.activity.conversation
-            await requests.remember_card(
+            await remember_card(
                 services,
                 reply.request_id,
                 actor.user_id,
@@ -154,110 +121,6 @@ def _register_verb(
                 SentActivity(conversation.id, context.activity.service_url or "", context.activity.reply_to_id),
             )
         return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD, value=as_shown(reply.card))
-
-
-async def _dispatch(services: Services, actor: Actor, command: Any) -> Reply:
-    t = actor_translator(actor)
-    match command:
-        case ShowHelp():
-            return Reply(card=help_card(t))
-        case ShowMyRequests():
-            return await requests.my_requests(services, actor)
-        case WithdrawRequest(request_id=public_id):
-            return await withdrawal.withdraw(services, actor, public_id=public_id)
-        case ShowPlans():
-            return await catalogue.show_plans(services, actor)
-        case SetPrice():
-            return await catalogue.set_price(services, actor, command)
-        case ShowSla():
-            return await sla_report.show_sla(services, actor, command)
-        case ShowLicenseReport():
-            return await show_report(services, actor, command)
-        case RequestLicense():
-            return await licenses.request_license(services, actor, command)
-        case RequestLicenseBulk():
-            return await request_bulk(services, actor, command)
-        case RemoveLicense():
-            return await request_removal(services, actor, command)
-        case ChangeLicense():
-            return await request_change(services, actor, command)
-        case JoinList():
-            return await distribution_lists.request_join(services, actor, command)
-        case OrderSeats():
-            return await seat_orders.request_seats(services, actor, command)
-        case MailboxCommand():
-            return await mailboxes.handle_command(services, actor, command)
-        case ListCommand():
-            return await lists.handle_command(services, actor, command)
-        case TooLong():
-            # Refused before any lookup: nothing this long names anything in the tenant.
-            return Reply(text=t(command.key, max=command.limit, length=command.length, start=command.start))
-        case Unknown(text=text):
-            # A near miss gets "did you mean …?" buttons; anything else today's "Sorry, I didn't understand".
-            return await suggestions.unknown_command(services, actor, text)
-    raise AssertionError(f"unhandled command {command!r}")
-
-
-async def _dispatch_verb(services: Services, actor: Actor, verb: Verb, data: dict[str, Any]) -> Reply:
-    t = actor_translator(actor)
-    if verb.value.startswith("mailbox."):
-        return await mailboxes.handle_verb(services, actor, verb, data)
-    if verb in lists.VERBS:
-        return await lists.handle_verb(services, actor, verb, data)
-    match verb:
-        case Verb.APPROVE | Verb.REJECT:
-            public_id = data.get("request_id")
-            if not isinstance(public_id, str):
-                return Reply(text=t("error.bad_card"))
-            reason = data.get("reason")
-            return await approvals.decide(
-                services,
-                actor,
-                public_id=public_id,
-                version=data.get("version"),
-                approve=verb is Verb.APPROVE,
-                reason=reason if isinstance(reason, str) else None,
-            )
-        case Verb.WITHDRAW:
-            public_id = data.get("request_id")
-            if not isinstance(public_id, str):
-                return Reply(text=t("error.bad_card"))
-            return await withdrawal.withdraw(services, actor, public_id=public_id)
-        case Verb.LICENSE_SUBMIT:
-            return await licenses.form_submitted(services, actor, data)
-        case Verb.SEATS_ORDER:
-            return await seat_orders.offer_clicked(services, actor, data)
-        case Verb.SEATS_FULFIL | Verb.SEATS_UNFULFILLABLE:
-            public_id = data.get("request_id")
-            if not isinstance(public_id, str):
-                return Reply(text=t("error.bad_card"))
-            if verb is Verb.SEATS_FULFIL:
-                reference = data.get("order_reference")
-                return await seat_orders.fulfil(
-                    services, actor, public_id=public_id, version=data.get("version"), reference=reference
-                )
-            return await seat_orders.not_fulfilled(
-                services, actor, public_id=public_id, version=data.get("version"), reason=data.get("reason")
-            )
-        case Verb.GROUP_LEAVE:
-            return await group_membership.leave_clicked(services, actor, data)
-        case Verb.MY_REQUESTS:
-            return await requests.my_requests(services, actor)
-        case Verb.SHOW_HELP:
-            return Reply(card=help_card(t))
-        case Verb.RUN_COMMAND:
-            # A "did you mean …?" button: its text is only a wish, parsed and checked like a typed message; the
-            # actor comes from the activity as for every click.
-            typed = data.get("text")
-            if not isinstance(typed, str) or not typed.strip() or len(typed) > suggestions.MAX_COMMAND_LENGTH:
-                return Reply(text=t("error.bad_card"))
-            return await _dispatch(services, actor, parse(typed))
-        case Verb.REFRESH | Verb.LIST_JOIN_SUBMIT:
-            list_name = data.get("list")
-            if verb is Verb.LIST_JOIN_SUBMIT and isinstance(list_name, str):
-                return await distribution_lists.request_join(services, actor, JoinList(list_name=list_name))
-            return Reply(card=help_card(t))
-    raise AssertionError(f"unhandled verb {verb!r}")
 
 
 async def _guarded(actor: Actor, handler: Handler) -> Reply:
@@ -319,7 +182,7 @@ async def _send_reply(services: Services, context: TurnContext, actor: Actor, re
     responses = await context.send_activities(parts) if parts else []
     response = responses[-1] if responses else None  # the card's: text and card go out as two messages
     if reply.request_id is not None and response is not None and response.id:
-        await requests.remember_card(
+        await remember_card(
             services,
             reply.request_id,
             actor.user_id,
@@ -335,7 +198,9 @@ async def _welcome(services: Services, references: ReferenceBook, context: TurnC
         return
     if is_new:
         t = actor_translator(actor)
-        await context.send_activity(message_activity(card=help_card(t, greeting=t("welcome", name=actor.name))))
+        greeting = t("welcome", name=actor.name)
+        card = help_card(t, services.kinds.help_topics(), greeting=greeting)
+        await context.send_activity(message_activity(card=card))
     # Approval cards that could not reach this person before (no chat yet) arrive now.
     await deliver_pending_to(services, actor.user_id)
 

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from cards.elements import Element, card, execute, text, title
 from cards.i18n import Translator
 from cards.verbs import Verb
 
 
-def help_card(t: Translator, *, greeting: str | None = None) -> Element:
+def help_card(t: Translator, topics: Sequence[str], *, greeting: str | None = None) -> Element:
+    """``topics``: one line each (message keys), from the registry of request kinds."""
     body: list[Element] = [title(t("desk.name"))]
     if greeting:
         body.append(text(greeting))
     body.append(text(t("help.intro")))
-    topics = (
-        "help.license",
-        "help.license_changes",
-        "help.seat_orders",
-        "help.licenses",
-        "help.join",
-        "help.lists",
-        "help.list_changes",
-        "help.mailboxes",
-        "help.my_requests",
-        "help.help",
-    )
     body.extend(text("• " + t(key)) for key in topics)
     # Shown to everyone (the card is pure and knows no roles); the commands themselves check who asks.
     body.append(text(t("help.admins"), subtle=True))

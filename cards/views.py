@@ -39,6 +39,8 @@ class RequestView:
     error: str | None = None
     due_at: datetime | None = None  # the SLA due time; None for requests filed before the SLA clock
     breached: bool = False  # finished after due_at, or still open and past it
+    # The people the plan changes (casefolded ids): they never decide it, whoever reads the card.
+    subjects: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.context import Actor, Reply, actor_translator
-from handlers.requests import changes_person
+from kinds.steps import changes_person
 from handlers.services import Services, is_admin
 from storage.models import Request
 
@@ -125,7 +125,7 @@ async def standing_of(services: Services, actor: Actor, request: Request, *, adm
     listed = actor.user_id in request.approver_ids
     return Standing(
         requester=actor.user_id == request.requester_id,
-        subject=changes_person(request.plan, actor.user_id),
+        subject=changes_person(services.kinds.steps.load_plan(request.plan), actor.user_id),
         listed_approver=listed,
         approver=listed and await still_entitled(services, actor, request),
         fulfiller=request.kind == SEAT_ORDER_KIND and await is_fulfiller(services, actor),
@@ -150,7 +150,7 @@ async def still_entitled(services: Services, actor: Actor, request: Request) -> 
         return await _owns_list(services, actor, request.target_id)
     if request.kind.startswith("mailbox."):
         async with services.uow() as uow:
-            owners = await uow.directory.mailbox_owners(request.target_id)
+            owners = await uow.mailbox_owners.of(request.target_id)
         return any(user_id == actor.user_id for user_id, _address, _name in owners)
     return False
 

@@ -12,7 +12,8 @@ from desk_logging import bind as bind_log_context
 from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
-from handlers.requests import EXECUTE_JOB, approver_card_for, record_transition, request_view
+from handlers.request_views import approver_card_for, request_view
+from handlers.submission import EXECUTE_JOB, record_transition
 from handlers.services import Services
 from m365.ports import DirectoryUser
 from storage.errors import StaleVersion
@@ -96,7 +97,7 @@ async def decide(
             await uow.jobs.enqueue(request.id, EXECUTE_JOB)
         await record_transition(uow, request, new_state.value, actor, reason=reason)
         await uow.commit()
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     services.wake_jobs()
     logger.info("request %s %s by %s", public_id, new_state.value, actor.user_id)
     return Reply(card=approver_card_for(view, request, actor.user_id, t))
@@ -125,5 +126,5 @@ async def _current(services: Services, actor: Actor, public_id: str, notice: str
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     return Reply(text=notice, card=approver_card_for(view, request, actor.user_id, t, notice=notice))

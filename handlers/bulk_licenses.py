@@ -22,7 +22,7 @@ from handlers.license_commands import RequestLicenseBulk
 from handlers.licenses import LICENSE_KINDS, plan_list
 from handlers.lifecycle import RequestState
 from handlers.people import SELF_WORDS, find_person, normalize_country
-from handlers.requests import Draft, submit
+from handlers.submission import Draft, submit
 from handlers.services import Services, is_admin, is_manager_of
 from m365.errors import TransientError
 from m365.executor import supports_bulk

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from cards.i18n import Translator
+from handlers.context import SentActivity
 from handlers.services import Services
 from storage.models import Request
 
@@ -41,3 +42,17 @@ async def send_card_and_record(
             )
         await uow.commit()
     return sent is not None
+
+
+async def remember_card(services: Services, request_id: int, recipient_id: str, role: str, sent: SentActivity) -> None:
+    """A card the person got in reply to their own message or click, remembered so it is updated later."""
+    async with services.uow() as uow:
+        await uow.cards.add(
+            request_id=request_id,
+            recipient_id=recipient_id,
+            role=role,
+            conversation_id=sent.conversation_id,
+            service_url=sent.service_url,
+            activity_id=sent.activity_id,
+        )
+        await uow.commit()

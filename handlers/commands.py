@@ -1,4 +1,5 @@
-"""Chat commands: typed dataclasses and the parser that turns what people type (en/pl/de) into them."""
+"""Chat commands: the parser that runs the registry's commands on what people type (en/pl/de), the bounds on
+what a message may be, and the desk's own commands (help, my requests, withdraw, plans, price, SLA)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,8 @@ import html
 import re
 from dataclasses import dataclass, fields, is_dataclass
 
-from handlers.license_commands import ChangeLicense, RemoveLicense, RequestLicenseBulk, parse_license_change
-from handlers.list_commands import ListCommand, parse_list_command, parse_show_anything
-from handlers.mailbox_commands import MailboxCommand, parse_mailbox_command
 from handlers.people import SELF_WORDS
-from handlers.report_commands import ShowLicenseReport, parse_report
-from handlers.seat_commands import OrderSeats, parse_seat_order
+from kinds.registry import Parsed, Registry
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +91,6 @@ MAX_ADDRESS = 320
 _START = 40  # characters of a too-long value quoted back
 
 
-Command = (
-    ShowHelp | ShowMyRequests | WithdrawRequest | ShowPlans | SetPrice | RequestLicense | JoinList | ShowSla | Unknown
-    | TooLong
-)
-# License removals, plan changes and pasted lists live in handlers/license_commands.py; re-exported here.
-# Seat orders (F10) are parsed in handlers/seat_commands.py.
-LicenseCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk | OrderSeats
-
 _FOR = r"(?:for|dla|für|fuer)"
 
 _HELP = re.compile(r"^(?:help|\?|start|hi|hello|pomoc|cześć|czesc|hilfe|hallo)$", re.IGNORECASE)
@@ -161,15 +150,18 @@ def clean_text(raw: str | None) -> str:
     return re.sub(r"\s+", " ", plain).strip().rstrip(".!")
 
 
-def parse(raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | ListCommand | MailboxCommand:
-    """The command typed, or TooLong when the message or a name or address in it is longer than any real one."""
+def parse(raw: str | None, registry: Registry) -> Parsed | TooLong | Unknown:
+    """The command typed with the route that handles it (the registry's commands, tried in their order), TooLong
+    when the message or a name or address in it is longer than any real one, else Unknown."""
     if raw is not None and len(raw) > MAX_RAW_MESSAGE:
         return TooLong("names.too_long.message", MAX_MESSAGE, len(raw))
     text = clean_text(raw)
     if len(text) > MAX_MESSAGE:
         return TooLong("names.too_long.message", MAX_MESSAGE, len(text))
-    command = _parse(text, raw)
-    return too_long(command) or command
+    parsed = registry.parse(text, raw)
+    if parsed is None:
+        return Unknown(text=text)
+    return too_long(parsed.command) or parsed
 
 
 def too_long(command: object) -> TooLong | None:
@@ -194,46 +186,50 @@ def argument_too_long(value: str) -> TooLong | None:
     return None
 
 
-def _parse(text: str, raw: str | None) -> Command | LicenseCommand | ShowLicenseReport | ListCommand | MailboxCommand:
-    if not text or _HELP.match(text):
-        return ShowHelp()
-    if _MY_REQUESTS.match(text):
-        return ShowMyRequests()
+def parse_help(text: str, _raw: str | None) -> ShowHelp | None:
+    return ShowHelp() if not text or _HELP.match(text) else None
+
+
+def parse_my_requests(text: str, _raw: str | None) -> ShowMyRequests | None:
+    return ShowMyRequests() if _MY_REQUESTS.match(text) else None
+
+
+def parse_withdraw(text: str, _raw: str | None) -> WithdrawRequest | None:
     for pattern in _WITHDRAW_PATTERNS:
         if found := pattern.match(text):
             return WithdrawRequest(request_id=found.group("id").upper())
-    # Shared mailboxes first: "my mailboxes" and "grant full access to shared@…" name a mailbox, never a list.
-    if mailbox_command := parse_mailbox_command(text, raw):
-        return mailbox_command
-    if list_command := parse_list_command(text, raw):
-        return list_command
-    if _PLANS.match(text):
-        return ShowPlans()
-    if found := _PRICE.match(text):
-        return _set_price(found.group("rest") or "")
-    if found := _SLA.match(text):
-        return ShowSla(month=(found.group("month") or "").strip())
-    if report := parse_report(text):  # the admins' license report (F11), before the license patterns
-        return report
-    # Seat orders ("order 5 more E3", "zamów 5 licencji E3") before the license patterns, which would take
-    # "licencji E3" for a plan.
-    if seat_order := parse_seat_order(text):
-        return seat_order
-    # Before the request patterns: "Lizenz E3 entfernen" would otherwise ask for a plan called "E3 entfernen".
-    if license_change := parse_license_change(text, raw):
-        return license_change
+    return None
+
+
+def parse_plans(text: str, _raw: str | None) -> ShowPlans | None:
+    return ShowPlans() if _PLANS.match(text) else None
+
+
+def parse_price(text: str, _raw: str | None) -> SetPrice | None:
+    found = _PRICE.match(text)
+    return _set_price(found.group("rest") or "") if found else None
+
+
+def parse_sla(text: str, _raw: str | None) -> ShowSla | None:
+    found = _SLA.match(text)
+    return ShowSla(month=(found.group("month") or "").strip()) if found else None
+
+
+def parse_license_request(text: str, _raw: str | None) -> RequestLicense | None:
     for pattern in _LICENSE_PATTERNS:
         if found := pattern.match(text):
             who = (found.group("who") or "").strip()
             return RequestLicense(
                 plan=found.group("plan").strip(), for_user=None if who.casefold() in SELF_WORDS or not who else who
             )
+    return None
+
+
+def parse_join(text: str, _raw: str | None) -> JoinList | None:
     for pattern in _JOIN_PATTERNS:
         if found := pattern.match(text):
             return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
-    if show := parse_show_anything(text):
-        return show
-    return Unknown(text=text)
+    return None
 
 
 def _set_price(rest: str) -> SetPrice:

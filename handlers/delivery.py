@@ -12,7 +12,7 @@ from cards.requests import status_card
 from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
-from handlers.requests import approver_card_for, request_view
+from handlers.request_views import approver_card_for, request_view
 from handlers.seat_orders import FULFILLER, fulfilment_card_for, requester_message
 from handlers.services import Services
 from storage.models import Job, Request
@@ -44,7 +44,7 @@ async def deliver_pending_to(services: Services, user_id: str) -> int:
 async def _deliver_to(services: Services, request: Request, recipients: list[str]) -> int:
     async with services.uow() as uow:
         have = {copy.recipient_id for copy in await uow.cards.for_request(request.id) if copy.role == APPROVER}
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     sent_count = 0
     for approver_id in recipients:
         if approver_id in have or approver_id == request.requester_id:
@@ -61,7 +61,7 @@ async def sync_request_cards(services: Services, job: Job) -> None:
         request = await uow.requests.get(job.request_id)
         if request is None:
             return
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
         copies = await uow.cards.for_request(request.id)
     for copy in copies:
         t = await translator_for(services, copy.recipient_id)

@@ -8,7 +8,7 @@ from handlers.approvals import resolve_approvers
 from handlers.commands import JoinList
 from handlers.context import Actor, Reply, actor_translator
 from handlers.list_requests import find_changeable_list, is_member_in_exchange, owners_of, requester_address
-from handlers.requests import Draft, find_open, submit
+from handlers.submission import Draft, find_open, submit
 from handlers.services import Services
 
 KIND = "dl.join"

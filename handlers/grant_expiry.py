@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from handlers.card_delivery import translator_for
 from handlers.context import Actor
 from handlers.mailboxes import request_revoke
-from handlers.requests import remember_card
+from handlers.card_delivery import remember_card
 from handlers.services import Services
 from handlers.stopping import StopSignal
 from m365.ports import Access

@@ -11,7 +11,7 @@ from handlers.context import Actor, Reply, actor_translator
 from handlers.license_commands import ChangeLicense, RemoveLicense
 from handlers.licenses import open_license_request, person_or_refusal, plan_or_refusal
 from handlers.people import normalize_country
-from handlers.requests import Draft, submit
+from handlers.submission import Draft, submit
 from handlers.services import Services
 from m365.ports import DirectoryUser, Sku, UserLicense
 

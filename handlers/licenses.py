@@ -14,7 +14,7 @@ from handlers.commands import RequestLicense
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
-from handlers.requests import Draft, submit
+from handlers.submission import Draft, submit
 from handlers.services import Services, may_request_for
 from m365.ports import DirectoryUser, Sku
 from storage.models import Request

@@ -17,7 +17,7 @@ from cards.verbs import Verb
 from handlers.approvals import resolve_approvers
 from handlers.commands import TooLong, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
-from handlers.requests import Draft, find_open, submit
+from handlers.submission import Draft, find_open, submit
 from handlers.services import Services, is_admin
 from handlers.suggestions import near_names_reply
 from m365.ports import DirectoryUser, DistributionList, ListChanges, Recipient

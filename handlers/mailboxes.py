@@ -40,7 +40,7 @@ from handlers.mailbox_commands import (
     people_of,
 )
 from handlers.people import SELF_WORDS, find_person
-from handlers.requests import Draft, find_open, submit
+from handlers.submission import Draft, find_open, submit
 from handlers.services import Services, is_admin
 from handlers.suggestions import near_names_reply
 from m365.errors import NotFound
@@ -224,7 +224,7 @@ async def _people(services: Services, entries: Sequence[str]) -> tuple[list[Dire
 async def _owners(services: Services, mailbox: SharedMailbox) -> list[DirectoryUser]:
     """The owners the desk recorded, as the directory knows them now (resolve_approvers drops disabled ones)."""
     async with services.uow() as uow:
-        recorded = await uow.directory.mailbox_owners(mailbox.identity)
+        recorded = await uow.mailbox_owners.of(mailbox.identity)
     people = []
     for user_id, _address, _name in recorded:
         person = await services.tenant.directory.get_user(user_id)
@@ -626,7 +626,7 @@ async def request_delete(services: Services, actor: Actor, mailbox_ref: str) -> 
         return mailbox
     # Like a list, a mailbox's deletion is asked for by its owners or an admin, and decided by the admins.
     async with services.uow() as uow:
-        owner_ids = {user_id for user_id, _address, _name in await uow.directory.mailbox_owners(mailbox.identity)}
+        owner_ids = {user_id for user_id, _address, _name in await uow.mailbox_owners.of(mailbox.identity)}
     if actor.user_id not in owner_ids and not await is_admin(services, actor):
         return Reply(text=t("mailbox.delete.not_owner", mailbox=mailbox.display_name))
     approvers = await resolve_approvers(services, actor.user_id)  # deleting is the admins'
@@ -659,7 +659,7 @@ async def set_owners(services: Services, actor: Actor, mailbox_ref: str, entries
         return _nothing_valid(t, refused) if refused else Reply(text=t("mailbox.owners.none"))
     owners = [(person.id, person.mail or person.user_principal_name, person.display_name) for person in people]
     async with services.uow() as uow:
-        await uow.directory.set_mailbox_owners(mailbox.identity, owners)
+        await uow.mailbox_owners.replace(mailbox.identity, owners)
         await uow.audit.append(
             action="mailbox.owners_set",
             actor_id=actor.user_id,
@@ -682,7 +682,7 @@ async def show_found_mailbox(services: Services, actor: Actor, mailbox: SharedMa
     t = actor_translator(actor)
     delegates = await _port(services).delegates(mailbox.identity)
     async with services.uow() as uow:
-        owners = await uow.directory.mailbox_owners(mailbox.identity)
+        owners = await uow.mailbox_owners.of(mailbox.identity)
     may_delete = actor.user_id in {user_id for user_id, _address, _name in owners} or await is_admin(services, actor)
     my_keys = await _my_keys(services, actor)
     holders: dict[str, list[str]] = {}
@@ -717,9 +717,9 @@ async def apply_desk_step(services: Services, request_id: int, step: Mapping[str
             raise NotFound(f"shared mailbox {step['address']} not found", code="ManagementObjectNotFound")
         owners = [(item["id"], item["address"], item["name"]) for item in step["owners"]]
         async with services.uow() as uow:
-            before = await uow.directory.mailbox_owners(mailbox.identity)
+            before = await uow.mailbox_owners.of(mailbox.identity)
             if sorted(before) != sorted(owners):
-                await uow.directory.set_mailbox_owners(mailbox.identity, owners)
+                await uow.mailbox_owners.replace(mailbox.identity, owners)
                 await uow.commit()
         return StepOutcome.ALREADY_DONE if sorted(before) == sorted(owners) else StepOutcome.DONE
     if op == SCHEDULE_EXPIRY_OP:

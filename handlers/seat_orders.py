@@ -20,7 +20,8 @@ from handlers.approvals import resolve_approvers
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
-from handlers.requests import Draft, find_open, request_view, submit, sync_job
+from handlers.request_views import request_view
+from handlers.submission import Draft, find_open, submit, sync_job
 from handlers.seat_commands import OrderSeats, parse_quantity
 from handlers.services import Services
 from m365.ports import Sku
@@ -133,7 +134,7 @@ async def hand_over(services: Services, job: Job) -> bool:
             return True  # finished or withdrawn meanwhile: nothing to hand over
         copies = await uow.cards.for_request(request.id)
         have = {copy.recipient_id for copy in copies if copy.role == FULFILLER}
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     services.wake_jobs()
     sent_count = 0
     for person_id in await _fulfiller_ids(services):
@@ -245,7 +246,7 @@ async def _finish(
         )
         await uow.jobs.enqueue(request.id, sync_job(new_state.value))
         await uow.commit()
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     services.wake_jobs()
     logger.info("seat order %s %s by %s", public_id, new_state.value, actor.user_id)
     return Reply(card=fulfilment_card_for(view, request, t))
@@ -316,7 +317,7 @@ async def _current(
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
         assert request is not None
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     card = fulfilment_card_for(view, request, t, can_fulfil=can_fulfil, notice=notice, reader_id=actor.user_id)
     return Reply(text=notice, card=card)
 

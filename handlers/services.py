@@ -11,6 +11,7 @@ from handlers.context import Actor, Messenger
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.refusals import RefusalBudget
 from handlers.report_policy import ReportPolicy
+from kinds.registry import Registry
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory
 
@@ -41,6 +42,8 @@ class Services:
     messenger: Messenger
     policy: ApprovalPolicy
     plans: PlanCatalogue
+    # Every request kind: its commands, verbs, plan step types and card hooks (kinds/, registered in app.py).
+    kinds: Registry
     # The price file's prices (read once at startup); prices admins set in chat are in the database and win.
     prices: PriceTable = field(default_factory=PriceTable)
     clock: Callable[[], datetime] = utc_now

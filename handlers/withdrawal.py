@@ -9,7 +9,8 @@ from cards.verbs import Verb
 from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
-from handlers.requests import record_transition, request_view
+from handlers.request_views import request_view
+from handlers.submission import record_transition
 from handlers.services import Services
 from storage.errors import StaleVersion
 
@@ -55,7 +56,7 @@ async def withdraw(services: Services, actor: Actor, *, public_id: object) -> Re
             else:
                 await record_transition(uow, request, new_state.value, actor, by="requester")
                 await uow.commit()
-        view = await request_view(uow, request, now=services.clock())
+        view = await request_view(services, uow, request)
     if notice is not None:
         return Reply(text=notice, card=status_card(view, t, notice=notice))
     services.wake_jobs()

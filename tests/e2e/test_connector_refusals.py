@@ -10,7 +10,7 @@ from desk_harness import Desk, action_data, leaks
 
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers.requests import sync_job
+from handlers.submission import sync_job
 from storage.models import JobStatus
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from desk_harness import Desk, action_data, card_text
 
 from cards.verbs import Verb
-from handlers.requests import EXECUTE_JOB
+from handlers.submission import EXECUTE_JOB
 
 E3, E5 = "ENTERPRISEPACK", "ENTERPRISEPREMIUM"
 

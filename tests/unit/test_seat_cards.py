@@ -9,7 +9,7 @@ from cards.i18n import Translator
 from cards.seat_orders import FulfilmentView, SeatFigures, SeatOfferView, fulfilment_card, seat_offer_card, signed
 from cards.verbs import Verb
 from cards.views import RequestView
-from handlers.requests import is_breached, step_params
+from handlers.request_views import is_breached, step_params
 from storage.models import Request
 
 WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)

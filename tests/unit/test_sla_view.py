@@ -10,7 +10,7 @@ import pytest
 
 from cards.i18n import Translator
 from cards.requests import approval_card, status_card
-from handlers.requests import build_view
+from handlers.request_views import build_view
 from storage.models import Decision, Request
 
 SUBMITTED = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)  # Monday 09:00 in Warsaw

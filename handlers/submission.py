@@ -1,4 +1,4 @@
-"""The request lifecycle shared by every kind: submit, look up, render, and remember where its cards are."""
+"""Filing a request, for every kind: the validated draft, the one commit that stores it, and its job names."""
 
 from __future__ import annotations
 
@@ -7,21 +7,22 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from cards.i18n import Translator
-from cards.my_requests import my_requests_card
-from cards.requests import approval_card, status_card
-from cards.views import DecisionView, MyRequestsView, RequestSummaryView, RequestView, StepView
+from cards.requests import status_card
 from desk_logging import bind as bind_log_context
-from handlers.context import Actor, Reply, SentActivity, actor_translator
+from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
-from handlers.services import Services, utc_now
-from storage.models import Decision, Request
+from handlers.request_views import request_view
+from handlers.services import Services
+from kinds.steps import Step, changes_person, dump_plan, plan_subjects
+from storage.models import Request
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 DELIVER_JOB = "deliver"
 EXECUTE_JOB = "execute"
+POLICY_APPROVER_ID = "desk:policy"
+POLICY_APPROVER_NAME = "M365 Desk"
 
 
 def sync_job(state: str) -> str:
@@ -43,20 +44,16 @@ async def record_transition(uow: UnitOfWork, request: Request, state: str, actor
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A validated request, ready to store: what it changes (plan) and who may approve it."""
+    """A validated request, ready to store: what it changes (typed plan steps) and who may approve it."""
 
     kind: str
     target_id: str
     target_label: str
     payload: dict[str, Any]
-    plan: list[dict[str, Any]]
+    plan: tuple[Step, ...]
     approver_ids: list[str]
     approver_names: list[str]
     facts: list[tuple[str, str]]  # extra lines for approvers: (label message key, value)
-
-
-POLICY_APPROVER_ID = "desk:policy"
-POLICY_APPROVER_NAME = "M365 Desk"
 
 
 async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve: str | None = None) -> Reply:
@@ -72,6 +69,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
     The people the request changes are never among its approvers; if that leaves nobody, nothing is stored.
     """
     t = actor_translator(actor)
+    services.kinds.kind(draft.kind)  # a kind the registry does not know is a programming error: fail before storing
     routed = draft
     draft = _without_subjects(draft)
     if routed.approver_ids and not draft.approver_ids and not auto_approve:
@@ -79,6 +77,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
     now = services.clock()
     # In UTC like every stored time (the calculator answers in the calendar's zone).
     due_at = services.sla.due_at(draft.kind, now, services.calendar).astimezone(UTC)
+    plan = dump_plan(draft.plan)
     async with services.uow() as uow:
         request = Request(
             kind=draft.kind,
@@ -87,7 +86,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
             target_id=draft.target_id,
             target_label=draft.target_label,
             payload={**draft.payload, "approver_names": draft.approver_names, "facts": draft.facts},
-            plan=draft.plan,
+            plan=plan,
             approver_ids=draft.approver_ids,
             state=RequestState.PENDING.value,
             version=1,
@@ -106,7 +105,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
             detail={
                 "public_id": request.public_id,
                 "kind": draft.kind,
-                "plan": draft.plan,
+                "plan": plan,
                 "approvers": draft.approver_ids,
                 "due_at": due_at.isoformat(),
                 "sla_business_days": services.sla.days_for(draft.kind),
@@ -117,7 +116,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
         else:
             await uow.jobs.enqueue(request.id, DELIVER_JOB)
         await uow.commit()
-        view = await request_view(uow, request, now=now)
+        view = await request_view(services, uow, request)
     services.wake_jobs()
     bind_log_context(req_id=request.public_id)
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
@@ -172,122 +171,3 @@ async def find_open(uow: UnitOfWork, *, kind: str, requester_id: str, target_id:
         ):
             return request
     return None
-
-
-async def request_view(uow: UnitOfWork, request: Request, *, now: datetime | None = None) -> RequestView:
-    """The request as cards show it; pass `now` from the desk's clock (services.clock()), real time otherwise."""
-    decisions = await uow.decisions.for_request(request.id)
-    return build_view(request, decisions[-1] if decisions else None, now=now or utc_now())
-
-
-def build_view(request: Request, decision: Decision | None, *, now: datetime) -> RequestView:
-    """`now` decides whether a request still open is past its due time."""
-    statuses = {item["index"]: item["status"] for item in (request.result or {}).get("steps", [])}
-    steps = tuple(
-        StepView(message_key=f"step.{step['op']}", params=step_params(step), status=statuses.get(index))
-        for index, step in enumerate(request.plan)
-    )
-    return RequestView(
-        request_id=request.public_id,
-        version=request.version,
-        kind=request.kind,
-        state=request.state,
-        requester_name=request.requester_name,
-        target_label=request.target_label,
-        created_at=request.created_at,
-        steps=steps,
-        approver_names=tuple(request.payload.get("approver_names", ())),
-        decision=(
-            DecisionView(
-                outcome=decision.outcome,
-                approver_name=decision.approver_name,
-                decided_at=decision.created_at,
-                reason=decision.reason,
-            )
-            if decision
-            else None
-        ),
-        facts=tuple((label, value) for label, value in request.payload.get("facts", ())),
-        error=request.error,
-        due_at=request.due_at,
-        breached=is_breached(request, now),
-    )
-
-
-def is_breached(request: Request, now: datetime) -> bool:
-    """Finished after its due time, or still open and past it; requests without a due time never are.
-
-    A request that ended without running (rejected, cancelled, expired) has no completed_at: its clock stopped at
-    the decision, else the last update — the same rule as the SLA report (storage.queries.sla_counts).
-    """
-    if request.due_at is None:
-        return False
-    if RequestState(request.state).is_final:
-        stopped = request.completed_at or request.decided_at or request.updated_at
-        return stopped > request.due_at
-    return now > request.due_at
-
-
-def plan_subjects(plan: list[dict[str, Any]]) -> set[str]:
-    """The people a plan changes: every step names them by ``user_id`` (licenses, groups, mailbox access) or
-    ``member_id`` (list members)."""
-    return {str(step[key]) for step in plan for key in ("user_id", "member_id") if step.get(key)}
-
-
-def changes_person(plan: list[dict[str, Any]], user_id: str) -> bool:
-    """Whether the plan changes this person (ids compared as Entra compares them, without case)."""
-    return user_id.casefold() in {subject.casefold() for subject in plan_subjects(plan)}
-
-
-def step_params(step: dict[str, Any]) -> dict[str, str]:
-    """The words a step's message needs; every plan step carries its own human labels."""
-    # change, seats: seat orders; address: list creation and deletion; mailbox, access, until: shared mailboxes
-    names = ("user", "country", "plan", "list", "member", "member_name", "change", "seats", "address", "mailbox",
-             "access", "until")
-    return {name: str(step[name]) for name in names if name in step}
-
-
-def approver_card_for(
-    view: RequestView, request: Request, reader_id: str, t: Translator, notice: str | None = None
-) -> dict[str, Any]:
-    # Neither the requester nor a person the request changes decides it (handlers.access re-checks every click).
-    can_decide = (
-        reader_id in request.approver_ids
-        and reader_id != request.requester_id
-        and not changes_person(request.plan, reader_id)
-    )
-    return approval_card(view, t, can_decide=can_decide, notice=notice)
-
-
-async def my_requests(services: Services, actor: Actor) -> Reply:
-    """The person's own requests, and those others filed that change them (a manager's, an owner's, the desk's)."""
-    async with services.uow() as uow:
-        mine = await uow.requests.list_for_requester(actor.user_id, limit=20)
-        about = await uow.requests.list_about(actor.user_id, limit=10)
-    t = actor_translator(actor)
-    view = MyRequestsView(items=tuple(_summary(r) for r in mine), about_me=tuple(_summary(r) for r in about))
-    return Reply(card=my_requests_card(view, t))
-
-
-def _summary(request: Request) -> RequestSummaryView:
-    return RequestSummaryView(
-        request_id=request.public_id,
-        kind=request.kind,
-        state=request.state,
-        target_label=request.target_label,
-        created_at=request.created_at,
-        requested_by=request.requester_name,
-    )
-
-
-async def remember_card(services: Services, request_id: int, recipient_id: str, role: str, sent: SentActivity) -> None:
-    async with services.uow() as uow:
-        await uow.cards.add(
-            request_id=request_id,
-            recipient_id=recipient_id,
-            role=role,
-            conversation_id=sent.conversation_id,
-            service_url=sent.service_url,
-            activity_id=sent.activity_id,
-        )
-        await uow.commit()

@@ -1,29 +1,35 @@
-"""group.leave: a person leaves a licensing group (the desk's answer to a license that a group gives)."""
+"""group.leave: validate and file a request for a person to leave a licensing group (the desk's answer to a
+license that a group gives), from the offer card's button."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
 from handlers.licenses import not_theirs
-from handlers.requests import Draft, find_open, submit
 from handlers.services import Services
+from handlers.submission import Draft, find_open, submit
+from kinds.card_data import bounded
+from kinds.groups.steps import LeaveGroup
 
 KIND = "group.leave"
-OP = "remove_group_member"
 
 
-async def leave_clicked(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
+@dataclass(frozen=True, slots=True)
+class LeaveClick:
+    """The offer's button: the group and the person, as the card carried them (only wishes)."""
+
+    group_id: str = bounded(100)
+    user_id: str = bounded(200)
+
+
+async def leave_clicked(services: Services, actor: Actor, data: LeaveClick) -> Reply:
     """The offer's button. Its group and person are only wishes: the actor must be allowed to ask for that person,
     the person must be a direct member (only direct membership can be ended), and the group must really give them
     a license — otherwise this would be a general "remove anyone from any group" button."""
     t = actor_translator(actor)
-    group_id, user_id = data.get("group_id"), data.get("user_id")
-    if not isinstance(group_id, str) or not isinstance(user_id, str) or not group_id.strip() or not user_id.strip():
-        return Reply(text=t("error.bad_card"))
-    group_id, user_id = group_id.strip()[:100], user_id.strip()[:200]
+    group_id, user_id = data.group_id, data.user_id
     directory = services.tenant.directory
     user = await directory.get_user(user_id)
     if user is None:
@@ -54,15 +60,13 @@ async def leave_clicked(services: Services, actor: Actor, data: Mapping[str, Any
     approvers = await resolve_approvers(services, actor.user_id)  # no owners: membership changes are the admins'
     if not approvers.ids:
         return Reply(text=t("request.no_approvers"))
-    # Step messages only get the labels the card renderer passes (user, list, plan, ...): "list" names the group.
-    step = {"op": OP, "group_id": group_id, "user_id": user.id, "user": user.display_name, "list": group_name,
-            "plan": plans}
+    step = LeaveGroup(group_id=group_id, user_id=user.id, user=user.display_name, group=group_name, plan=plans)
     draft = Draft(
         kind=KIND,
         target_id=user.id,
         target_label=f"{user.display_name} · {group_name}",
         payload={"key": group_id.lower(), "group_id": group_id, "route": approvers.route},
-        plan=[step],
+        plan=(step,),
         approver_ids=approvers.ids,
         approver_names=approvers.names,
         facts=[("group.leave.field.licenses", plans)],

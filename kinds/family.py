@@ -1,0 +1,98 @@
+"""What a family of request kinds declares in its one home: kinds, chat commands, card verbs, help, manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from kinds.steps import Step
+
+if TYPE_CHECKING:
+    from cards.i18n import Translator
+    from cards.views import RequestView
+    from handlers.context import Actor, Reply
+    from handlers.services import Services
+    from storage.models import Job, Request
+
+# Parses cleaned chat text (and the raw text, for pasted HTML lists) into a command value, or None: not mine.
+CommandParser = Callable[[str, "str | None"], object | None]
+CommandHandler = Callable[["Services", "Actor", Any], Awaitable["Reply"]]
+VerbHandler = Callable[["Services", "Actor", Any], Awaitable["Reply"]]
+# A card copy for a role other than approver and requester (a seat order's fulfilment card): the card, or None.
+RoleCard = Callable[["RequestView", "Request", "Translator", str], "dict[str, Any]"]
+# The requester's message for a transition, when the kind words it its own way; None = the desk's default.
+RequesterMessage = Callable[[str, "Request", "Translator", str], "str | None"]
+# Runs instead of the plan when the kind is fulfilled by people (seat orders): True = handed over.
+HandOver = Callable[["Services", "Job"], Awaitable[bool]]
+
+
+class Approvers:
+    """Who decides a kind's requests by default (the routing policy's vocabulary)."""
+
+    OWNERS_ELSE_ADMINS = "owners, else admins"
+    ADMINS = "admins"
+    FULFILLERS = "fulfillers"  # approved by admins, then fulfilled by the people who order from the CSP partner
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    """One request kind: its stable id (stored with every request), default SLA in business days, the approver
+    route, the rules that approve it without a person (message keys ``policy.*``), and its plan step types."""
+
+    id: str
+    sla_days: int
+    approvers: str
+    steps: tuple[type[Step], ...]
+    auto_approve: tuple[str, ...] = ()
+    role_cards: dict[str, RoleCard] = field(default_factory=dict)
+    requester_message: RequesterMessage | None = None
+    hand_over: HandOver | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A chat command: ``order`` is its place in parsing (lower first), since some commands are prefixes of
+    others ("license plans" is the catalogue, not a request for a plan called "plans")."""
+
+    name: str
+    order: int
+    parse: CommandParser
+    handle: CommandHandler
+
+
+@dataclass(frozen=True, slots=True)
+class VerbRoute:
+    """An Action.Execute verb: the typed value its data is parsed into (kinds.card_data), and its handler."""
+
+    verb: str
+    data: type
+    handle: VerbHandler
+
+
+@dataclass(frozen=True, slots=True)
+class HelpTopic:
+    """One line of the help card (a message key); ``order`` places it among every family's lines."""
+
+    order: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManifestCommand:
+    """An entry of the Teams manifest's command list: the title typed (per language) and its description key."""
+
+    titles: dict[str, str]  # language → command title, e.g. {"en": "request license", "pl": …, "de": …}
+    description: str  # message key
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """A family of kinds (licenses, lists, mailboxes, seats, groups) or of desk commands (help, my requests)."""
+
+    name: str
+    kinds: tuple[Kind, ...] = ()
+    commands: tuple[Command, ...] = ()
+    verbs: tuple[VerbRoute, ...] = ()
+    help: tuple[HelpTopic, ...] = ()
+    manifest: tuple[ManifestCommand, ...] = ()

@@ -1,0 +1,16 @@
+"""The groups family: group.leave, leaving a licensing group (offered when a license comes from a group)."""
+
+from __future__ import annotations
+
+from cards.verbs import Verb
+from kinds.family import Approvers, Family, Kind, VerbRoute
+from kinds.groups.leave import KIND, LeaveClick, leave_clicked
+from kinds.groups.steps import LeaveGroup
+
+
+def family() -> Family:
+    return Family(
+        name="groups",
+        kinds=(Kind(id=KIND, sla_days=1, approvers=Approvers.ADMINS, steps=(LeaveGroup,)),),
+        verbs=(VerbRoute(Verb.GROUP_LEAVE, LeaveClick, leave_clicked),),
+    )
