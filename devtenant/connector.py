@@ -12,7 +12,7 @@ from aiohttp import web
 
 from devtenant.activities import Refusal, check_new_conversation, check_sent, check_update, split_message
 from devtenant.context import Context
-from devtenant.state import Conversation
+from devtenant.states.connector import Conversation
 
 logger = logging.getLogger(__name__)
 

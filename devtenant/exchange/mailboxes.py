@@ -227,10 +227,10 @@ async def remove_mailbox(state: TenantState, call: BoundCall) -> CmdletResult:
     for user in state.users.values():
         if user_id in (user.get("exoGrantSendOnBehalfTo") or []):
             user["exoGrantSendOnBehalfTo"].remove(user_id)
-    for aces in state.mailbox_permissions.values():
-        aces[:] = [a for a in aces if a["User"] != user_id]
-    for aces in state.recipient_permissions.values():
-        aces[:] = [a for a in aces if a["Trustee"] != user_id]
+    for full_access in state.mailbox_permissions.values():
+        full_access[:] = [a for a in full_access if a["User"] != user_id]
+    for send_as in state.recipient_permissions.values():
+        send_as[:] = [a for a in send_as if a["Trustee"] != user_id]
     return CmdletResult()
 
 

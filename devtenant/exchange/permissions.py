@@ -30,6 +30,7 @@ from devtenant.exchange.mailboxes import (
 from devtenant.exchange.recipients import limit_results, resolve_user
 from devtenant.exchange.registry import CmdletRegistry, CmdletResult
 from devtenant.state import TenantState
+from devtenant.states.exchange import FullAccessGrant
 
 SELF = "NT AUTHORITY\\SELF"
 FULL_ACCESS = "FullAccess"
@@ -118,7 +119,7 @@ async def add_mailbox_permission(state: TenantState, call: BoundCall) -> CmdletR
         return CmdletResult([_mailbox_ace(name, _account(user), existing["AccessRights"],
                                           inheritance=existing["InheritanceType"])],
                             warnings=[ace_already_present_text(name, _account(user))])
-    ace = {"User": user["id"], "AccessRights": [FULL_ACCESS], "InheritanceType": inheritance,
+    ace: FullAccessGrant = {"User": user["id"], "AccessRights": [FULL_ACCESS], "InheritanceType": inheritance,
            "AutoMapping": call.get("AutoMapping", True)}
     if not call.switch("WhatIf"):
         aces.append(ace)

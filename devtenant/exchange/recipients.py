@@ -11,7 +11,8 @@ from devtenant.exchange.cmdlets import BoundCall
 from devtenant.exchange.errors import ambiguous, argument_not_found, object_not_found
 from devtenant.exchange.opath import compile_filter
 from devtenant.exchange.registry import CmdletRegistry, CmdletResult
-from devtenant.state import EXO_ORG_UNIT, TenantState
+from devtenant.state import TenantState
+from devtenant.states.exchange import EXO_ORG_UNIT
 
 DEFAULT_RESULT_SIZE = 1000
 RESULT_SIZE_WARNING = (

@@ -22,6 +22,7 @@ from devtenant.graph.core import (
     parse_select,
 )
 from devtenant.graph.views import USER_DEFAULTS, USER_PROPERTIES, USER_TYPE, user_view
+from devtenant.states.directory import DomainRecord
 
 DELTA_ROLES = ("User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
 DOMAIN_ROLES = ("Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
@@ -152,7 +153,7 @@ def _delta_link(ctx: Context, upto: int, select: list[str] | None) -> str:
 
 
 # ------------------------------------------------------------------ /domains
-def _domain_view(ctx: Context, record: dict[str, Any]) -> dict[str, Any]:
+def _domain_view(ctx: Context, record: DomainRecord) -> dict[str, Any]:
     return {
         "authenticationType": "Managed",
         "availabilityStatus": None,

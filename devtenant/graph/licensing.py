@@ -22,7 +22,8 @@ from devtenant.graph.core import (
     parse_select,
 )
 from devtenant.graph.views import USER_PROPERTIES, user_view
-from devtenant.state import TenantState, iso
+from devtenant.state import TenantState
+from devtenant.states.stamps import iso
 
 ASSIGN_ROLES = ("LicenseAssignment.ReadWrite.All", "User.ReadWrite.All", "Directory.ReadWrite.All")
 READ_ROLES = ("LicenseAssignment.Read.All", "LicenseAssignment.ReadWrite.All", "User.Read.All",
