@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from cards.i18n import Translator
@@ -17,33 +16,33 @@ from cards.verbs import Verb
 from handlers.approvals import resolve_approvers
 from handlers.commands import TooLong, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
-from handlers.submission import Draft, find_open, submit
 from handlers.services import Services, is_admin
+from handlers.submission import Draft, find_open, submit
 from handlers.suggestions import near_names_reply
+from kinds.recipients import (
+    ADDRESS,
+    ALIAS,
+    PATTERN_CHARACTERS,
+    Refused,
+    accepted_domains,
+    label,
+    refusal_lines,
+    shortened,
+    sort_people,
+    valid_alias,
+)
 from m365.ports import DirectoryUser, DistributionList, ListChanges, Recipient
 
 LEAVE, MEMBERS, CREATE, MODIFY, DELETE = "dl.leave", "dl.members", "dl.create", "dl.modify", "dl.delete"
 MAX_MEMBERS_PER_REQUEST = 200
-# Exchange's limits (New-DistributionGroup): Name ≤ 64 characters; an alias is an RFC 5322 dot-atom of ≤ 64.
+# Exchange's limit (New-DistributionGroup): Name ≤ 64 characters.
 MAX_NAME = 64
-_ALIAS = re.compile(r"^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+)*$")
-_ADDRESS = re.compile(r"^(?P<local>[^@\s]+)@(?P<domain>[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)$")
 # Recipients Exchange accepts as list members (M365-APIS §2.3): not M365 groups, not users without a mailbox.
 MEMBER_TYPES = frozenset({
     "UserMailbox", "SharedMailbox", "RoomMailbox", "EquipmentMailbox", "MailUser", "MailContact",
     "MailUniversalDistributionGroup", "MailUniversalSecurityGroup",
 })
 OWNER_TYPES = frozenset({"UserMailbox", "MailUser", "MailUniversalSecurityGroup"})
-# Characters a name search (Exchange's Anr) may read as a pattern.
-_PATTERN_CHARACTERS = re.compile(r"[*?%\[\]]")
-
-
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """One address that will not be part of the request, and why (a message key with its parameters)."""
-
-    value: str
-    reason: str
 
 
 # What a click on a choice card does with the list picked: the command's verb and data, naming the list by its id.
@@ -79,7 +78,7 @@ async def find_list(
     # "Did you mean …?": near names from the directory cache, each button running the command for that list.
     if near := await near_names_reply(services, t, name, kind="list", then=then):
         return near
-    if _PATTERN_CHARACTERS.search(name):
+    if PATTERN_CHARACTERS.search(name):
         return Reply(text=t("dl.not_found", list=name))  # Anr would read it as a pattern: no suggestions by it
     suggestions = [item.display_name for item in await lists.find_lists(name.strip(), limit=5)]
     if suggestions:
@@ -122,10 +121,6 @@ async def owners_of(services: Services, dl: DistributionList) -> list[DirectoryU
     return owners
 
 
-def _label(dl: DistributionList) -> str:
-    return f"{dl.display_name} <{dl.primary_smtp_address}>"
-
-
 async def request_leave(services: Services, actor: Actor, list_name: str) -> Reply:
     """Leaving an Open list (MemberDepartRestriction Open) is approved by policy, as Exchange itself would allow;
     a Closed list's owners decide."""
@@ -151,7 +146,7 @@ async def request_leave(services: Services, actor: Actor, list_name: str) -> Rep
     draft = Draft(
         kind=LEAVE,
         target_id=found.identity,
-        target_label=_label(found),
+        target_label=label(found),
         payload={"key": address, "route": approvers.route, "list_address": found.primary_smtp_address},
         plan=[_member_step("remove_list_member", found, address, actor.name)],
         approver_ids=[] if open_list else approvers.ids,
@@ -198,7 +193,7 @@ async def request_member_changes(
     accepted: list[Recipient] = []
     refused: list[Refused] = []
     # Only what can be an address is looked up (a pasted token longer than any address is refused unread).
-    addresses = [token for token in tokens if _ADDRESS.match(token) and not argument_too_long(token)]
+    addresses = [token for token in tokens if ADDRESS.match(token) and not argument_too_long(token)]
     looked_up = dict(zip(addresses, await _recipients(services, addresses), strict=True))
     for token in tokens:
         outcome = _check_member(token, looked_up.get(token), add=add, current=current)
@@ -206,14 +201,14 @@ async def request_member_changes(
             refused.append(outcome)
         elif outcome.primary_smtp_address.casefold() not in {r.primary_smtp_address.casefold() for r in accepted}:
             accepted.append(outcome)
-    report = _refusal_lines(t, refused)
+    report = refusal_lines(t, refused)
     if not accepted:
         return Reply(text="\n".join([t("dl.members.nothing_to_do", list=found.display_name), *report]))
     op = "add_list_member" if add else "remove_list_member"
     draft = Draft(
         kind=MEMBERS,
         target_id=found.identity,
-        target_label=_label(found),
+        target_label=label(found),
         payload={"key": f"{op}:{','.join(sorted(r.primary_smtp_address.casefold() for r in accepted))}",
                  "route": "owners", "list_address": found.primary_smtp_address,
                  "refused": [{"value": r.value, "reason": r.reason} for r in refused]},
@@ -233,8 +228,8 @@ async def request_member_changes(
 
 def _check_member(token: str, recipient: Recipient | None, *, add: bool, current: set[str]) -> Recipient | Refused:
     if argument_too_long(token):
-        return Refused(_shortened(token), "dl.refused.not_an_address")
-    if not _ADDRESS.match(token):
+        return Refused(shortened(token), "dl.refused.not_an_address")
+    if not ADDRESS.match(token):
         return Refused(token, "dl.refused.not_an_address")
     if recipient is None:
         if not add and token.casefold() in current:
@@ -268,29 +263,15 @@ async def _recipients(services: Services, identities: Sequence[str]) -> list[Rec
     return [await _recipient(services, identity) for identity in identities]
 
 
-def _shortened(value: str) -> str:
-    """A too-long value as quoted back in a refusal: its start, not all of it."""
-    return value[:40] + "…"
-
-
-def _refusal_lines(t: Translator, refused: Sequence[Refused]) -> list[str]:
-    return [f"- {item.value}: {t(item.reason)}" for item in refused]
-
-
 def split_addresses(value: object) -> list[str]:
     return [part for part in re.split(r"[\s,;]+", value if isinstance(value, str) else "") if part]
 
 
 async def show_create_form(services: Services, actor: Actor, name: str = "") -> Reply:
     t = actor_translator(actor)
-    domains = await _accepted_domains(services)
+    domains = await accepted_domains(services)
     owner = await requester_address(services, actor) or ""
     return Reply(card=create_list_form(t, domains=domains, name=name[:MAX_NAME], owner=owner))
-
-
-async def _accepted_domains(services: Services) -> list[str]:
-    sync = services.tenant.directory_sync
-    return sorted(await sync.accepted_domains()) if sync is not None else []
 
 
 async def create_submitted(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
@@ -298,7 +279,7 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
     t = actor_translator(actor)
     values = {key: str(data.get(key) or "").strip() for key in
               ("name", "alias", "address", "description", "owners", "members", "join", "depart", "external")}
-    domains = await _accepted_domains(services)
+    domains = await accepted_domains(services)
 
     def again(key: str, **params: object) -> Reply:
         notice = t(key, **params)
@@ -311,13 +292,13 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
         return again("dl.create.name_too_long", max=MAX_NAME)
     alias = alias or re.sub(r"[^A-Za-z0-9._-]", "", name.replace(" ", "-")).strip(".-").lower()
     values["alias"] = alias
-    if not alias or len(alias) > MAX_NAME or not _ALIAS.match(alias):
+    if not valid_alias(alias):
         return again("dl.create.alias_invalid", alias=alias)
     if not address and domains:
         address = f"{alias}@{domains[0]}".lower()
         values["address"] = address
-    match = _ADDRESS.match(address)
-    if not match or not _ALIAS.match(match.group("local")):
+    match = ADDRESS.match(address)
+    if not match or not ALIAS.match(match.group("local")):
         return again("dl.create.address_invalid", address=address)
     if match.group("domain").lower() not in domains:
         return again("dl.create.domain_not_accepted", domain=match.group("domain"), domains=", ".join(domains))
@@ -373,20 +354,19 @@ async def create_submitted(services: Services, actor: Actor, data: Mapping[str, 
 async def _people(
     services: Services, values: Sequence[str], allowed: frozenset[str]
 ) -> tuple[list[Recipient], list[Refused]]:
-    found: list[Recipient] = []
-    refused: list[Refused] = []
-    for value in dict.fromkeys(values):
+    """The recipients named, each of a type in ``allowed``; a value given twice is checked once."""
+
+    async def check(value: str) -> Recipient | Refused:
         if argument_too_long(value):
-            refused.append(Refused(_shortened(value), "dl.refused.unknown"))  # no one has a name this long
-            continue
+            return Refused(shortened(value), "dl.refused.unknown")  # no one has a name this long
         recipient = await _recipient(services, value)
         if recipient is None:
-            refused.append(Refused(value, "dl.refused.unknown"))
-        elif recipient.recipient_type_details not in allowed:
-            refused.append(Refused(value, "dl.refused.not_mail_enabled"))
-        elif recipient.primary_smtp_address.casefold() not in {r.primary_smtp_address.casefold() for r in found}:
-            found.append(recipient)
-    return found, refused
+            return Refused(value, "dl.refused.unknown")
+        if recipient.recipient_type_details not in allowed:
+            return Refused(value, "dl.refused.not_mail_enabled")
+        return recipient
+
+    return await sort_people(dict.fromkeys(values), check, key=lambda found: found.primary_smtp_address.casefold())
 
 
 async def _manager_or_refusal(
@@ -448,7 +428,7 @@ async def modify_submitted(services: Services, actor: Actor, data: Mapping[str, 
     draft = Draft(
         kind=MODIFY,
         target_id=found.identity,
-        target_label=_label(found),
+        target_label=label(found),
         payload={"key": "modify", "route": approvers.route},
         plan=[step],
         approver_ids=approvers.ids,
@@ -515,7 +495,7 @@ async def request_delete(services: Services, actor: Actor, list_ref: str) -> Rep
     draft = Draft(
         kind=DELETE,
         target_id=found.identity,
-        target_label=_label(found),
+        target_label=label(found),
         payload={"key": "delete", "route": approvers.route, "list_address": found.primary_smtp_address},
         plan=[{"op": "delete_list", "list_id": found.identity, "list": found.display_name,
                "address": found.primary_smtp_address}],
