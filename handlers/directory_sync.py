@@ -23,7 +23,7 @@ from handlers.stopping import StopSignal
 from m365.errors import DeltaTokenExpired, M365Error, NotFound
 from m365.ports import DistributionList, SharedMailbox
 from storage.columns import utcnow
-from storage.repositories.directory import DirectoryCacheRepository
+from storage.repositories.directory_cache import DirectoryCacheRepository
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class _Run:
         if self.stop is not None and self.stop.requested:
             raise SyncStopped("the desk is shutting down")
         async with self.services.uow() as uow:
-            kept = await uow.directory.extend(LEASE, self.owner, utcnow() + timedelta(seconds=self.lease_seconds))
+            kept = await uow.leases.extend(LEASE, self.owner, utcnow() + timedelta(seconds=self.lease_seconds))
             await uow.commit()
         if not kept:
             raise SyncLeaseLost(f"lease {LEASE!r} was taken over from {self.owner}")
@@ -128,8 +128,8 @@ async def run_sync(
     # processes, and the watermark is compared with Exchange's own WhenChangedUTC.
     now = utcnow()
     async with services.uow() as uow:
-        claimed = await uow.directory.try_claim(LEASE, owner, now + timedelta(seconds=lease_seconds), now)
-        state = await uow.directory.state(LEASE) if claimed else None
+        claimed = await uow.leases.try_claim(LEASE, owner, now + timedelta(seconds=lease_seconds), now)
+        state = await uow.sync_state.state(LEASE) if claimed else None
         await uow.commit()
     if not claimed:
         return SyncReport(full=full, skipped=True)
@@ -153,7 +153,7 @@ async def run_sync(
                                                         full_every=full_every))
         async with services.uow() as uow:
             error = "; ".join(report.errors) or None
-            await uow.directory.record_run(LEASE, started_at=now, full=report.full, error=error)
+            await uow.sync_state.record_run(LEASE, started_at=now, full=report.full, error=error)
             await uow.commit()
         return report
     finally:
@@ -165,7 +165,7 @@ async def run_sync(
 
 async def _release(services: Services, owner: str) -> None:
     async with services.uow() as uow:
-        await uow.directory.release(LEASE, owner)
+        await uow.leases.release(LEASE, owner)
         await uow.commit()
 
 
@@ -198,8 +198,8 @@ async def _sync_users(run: _Run, *, full: bool) -> None:
         return
     uow_factory = run.services.uow
     async with uow_factory() as uow:
-        link = None if full else await uow.directory.cursor(USERS)
-        round_started = await uow.directory.cursor(USERS_ROUND)
+        link = None if full else await uow.sync_state.cursor(USERS)
+        round_started = await uow.sync_state.cursor(USERS_ROUND)
     restarted = False
     while True:
         if link is None:
@@ -207,7 +207,7 @@ async def _sync_users(run: _Run, *, full: bool) -> None:
             # only reports removals since its token, and a restarted round has no token).
             round_started = utcnow().isoformat()
             async with uow_factory() as uow:
-                await uow.directory.set_cursor(USERS_ROUND, round_started)
+                await uow.sync_state.set_cursor(USERS_ROUND, round_started)
                 await uow.commit()
         try:
             page = await source.users_delta(link)
@@ -220,14 +220,14 @@ async def _sync_users(run: _Run, *, full: bool) -> None:
         swept = 0
         async with uow_factory() as uow:
             if page.users:
-                await uow.directory.upsert_users(page.users)
+                await uow.user_cache.upsert_users(page.users)
             if page.removed_ids:
-                await uow.directory.remove_users(page.removed_ids)
+                await uow.user_cache.remove_users(page.removed_ids)
             # After every page, in the same transaction as its users: a crash resumes from the next page.
-            await uow.directory.set_cursor(USERS, page.next_link or page.delta_link)
+            await uow.sync_state.set_cursor(USERS, page.next_link or page.delta_link)
             if page.next_link is None and round_started is not None:
-                swept = await uow.directory.remove_users_synced_before(datetime.fromisoformat(round_started))
-                await uow.directory.set_cursor(USERS_ROUND, None)
+                swept = await uow.user_cache.remove_users_synced_before(datetime.fromisoformat(round_started))
+                await uow.sync_state.set_cursor(USERS_ROUND, None)
             await uow.commit()
         run.report.users_changed += len(page.users)
         run.report.users_removed += len(page.removed_ids) + swept
@@ -243,7 +243,7 @@ async def _sync_users(run: _Run, *, full: bool) -> None:
 async def _plan(run: _Run, name: str, *, full: bool, margin: timedelta, full_every: timedelta) -> datetime | None:
     """The ``changed_since`` for this part: None means a full pass (first run, forced, or one is due)."""
     async with run.services.uow() as uow:
-        state = await uow.directory.state(name)
+        state = await uow.sync_state.state(name)
     if full or state is None or state.cursor is None or state.last_full_run is None:
         return None
     if state.last_full_run < utcnow() - full_every:
@@ -253,8 +253,8 @@ async def _plan(run: _Run, name: str, *, full: bool, margin: timedelta, full_eve
 
 async def _finish_part(name: str, run: _Run, started: datetime, *, full: bool) -> None:
     async with run.services.uow() as uow:
-        await uow.directory.set_cursor(name, started.isoformat())
-        await uow.directory.record_run(name, started_at=started, full=full)
+        await uow.sync_state.set_cursor(name, started.isoformat())
+        await uow.sync_state.record_run(name, started_at=started, full=full)
         await uow.commit()
 
 
@@ -330,19 +330,19 @@ async def _sync_objects(run: _Run, kind: _Kind, *, full: bool, margin: timedelta
     run.report.full = run.report.full or since is None
     changed = await kind.changed(since)
     async with run.services.uow() as uow:
-        cached = await kind.cached(uow.directory)
+        cached = await kind.cached(uow.directory_cache)
     for start in range(0, len(changed), CHUNK):
         chunk = changed[start : start + CHUNK]
         details = await _read_each(chunk, kind.details)
         async with run.services.uow() as uow:
             for item, found in zip(chunk, details, strict=True):
                 if isinstance(found, NotFound):  # deleted between the two reads
-                    if await kind.delete(uow.directory, item.identity):
+                    if await kind.delete(uow.directory_cache, item.identity):
                         kind.count(run.report, "removed")
                     cached.discard(item.identity)
                     continue
                 assert isinstance(found, list)
-                await kind.upsert(uow.directory, item, found)
+                await kind.upsert(uow.directory_cache, item, found)
                 kind.count(run.report, "changed" if item.identity in cached else "added")
                 cached.add(item.identity)
             await uow.commit()
@@ -355,7 +355,7 @@ async def _sync_objects(run: _Run, kind: _Kind, *, full: bool, margin: timedelta
     for start in range(0, len(ordered), CHUNK):
         async with run.services.uow() as uow:
             for identity in ordered[start : start + CHUNK]:
-                kind.count(run.report, "removed", int(await kind.delete(uow.directory, identity)))
+                kind.count(run.report, "removed", int(await kind.delete(uow.directory_cache, identity)))
             await uow.commit()
     await _finish_part(kind.cursor, run, started, full=since is None)
 
@@ -389,11 +389,11 @@ async def _refresh(kind: _Kind, services: Services, identity: str) -> Any:
             found = None
     async with services.uow() as uow:
         if found is None:
-            cached = await kind.cached_one(uow.directory, identity)
+            cached = await kind.cached_one(uow.directory_cache, identity)
             if cached is not None:
-                await kind.delete(uow.directory, cached.identity)
+                await kind.delete(uow.directory_cache, cached.identity)
         else:
-            await kind.upsert(uow.directory, found, details)
+            await kind.upsert(uow.directory_cache, found, details)
         await uow.commit()
     return found
 
@@ -418,7 +418,7 @@ async def sync_forever(
     # so a rolling restart does not sync on every replica's start.
     try:
         async with services.uow() as uow:
-            state = await uow.directory.state(LEASE)
+            state = await uow.sync_state.state(LEASE)
         never_synced = state is None or state.last_run is None
     except Exception:  # noqa: BLE001 - the database may not be up yet; the loop below copes with that
         logger.warning("directory sync: could not read the sync state at startup", exc_info=True)

@@ -130,7 +130,7 @@ async def browse(
     address = await list_requests.requester_address(services, actor) or ""
     sections: list[BrowseSection] = []
     async with services.uow() as uow:
-        cache = uow.directory
+        cache = uow.directory_cache
         if view == "search":
             if kind in ("all", "lists"):
                 page = await cache.search_lists(query, offset=offset if kind == "lists" else 0, limit=PAGE_SIZE)
@@ -158,7 +158,7 @@ async def browse(
 
 async def _last_synced(uow: UnitOfWork, t: Translator) -> str | None:
     """When the directory was last read from the tenant, so a reader knows how fresh the results are."""
-    state = await uow.directory.state(SYNC_LEASE)
+    state = await uow.sync_state.state(SYNC_LEASE)
     return t.datetime(state.last_run) if state and state.last_run else None
 
 
@@ -193,14 +193,14 @@ async def show_list(services: Services, actor: Actor, name: str, *, offset: int 
         return too_long_reply(t, refusal)
     address = await list_requests.requester_address(services, actor) or ""
     async with services.uow() as uow:
-        cached = await uow.directory.lists_named(name)
+        cached = await uow.directory_cache.lists_named(name)
         if len(cached) > 1:
             choices = [Choice(d.display_name, d.primary_smtp_address, *show_then(d)) for d in cached]
             return Reply(card=choice_card(t, kind="lists", name=name.strip(), choices=choices))
         dl = cached[0] if cached else None
         if dl is not None:
-            members = await uow.directory.list_members(dl.identity, offset=offset, limit=MEMBERS_PAGE_SIZE)
-            is_member = bool(address) and await uow.directory.is_list_member(dl.identity, address)
+            members = await uow.directory_cache.list_members(dl.identity, offset=offset, limit=MEMBERS_PAGE_SIZE)
+            is_member = bool(address) and await uow.directory_cache.is_list_member(dl.identity, address)
             member_items, member_total = members.items, members.total
     if dl is None:
         # Not in the cache (yet): Exchange has the last word, e.g. for a list created outside the desk minutes ago.

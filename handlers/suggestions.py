@@ -462,7 +462,8 @@ async def near_names_reply(
     async with services.uow() as uow:
         for match, _ in found:
             label = match.label or match.text
-            cached = await (uow.directory.get_list if kind == "list" else uow.directory.get_mailbox)(match.ref)
+            cache = uow.directory_cache
+            cached = await (cache.get_list if kind == "list" else cache.get_mailbox)(match.ref)
             if cached is None:
                 continue  # gone since the names were read
             if then is not None:
@@ -490,7 +491,7 @@ async def load_vocabulary(services: Services, kinds: set[str]) -> dict[str, list
         vocabulary["plan"] = list(plan_names(services.plans, skus))
     if kinds & {"list", "mailbox"}:
         async with services.uow() as uow:
-            entries = await uow.directory.names()
+            entries = await uow.directory_cache.names()
         for entry in entries:
             if entry.kind not in kinds:
                 continue

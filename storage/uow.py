@@ -17,9 +17,13 @@ from storage.repositories import (
     PriceRepository,
     RequestRepository,
 )
-from storage.repositories.directory import DirectoryCacheRepository
+from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.grants import GrantRepository
+from storage.repositories.leases import LeaseRepository
+from storage.repositories.mailbox_owners import MailboxOwnerRepository
 from storage.repositories.reports import AlertRepository, ReportFileRepository
+from storage.repositories.sync_state import SyncStateRepository
+from storage.repositories.user_cache import UserCacheRepository
 
 
 class UnitOfWork:
@@ -35,7 +39,11 @@ class UnitOfWork:
     prices: PriceRepository
     alerts: AlertRepository
     report_files: ReportFileRepository
-    directory: DirectoryCacheRepository
+    directory_cache: DirectoryCacheRepository  # lists and shared mailboxes as last synced
+    user_cache: UserCacheRepository  # Entra users as last synced
+    mailbox_owners: MailboxOwnerRepository  # the desk's own record, not synced
+    sync_state: SyncStateRepository  # the sync's cursors and runs
+    leases: LeaseRepository  # one replica per period
     grants: GrantRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
@@ -53,7 +61,11 @@ class UnitOfWork:
         self.prices = PriceRepository(self.session)
         self.alerts = AlertRepository(self.session)
         self.report_files = ReportFileRepository(self.session)
-        self.directory = DirectoryCacheRepository(self.session)
+        self.directory_cache = DirectoryCacheRepository(self.session)
+        self.user_cache = UserCacheRepository(self.session)
+        self.mailbox_owners = MailboxOwnerRepository(self.session)
+        self.sync_state = SyncStateRepository(self.session)
+        self.leases = LeaseRepository(self.session)
         self.grants = GrantRepository(self.session)
         return self
 

@@ -95,20 +95,20 @@ async def test_full_then_incremental_sync_follows_outside_changes(
     assert owner_mail
     sales = seed.sales_mailbox
     async with sync_desk.uow() as uow:
-        closed = await uow.directory.get_list(seed.closed_list.primary_smtp_address)
+        closed = await uow.directory_cache.get_list(seed.closed_list.primary_smtp_address)
         assert closed is not None and closed.identity == seed.closed_list.id
         assert [a.lower() for a in closed.managed_by] == [owner_mail.lower()]
-        members = await uow.directory.list_members(seed.closed_list.id)
+        members = await uow.directory_cache.list_members(seed.closed_list.id)
         assert members.total == len(seed.closed_list.member_ids)
-        owned = await uow.directory.lists_owned_by(owner_mail, limit=50)
+        owned = await uow.directory_cache.lists_owned_by(owner_mail, limit=50)
         assert seed.closed_list.id in {x.identity for x in owned.items}
-        delegates = await uow.directory.mailbox_delegates(sales.id)
+        delegates = await uow.directory_cache.mailbox_delegates(sales.id)
         employee = seed.demo_employee.mail.lower()
         held = {(d.access, d.primary_smtp_address.lower()) for d in delegates}
         assert {(Access.FULL_ACCESS, employee), (Access.SEND_ON_BEHALF, employee)} <= held
-        mine = await uow.directory.mailboxes_for(seed.demo_employee.mail, seed.demo_employee.id)
+        mine = await uow.directory_cache.mailboxes_for(seed.demo_employee.mail, seed.demo_employee.id)
         assert sales.id in {m.identity for m in mine.items}
-        disabled = await uow.directory.get_user(seed.disabled_user.id)
+        disabled = await uow.user_cache.get_user(seed.disabled_user.id)
         assert disabled is not None and disabled.account_enabled is False
 
     # Outside the desk: a new list, a renamed one, a member added, a deleted one, a delegation, two people.
@@ -165,20 +165,20 @@ async def test_full_then_incremental_sync_follows_outside_changes(
     assert len(_delta_calls(tenant)) == 1  # one delta page with only what changed
 
     async with sync_desk.uow() as uow:
-        assert await uow.directory.get_list(seed.closed_list.id) is None
-        made = await uow.directory.get_list(f"outside-made@{domain}")
+        assert await uow.directory_cache.get_list(seed.closed_list.id) is None
+        made = await uow.directory_cache.get_list(f"outside-made@{domain}")
         assert made is not None and made.display_name == "Outside Made"
-        assert (await uow.directory.lists_with_member(seed.demo_employee.mail, limit=50)).total >= 1
-        assert (await uow.directory.get_list(seed.open_list.id)).display_name == "Book Club (renamed)"  # type: ignore[union-attr]
-        assert await uow.directory.is_list_member(other.id, seed.demo_admin.mail)
-        full_access = await uow.directory.mailbox_delegates(empty.id)
+        assert (await uow.directory_cache.lists_with_member(seed.demo_employee.mail, limit=50)).total >= 1
+        assert (await uow.directory_cache.get_list(seed.open_list.id)).display_name == "Book Club (renamed)"  # type: ignore[union-attr]
+        assert await uow.directory_cache.is_list_member(other.id, seed.demo_admin.mail)
+        full_access = await uow.directory_cache.mailbox_delegates(empty.id)
         assert [(d.access, d.primary_smtp_address.lower()) for d in full_access] == [
             (Access.FULL_ACCESS, seed.demo_employee.mail.lower())
         ]
-        employee = await uow.directory.get_user(seed.demo_employee.id)
+        employee = await uow.user_cache.get_user(seed.demo_employee.id)
         assert employee is not None and employee.account_enabled is False
-        assert await uow.directory.get_user(gone.id) is None
-        assert await uow.directory.is_user_deleted(gone.id)
+        assert await uow.user_cache.get_user(gone.id) is None
+        assert await uow.user_cache.is_user_deleted(gone.id)
 
 
 async def test_two_runs_at_once_exactly_one_works(sync_desk: Desk, tenant: DevTenant) -> None:
@@ -203,7 +203,7 @@ async def test_interrupted_user_round_resumes_from_the_stored_page(
     run = asyncio.create_task(run_sync(sync_desk.services, replica="crashing"))
     for _ in range(200):
         async with sync_desk.uow() as uow:
-            link = await uow.directory.cursor(USERS)
+            link = await uow.sync_state.cursor(USERS)
         if link and "skiptoken" in link.lower():
             break
         await asyncio.sleep(0.05)
@@ -213,7 +213,7 @@ async def test_interrupted_user_round_resumes_from_the_stored_page(
     await asyncio.gather(run, return_exceptions=True)
     tenant.faults.clear()
     async with sync_desk.uow() as uow:
-        stored_after_crash = await uow.directory.count_users()
+        stored_after_crash = await uow.user_cache.count_users()
     assert 0 < stored_after_crash < total
 
     tenant.state.reset_call_log()
@@ -223,7 +223,7 @@ async def test_interrupted_user_round_resumes_from_the_stored_page(
     assert "skiptoken" in (delta[0].query or "").lower()  # no new round: it went on from the stored page
     assert resumed.users_changed == total - stored_after_crash
     async with sync_desk.uow() as uow:
-        assert await uow.directory.count_users() == total
+        assert await uow.user_cache.count_users() == total
 
 
 async def test_expired_delta_token_restarts_a_full_round_and_finds_deletions(
@@ -238,8 +238,8 @@ async def test_expired_delta_token_restarts_a_full_round_and_finds_deletions(
     assert report.users_changed == len(tenant.state.users)  # a whole new round
     async with sync_desk.uow() as uow:
         # A restarted round does not report deletions; users it did not report are marked deleted at its end.
-        assert await uow.directory.is_user_deleted(victim.id)
-        assert await uow.directory.get_user(tenant.seed.demo_employee.id) is not None
+        assert await uow.user_cache.is_user_deleted(victim.id)
+        assert await uow.user_cache.get_user(tenant.seed.demo_employee.id) is not None
 
 
 async def test_refresh_one_list_and_mailbox_after_a_desk_change(
@@ -258,22 +258,22 @@ async def test_refresh_one_list_and_mailbox_after_a_desk_change(
     fresh = await refresh_list(services, address)
     assert fresh is not None
     async with sync_desk.uow() as uow:
-        assert (await uow.directory.get_list(address)) == fresh
-        assert (await uow.directory.list_members(fresh.identity)).total == 1
+        assert (await uow.directory_cache.get_list(address)) == fresh
+        assert (await uow.directory_cache.list_members(fresh.identity)).total == 1
     await outside.cmdlet("Remove-DistributionGroup", Identity=fresh.identity, BypassSecurityGroupManagerCheck=True)
     assert await refresh_list(services, fresh.identity) is None
     async with sync_desk.uow() as uow:
-        assert await uow.directory.get_list(address) is None
+        assert await uow.directory_cache.get_list(address) is None
 
     sales = seed.sales_mailbox
     async with sync_desk.uow() as uow:
-        await uow.directory.set_mailbox_owners(sales.id, [(seed.demo_admin.id, seed.demo_admin.mail, "Jonas")])
+        await uow.mailbox_owners.replace(sales.id, [(seed.demo_admin.id, seed.demo_admin.mail, "Jonas")])
         await uow.commit()
     refreshed = await refresh_mailbox(services, sales.primary_smtp_address)
     assert refreshed is not None and refreshed.identity == sales.id
     async with sync_desk.uow() as uow:
-        assert len(await uow.directory.mailbox_delegates(sales.id)) >= 3
-        assert await uow.directory.mailbox_owners(sales.id) == [(seed.demo_admin.id, seed.demo_admin.mail, "Jonas")]
+        assert len(await uow.directory_cache.mailbox_delegates(sales.id)) >= 3
+        assert await uow.mailbox_owners.of(sales.id) == [(seed.demo_admin.id, seed.demo_admin.mail, "Jonas")]
 
 
 async def test_cli_sync_runs_once_and_reports(tenant: DevTenant, database_url: str, capsys) -> None:

@@ -77,7 +77,7 @@ async def test_create_shared_mailbox_admin_approves_owners_recorded_then_delete(
     assert full_access(desk, created["id"]) == {delegate.id: True}
     assert send_as(desk, created["id"]) == {delegate.id}
     async with desk.uow() as uow:
-        owners = await uow.directory.mailbox_owners(created["id"])
+        owners = await uow.mailbox_owners.of(created["id"])
         request = await uow.requests.get(request.id)
     assert [owner[0] for owner in owners] == [employee.id]
     assert request.state == "completed"

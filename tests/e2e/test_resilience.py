@@ -135,8 +135,8 @@ async def test_shutdown_lets_a_running_sync_end_its_page_and_leaves_nothing_behi
     again = await start_desk(tenant, settings)
     try:
         async with again.uow() as uow:
-            state = await uow.directory.state(LEASE)
-            cursor = await uow.directory.cursor(USERS)
+            state = await uow.sync_state.state(LEASE)
+            cursor = await uow.sync_state.cursor(USERS)
         assert state is not None and state.lease_owner is None, "the stopped run hands its lease back"
         assert state.last_run is None, "a stopped run is not recorded as a run"
         assert cursor, "the page it finished is kept: the next run resumes after it"
