@@ -13,12 +13,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+import pytest
 import pytest_asyncio
 
 from devtenant import DevTenant, run_devtenant
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 EXCHANGE_SCOPE = "https://outlook.office365.com/.default"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, before test modules are imported: m365_fixtures reads it to run a test on devtenant alone.
+    config.addinivalue_line("markers", "devtenant_only(reason): a transport test; runs against devtenant alone")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

@@ -1,9 +1,9 @@
-"""Contract tests for the m365 ports, run against the devtenant emulator over HTTPS with the real clients.
+"""Contract tests for the m365 ports, run against both implementations (m365_fixtures: ``tenant_impl``): the real
+clients against the devtenant emulator over HTTPS, and the in-memory tenant seeded alike.
 
-The ``*Contract`` classes speak only the ports (Directory, Licenses, DistributionLists) and the seed, so a
-second implementation runs the same suite by subclassing them and providing the ``directory``,
-``licenses``, ``distribution_lists`` and ``seed`` fixtures. ``TestHttp*`` classes check what only an
-HTTP implementation can show (token caching, batching, retries) through the emulator's call log.
+The ``*Contract`` classes speak only the ports (Directory, Licenses, DistributionLists) and the seed. ``TestHttp*``
+classes check what only an HTTP implementation can show (token caching, batching, retries) through the
+emulator's call log, so they run against devtenant alone.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from m365.graph_directory import GraphDirectory
 from m365.graph_licenses import GraphLicenses
 from m365.ports import BulkLicenses, Directory, DistributionLists, Licenses, MemberChange
 
-# Fixtures: tenant, seed, credentials, graph, exchange, directory, licenses, distribution_lists.
+# Fixtures: tenant_impl, seed, directory, licenses, distribution_lists; tenant, credentials, graph, exchange.
 pytest_plugins = ["m365_fixtures"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -209,6 +209,43 @@ class LicensesContract:
         assert (e3.sku_part_number, e3.assigned_by_group) == (E3, seed.license_groups[0].id)
         assert seed.employee_without_usage_location.id not in holders
 
+    async def test_assign_many_reports_per_item_errors(self, licenses: BulkLicenses, seed: Any) -> None:
+        outcomes = await licenses.assign_many(
+            [
+                (seed.employee_without_usage_location.id, [seed.sku(BASIC).sku_id], []),
+                (seed.demo_employee.id, [seed.sku(E5).sku_id], []),
+                ("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id], []),
+                (seed.demo_employee.id, ["not-a-sku-id"], []),
+                (seed.demo_employee.id, [seed.sku(STANDARD).sku_id], [seed.sku(BASIC).sku_id]),
+            ]
+        )
+        assert [type(o.error).__name__ for o in outcomes] == [
+            "UsageLocationMissing",
+            "NoFreeSeats",
+            "NotFound",
+            "InvalidRequest",
+            "NoneType",
+        ]
+        assert [lic.sku_part_number for lic in await licenses.user_licenses(seed.demo_employee.id)] == [STANDARD]
+
+    async def test_assign_many_grants_until_the_seats_run_out(self, licenses: BulkLicenses, seed: Any) -> None:
+        basic = seed.sku(BASIC)
+        others = [u for u in seed.users if u.usage_location and u.id not in basic.direct_user_ids][:25]
+        outcomes = await licenses.assign_many([(u.id, [basic.sku_id], []) for u in others])
+        assert [o.user_id for o in outcomes] == [u.id for u in others]
+        assert sum(o.ok for o in outcomes) == basic.free_units
+        assert all(isinstance(o.error, NoFreeSeats) for o in outcomes if not o.ok)
+        skus = {s.sku_id: s for s in await licenses.list_skus()}
+        assert skus[basic.sku_id].free_units == 0
+        assert await licenses.holders(basic.sku_id) == set(basic.direct_user_ids) | {
+            o.user_id for o in outcomes if o.ok}
+
+    async def test_holders_counts_group_licenses(self, licenses: BulkLicenses, seed: Any) -> None:
+        e3 = seed.sku(E3)
+        holders = await licenses.holders(e3.sku_id)
+        assert holders == set(e3.direct_user_ids) | set(seed.license_groups[0].member_ids)
+        assert seed.group_licensed_user.id in holders
+
     async def test_subscriptions_with_their_term_ends(self, licenses: Licenses, seed: Any) -> None:
         subscriptions = {s.sku_part_number: s for s in await licenses.subscriptions()}
         assert set(subscriptions) == {sku.sku_part_number for sku in seed.skus}
@@ -303,18 +340,18 @@ class DistributionListsContract:
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The production implementations against the emulator
+# Every implementation (m365_fixtures parametrizes them)
 
 
-class TestGraphDirectory(DirectoryContract):
+class TestDirectory(DirectoryContract):
     pass
 
 
-class TestGraphLicenses(LicensesContract):
+class TestLicenses(LicensesContract):
     pass
 
 
-class TestExchangeDistributionLists(DistributionListsContract):
+class TestDistributionLists(DistributionListsContract):
     pass
 
 
@@ -336,6 +373,7 @@ def _field(entry: Any, name: str) -> Any:
     return entry.get(name) if isinstance(entry, dict) else getattr(entry, name, None)
 
 
+@pytest.mark.devtenant_only("token caching happens in MsalCredentials, over HTTP")
 class TestHttpCredentials:
     async def test_token_is_cached(self, tenant: Any, credentials: Any) -> None:
         scope = "https://graph.microsoft.com/.default"
@@ -375,6 +413,7 @@ class TestHttpCredentials:
         assert "AADSTS" in info.value.message
 
 
+@pytest.mark.devtenant_only("retries, throttling, paging and $batch are Graph transport")
 class TestHttpGraph:
     async def test_directory_calls_share_one_token(
         self, tenant: Any, directory: Directory, seed: Any
@@ -465,35 +504,18 @@ class TestHttpGraph:
         assert [o.ok for o in outcomes] == [True, True]
         assert [c.status for c in calls(tenant, "graph", "$batch")] == [429, 200]
 
-    async def test_assign_many_reports_per_item_errors(
+    async def test_a_malformed_item_never_leaves_the_desk(
         self, tenant: Any, licenses: BulkLicenses, seed: Any
     ) -> None:
         outcomes = await licenses.assign_many(
-            [
-                (seed.employee_without_usage_location.id, [seed.sku(BASIC).sku_id], []),
-                (seed.demo_employee.id, [seed.sku(E5).sku_id], []),
-                ("00000000-0000-0000-0000-00000000dead", [seed.sku(BASIC).sku_id], []),
-                (seed.demo_employee.id, ["not-a-sku-id"], []),
-                (seed.demo_employee.id, [seed.sku(STANDARD).sku_id], [seed.sku(BASIC).sku_id]),
-            ]
+            [(seed.demo_employee.id, ["not-a-sku-id"], []), (seed.demo_employee.id, [seed.sku("SPB").sku_id], [])]
         )
-        assert [type(o.error).__name__ for o in outcomes] == [
-            "UsageLocationMissing",
-            "NoFreeSeats",
-            "NotFound",
-            "InvalidRequest",
-            "NoneType",
-        ]
-        assert len(calls(tenant, "graph.batch")) == 4  # the malformed item never left the desk
+        assert [o.status for o in outcomes] == [0, 200]
+        assert len(calls(tenant, "graph.batch")) == 1
 
-    async def test_holders_is_one_read_and_counts_group_licenses(
-        self, tenant: Any, licenses: BulkLicenses, seed: Any
-    ) -> None:
-        e3 = seed.sku(E3)
+    async def test_holders_is_one_read(self, tenant: Any, licenses: BulkLicenses, seed: Any) -> None:
         before = len(calls(tenant, "graph", "/users"))
-        holders = await licenses.holders(e3.sku_id)
-        assert holders == set(e3.direct_user_ids) | set(seed.license_groups[0].member_ids)
-        assert seed.group_licensed_user.id in holders
+        assert seed.group_licensed_user.id in await licenses.holders(seed.sku(E3).sku_id)
         assert len(calls(tenant, "graph", "/users")) - before == 1
 
     async def test_assign_many_paces_itself_under_the_write_throttle(
@@ -520,6 +542,7 @@ class TestHttpGraph:
         assert len(found) == 5 and len({u.id for u in found}) == 5
 
 
+@pytest.mark.devtenant_only("retries, throttling and paging are InvokeCommand transport")
 class TestHttpExchange:
     async def test_cmdlet_outside_the_allow_list_makes_no_call(
         self, tenant: Any, exchange: ExchangeClient
@@ -598,6 +621,7 @@ class _BadTokens:
         return "not-a-jwt"
 
 
+@pytest.mark.devtenant_only("token and authority failures exist only over HTTP")
 class TestHttpFailures:
     async def test_token_endpoint_outage_is_transient_then_recovers(
         self, tenant: Any, credentials: Any
@@ -661,6 +685,7 @@ class TestHttpFailures:
         assert len(calls(tenant, "exchange")) == 1  # never retried
 
 
+@pytest.mark.devtenant_only("reads devtenant's sign-in records, request counts and app roles")
 class TestHttpLicenseHolders:
     """What the report's one read costs and what it carries from signInActivity (AuditLog.Read.All)."""
 

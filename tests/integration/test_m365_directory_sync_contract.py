@@ -1,8 +1,8 @@
-"""Contract tests for the DirectorySync port (users by Graph delta, accepted domains), against devtenant over HTTPS
-with the real msgraph-sdk client. Outside changes go through the emulator's control endpoints.
+"""Contract tests for the DirectorySync port (users by Graph delta, accepted domains), against both implementations
+(m365_fixtures): devtenant over HTTPS with the real msgraph-sdk client, whose outside changes go through the
+emulator's control endpoints, and the in-memory tenant, whose outside changes go to its state.
 
-``DirectorySyncContract`` speaks only the port, the seed and an ``outside`` helper, so another implementation can run
-it by subclassing and providing the ``directory_sync``, ``seed`` and ``outside`` fixtures.
+``DirectorySyncContract`` speaks only the port, the seed and an ``outside`` helper (Outside or MemoryOutside).
 """
 
 from __future__ import annotations
@@ -18,9 +18,10 @@ from devtenant import DevTenant
 from m365.errors import DeltaTokenExpired
 from m365.graph import GraphApi
 from m365.graph_directory import GraphDirectory
+from m365.memory import TenantState, tenant_state
 from m365.ports import DirectorySync, UserDeltaPage, UserState
 
-# Fixtures: tenant, seed, credentials, graph, directory.
+# Fixtures: tenant_impl, seed, directory_sync, tenant_user_ids; tenant, credentials, graph.
 pytest_plugins = ["m365_fixtures"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -52,6 +53,38 @@ class Outside:
     async def add_domain(self, name: str, *, verified: bool = True, services: list[str] | None = None) -> None:
         await self.call("POST", "/domains", {"id": name, "isVerified": verified,
                                              "supportedServices": services if services is not None else ["Email"]})
+
+
+class MemoryOutside:
+    """The same outside changes, made to an in-memory tenant's state."""
+
+    def __init__(self, state: TenantState) -> None:
+        self.state = state
+
+    async def patch_user(self, user_id: str, **changes: Any) -> None:
+        fields = {"department": "department", "accountEnabled": "account_enabled", "manager": "manager_id"}
+        self.state.update_user(user_id, **{fields[name]: value for name, value in changes.items()})
+
+    async def delete_user(self, user_id: str) -> None:
+        self.state.delete_user(user_id)
+
+    async def add_users(self, count: int) -> list[str]:
+        return self.state.add_users(count, prefix="outside")
+
+    async def expire_delta(self, status: int = 400) -> None:
+        self.state.expire_delta_links(status)
+
+    async def add_domain(self, name: str, *, verified: bool = True, services: list[str] | None = None) -> None:
+        self.state.add_domain(name, verified=verified, services=services if services is not None else ["Email"])
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def outside(tenant_impl: str, request: pytest.FixtureRequest) -> AsyncIterator[Outside | MemoryOutside]:
+    if tenant_impl == "memory":
+        yield MemoryOutside(tenant_state(request.getfixturevalue("memory")))
+        return
+    async with aiohttp.ClientSession(trust_env=False) as session:
+        yield Outside(request.getfixturevalue("tenant"), session)
 
 
 async def full_round(sync: DirectorySync, link: str | None = None) -> tuple[list[UserDeltaPage], str]:
@@ -139,21 +172,11 @@ class DirectorySyncContract:
         assert await directory_sync.accepted_domains() == [seed.domain.lower(), initial, "fabrikam.eu"]
 
 
-class TestGraphDirectorySync(DirectorySyncContract):
-    @pytest.fixture
-    def directory_sync(self, directory: GraphDirectory) -> DirectorySync:
-        return directory
-
-    @pytest.fixture
-    def tenant_user_ids(self, tenant: DevTenant) -> set[str]:
-        return set(tenant.state.users)
-
-    @pytest_asyncio.fixture(loop_scope="module")
-    async def outside(self, tenant: DevTenant) -> AsyncIterator[Outside]:
-        async with aiohttp.ClientSession(trust_env=False) as session:
-            yield Outside(tenant, session)
+class TestDirectorySync(DirectorySyncContract):
+    pass
 
 
+@pytest.mark.devtenant_only("checks the requests, $select and skip tokens that reach the emulator")
 class TestHttpDirectorySync:
     async def test_first_call_selects_sync_fields_and_asks_for_page_size(self, graph: GraphApi,
                                                                         tenant: DevTenant) -> None:

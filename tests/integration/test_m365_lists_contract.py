@@ -1,8 +1,9 @@
-"""Contract tests of the list-management half of DistributionLists and of Recipients, against the emulator.
+"""Contract tests of the list-management half of DistributionLists and of Recipients, against both implementations
+(m365_fixtures: devtenant over HTTPS, and the in-memory tenant).
 
-``ListManagementContract`` and ``RecipientsContract`` speak only the ports and the seed (a second implementation
-subclasses them); ``TestHttpExchangeBatching`` checks through the emulator's call log what only the HTTP
-implementation shows: how many $batch requests carry how many cmdlets, and per-item retries.
+``ListManagementContract`` and ``RecipientsContract`` speak only the ports and the seed; ``TestHttpExchangeBatching``
+checks through the emulator's call log what only the HTTP implementation shows: how many $batch requests carry how
+many cmdlets, and per-item retries (devtenant alone).
 """
 
 from __future__ import annotations
@@ -17,16 +18,10 @@ from m365.distribution_lists import ExchangeDistributionLists
 from m365.errors import AddressInUse, CmdletNotAllowed, DirSynced, M365Error, NotFound, Throttled
 from m365.exchange import BATCH_LIMIT, ExchangeClient, ExchangeResult
 from m365.ports import DistributionLists, ListChanges, MemberChange, NewDistributionList, Recipients
-from m365.recipients import ExchangeRecipients
 
-# Fixtures: tenant, seed, credentials, exchange, distribution_lists.
+# Fixtures: tenant_impl, seed, distribution_lists, recipients; tenant, credentials, exchange.
 pytest_plugins = ["m365_fixtures"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest.fixture
-def recipients(exchange: ExchangeClient) -> ExchangeRecipients:
-    return ExchangeRecipients(exchange)
 
 
 def _new(seed: Any, **overrides: Any) -> NewDistributionList:
@@ -209,21 +204,23 @@ class RecipientsContract:
             people[0].lower(), None, *(p.lower() for p in people[1:]), people[0].lower()]
 
 
-class TestExchangeListManagement(ListManagementContract):
+class TestListManagement(ListManagementContract):
     pass
 
 
-class TestExchangeRecipients(RecipientsContract):
-    async def test_a_shared_mailbox(self, tenant: Any, recipients: Recipients, seed: Any) -> None:
-        tenant.state.add_shared_mailbox("Front Desk", "Front Desk", "frontdesk", f"frontdesk@{seed.domain}")
-        found = await recipients.get_recipient(f"frontdesk@{seed.domain}")
+class TestRecipients(RecipientsContract):
+    async def test_a_shared_mailbox(self, recipients: Recipients, seed: Any) -> None:
+        helpdesk = seed.helpdesk_mailbox
+        found = await recipients.get_recipient(helpdesk.primary_smtp_address)
         assert found is not None and found.recipient_type_details == "SharedMailbox"
+        assert found.external_directory_object_id == helpdesk.id
 
 
 def _calls(tenant: Any, service: str) -> list[Any]:
     return tenant.state.calls(service)
 
 
+@pytest.mark.devtenant_only("counts $batch requests and per-item retries in the emulator's call log")
 class TestHttpExchangeBatching:
     async def test_members_go_ten_per_request(
         self, tenant: Any, distribution_lists: ExchangeDistributionLists, seed: Any

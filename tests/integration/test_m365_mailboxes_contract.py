@@ -1,8 +1,9 @@
-"""Contract tests of the Mailboxes port (m365/mailboxes.py) against the devtenant emulator over HTTPS.
+"""Contract tests of the Mailboxes port against both implementations (m365_fixtures: m365/mailboxes.py against
+the devtenant emulator over HTTPS, and the in-memory tenant).
 
-``TestMailboxesContract`` speaks only the port and the seed, so another implementation can run it by providing
-the ``mailboxes`` and ``seed`` fixtures; ``TestHttpMailboxes`` checks what only the cmdlet implementation shows
-(which cmdlets and parameters reach Exchange, paging) through the emulator's state and call log.
+``TestMailboxesContract`` speaks only the port and the seed; ``TestHttpMailboxes`` checks what only the cmdlet
+implementation shows (which cmdlets and parameters reach Exchange, paging) through the emulator's state and call
+log, against devtenant alone.
 """
 
 from __future__ import annotations
@@ -21,11 +22,6 @@ from m365.ports import Access, Mailboxes, MemberChange, NewSharedMailbox
 
 pytest_plugins = ["m365_fixtures"]
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-@pytest.fixture
-def mailboxes(exchange: ExchangeClient) -> ExchangeMailboxes:
-    return ExchangeMailboxes(exchange)
 
 
 def _expected_delegates(seed: Seed, alias: str) -> set[tuple[Access, str]]:
@@ -121,6 +117,7 @@ class TestMailboxesContract:
         assert await mailboxes.delete_mailbox(seed.demo_employee.mail) is False
 
 
+@pytest.mark.devtenant_only("checks the cmdlets, parameters and pages that reach the emulator")
 class TestHttpMailboxes:
     async def test_grants_send_exchanges_parameters(self, mailboxes: ExchangeMailboxes, tenant: DevTenant) -> None:
         seed = tenant.seed
