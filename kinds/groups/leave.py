@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
-from handlers.licenses import not_theirs
 from handlers.services import Services
 from handlers.submission import Draft, find_open, submit
 from kinds.card_data import bounded
 from kinds.groups.steps import LeaveGroup
+from kinds.licenses.assign import not_theirs
 
 KIND = "group.leave"
 

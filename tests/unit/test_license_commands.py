@@ -2,14 +2,9 @@
 
 import pytest
 
-from handlers.commands import (
-    ChangeLicense,
-    RemoveLicense,
-    RequestLicense,
-    RequestLicenseBulk,
-    parse,
-)
-from handlers.license_commands import clean_lines
+from kinds.licenses.commands import ChangeLicense, RemoveLicense, RequestLicense, RequestLicenseBulk, clean_lines
+from kinds.registry import Registry
+from tests.unit.conftest import command_of
 
 AB = ("a@contoso.com", "b@contoso.com")
 
@@ -32,8 +27,8 @@ AB = ("a@contoso.com", "b@contoso.com")
         ("entferne Lizenz Business Basic für mich", RemoveLicense("Business Basic")),
     ],
 )
-def test_remove(text: str, expected: RemoveLicense) -> None:
-    assert parse(text) == expected
+def test_remove(text: str, expected: RemoveLicense, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(
@@ -56,8 +51,8 @@ def test_remove(text: str, expected: RemoveLicense) -> None:
         ("ändere Lizenz E3 auf E5 für mich", ChangeLicense("E3", "E5")),
     ],
 )
-def test_change(text: str, expected: ChangeLicense) -> None:
-    assert parse(text) == expected
+def test_change(text: str, expected: ChangeLicense, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(
@@ -81,8 +76,8 @@ def test_change(text: str, expected: ChangeLicense) -> None:
         ("Lizenz E3 für\r\na@contoso.com\r\nb@contoso.com", RequestLicenseBulk("E3", AB)),
     ],
 )
-def test_bulk(text: str, expected: RequestLicenseBulk) -> None:
-    assert parse(text) == expected
+def test_bulk(text: str, expected: RequestLicenseBulk, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(
@@ -94,8 +89,8 @@ def test_bulk(text: str, expected: RequestLicenseBulk) -> None:
         ("licencja E3 dla jan@contoso.com", RequestLicense("E3", "jan@contoso.com")),
     ],
 )
-def test_one_person_stays_an_ordinary_request(text: str, expected: RequestLicense) -> None:
-    assert parse(text) == expected
+def test_one_person_stays_an_ordinary_request(text: str, expected: RequestLicense, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
 def test_pasted_lines_keep_their_breaks_and_lose_mentions() -> None:

@@ -1,15 +1,25 @@
-"""Plan steps that change licenses are idempotent: a re-run reads first and finds the change already in place."""
+"""The licenses family's plan steps are idempotent (a re-run reads first and finds the change already in place),
+assignments go out in one batch, and plans stored in format 1 still load and read the same."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from m365.errors import GroupAssignedLicense, M365Error, NoFreeSeats
-from m365.executor import StepOutcome, apply_assign_steps, apply_step, supports_bulk
+from kinds.apply import apply_steps
+from kinds.groups.steps import LeaveGroup
+from kinds.licenses.steps import STEP_TYPES, AssignLicense, SwapLicense, UnassignLicense, supports_bulk
+from kinds.steps import Step, StepContext, StepTable
+from m365.errors import GroupAssignedLicense, NoFreeSeats
+from m365.outcomes import StepOutcome
 from m365.ports import AssignOutcome, MemberChange, Tenant, UserLicense
+
+STEPS_V1 = Path(__file__).parent / "data" / "steps_v1"
 
 E3 = "6fd2c87f-b296-42f0-b197-1e91e994b900"
 E5 = "c7df2760-2c81-4ef7-b578-5b5392b571df"
@@ -59,77 +69,85 @@ class FakeBulkLicenses(FakeLicenses):
         return outcomes
 
 
+def context(tenant: Tenant) -> StepContext:
+    # The license steps touch only the tenant's ports, never the desk's storage.
+    return StepContext(tenant=tenant, uow=None, request_id=1, clock=lambda: datetime.now(UTC))  # type: ignore[arg-type]
+
+
 def tenant(licenses: FakeLicenses) -> Tenant:
     return Tenant(directory=None, licenses=licenses, distribution_lists=None)  # type: ignore[arg-type]
 
 
-def remove(sku: str = E3) -> dict:
-    return {"op": "remove_license", "user_id": "u1", "user": "Anna", "sku_id": sku, "plan": "E3"}
+async def apply(licenses: FakeLicenses, step: Step) -> StepOutcome:
+    return await step.apply(context(tenant(licenses)))
 
 
-def swap() -> dict:
-    return {"op": "swap_license", "user_id": "u1", "user": "Anna", "sku_id": E5, "remove_sku_id": E3,
-            "plan": "E3 → E5", "old_plan": "E3", "new_plan": "E5"}
+def remove(sku: str = E3) -> UnassignLicense:
+    return UnassignLicense(user_id="u1", user="Anna", sku_id=sku, plan="E3")
+
+
+def swap() -> SwapLicense:
+    return SwapLicense(user_id="u1", user="Anna", sku_id=E5, remove_sku_id=E3, old_plan="E3", new_plan="E5")
 
 
 async def test_remove_then_rerun_does_nothing() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]})
-    assert await apply_step(tenant(licenses), remove()) is StepOutcome.DONE
-    assert await apply_step(tenant(licenses), remove()) is StepOutcome.ALREADY_DONE
+    assert await apply(licenses, remove()) is StepOutcome.DONE
+    assert await apply(licenses, remove()) is StepOutcome.ALREADY_DONE
     assert licenses.writes == [("u1", (), (E3,))]
 
 
 async def test_remove_matches_sku_ids_in_any_letter_case() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3.upper(), "ENTERPRISEPACK")]})
-    assert await apply_step(tenant(licenses), remove(E3)) is StepOutcome.DONE
+    assert await apply(licenses, remove(E3)) is StepOutcome.DONE
 
 
 async def test_remove_leaves_a_group_copy_to_the_group() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", assigned_by_group=GROUP)]})
-    assert await apply_step(tenant(licenses), remove()) is StepOutcome.ALREADY_DONE
+    assert await apply(licenses, remove()) is StepOutcome.ALREADY_DONE
     assert licenses.writes == []
 
 
 async def test_swap_is_one_call_adding_and_removing_and_a_rerun_does_nothing() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", disabled_plans=("p1",))]})
-    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert await apply(licenses, swap()) is StepOutcome.DONE
     assert licenses.writes == [("u1", (E5,), (E3,))]
-    assert await apply_step(tenant(licenses), swap()) is StepOutcome.ALREADY_DONE
+    assert await apply(licenses, swap()) is StepOutcome.ALREADY_DONE
     assert len(licenses.writes) == 1
 
 
 async def test_swap_with_the_new_plan_already_there_removes_only_the_old() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK"), UserLicense(E5, "ENTERPRISEPREMIUM")]})
-    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert await apply(licenses, swap()) is StepOutcome.DONE
     assert licenses.writes == [("u1", (), (E3,))]
 
 
 async def test_swap_with_the_old_plan_gone_meanwhile_only_adds() -> None:
     licenses = FakeLicenses({"u1": []})
-    assert await apply_step(tenant(licenses), swap()) is StepOutcome.DONE
+    assert await apply(licenses, swap()) is StepOutcome.DONE
     assert licenses.writes == [("u1", (E5,), ())]
 
 
 async def test_swap_refuses_when_only_a_group_gives_the_old_plan() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK", assigned_by_group=GROUP)]})
-    with pytest.raises(GroupAssignedLicense):
-        await apply_step(tenant(licenses), swap())
+    with pytest.raises(GroupAssignedLicense, match="E3 of Anna"):
+        await apply(licenses, swap())
     assert licenses.writes == []
 
 
-def assign(user_id: str) -> dict:
-    return {"op": "assign_license", "user_id": user_id, "user": user_id, "sku_id": E3, "plan": "E3"}
+def assign(user_id: str) -> AssignLicense:
+    return AssignLicense(user_id=user_id, user=user_id, sku_id=E3, plan="E3")
 
 
 async def test_bulk_assign_reads_holders_once_and_batches_the_rest() -> None:
     licenses = FakeBulkLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]}, refuse={"u4"})
     assert supports_bulk(licenses)
-    outcomes = await apply_assign_steps(tenant(licenses), [assign(u) for u in ("u1", "u2", "u3", "u4")])
+    outcomes = await apply_steps(context(tenant(licenses)), [assign(u) for u in ("u1", "u2", "u3", "u4")])
     assert outcomes[:3] == [StepOutcome.ALREADY_DONE, StepOutcome.DONE, StepOutcome.DONE]
     assert isinstance(outcomes[3], NoFreeSeats)
     assert licenses.holder_reads == [E3] and licenses.batches == [3]
 
-    again = await apply_assign_steps(tenant(licenses), [assign(u) for u in ("u1", "u2", "u3")])
+    again = await apply_steps(context(tenant(licenses)), [assign(u) for u in ("u1", "u2", "u3")])
     assert again == [StepOutcome.ALREADY_DONE] * 3
     assert licenses.batches == [3], "nothing left to send, so no second batch"
 
@@ -137,10 +155,21 @@ async def test_bulk_assign_reads_holders_once_and_batches_the_rest() -> None:
 async def test_bulk_assign_without_bulk_support_goes_one_by_one() -> None:
     licenses = FakeLicenses({"u1": [UserLicense(E3, "ENTERPRISEPACK")]})
     assert not supports_bulk(licenses)
-    outcomes = await apply_assign_steps(tenant(licenses), [assign("u1"), assign("u2"), {"op": "nope"}])
-    assert outcomes[:2] == [StepOutcome.ALREADY_DONE, StepOutcome.DONE]
-    assert isinstance(outcomes[2], M365Error)
+    outcomes = await apply_steps(context(tenant(licenses)), [assign("u1"), assign("u2")])
+    assert outcomes == [StepOutcome.ALREADY_DONE, StepOutcome.DONE]
     assert licenses.writes == [("u2", (E3,), ())]
+
+
+@pytest.mark.parametrize("op", [step_type.op for step_type in STEP_TYPES])
+def test_a_format_1_step_loads_and_reads_as_it_did(op: str) -> None:
+    """A plan stored before steps were typed still loads, says the same words, and stores in the new format."""
+    stored = json.loads((STEPS_V1 / f"{op}.json").read_text(encoding="utf-8"))
+    table = StepTable(STEP_TYPES)
+    step = table.load(stored)
+    words = {name: stored[name] for name in ("user", "country", "plan") if name in stored}
+    assert step.params() == words
+    assert step.subjects() == frozenset({stored["user_id"]})
+    assert table.load(step.dump()) == step
 
 
 @dataclass
@@ -161,7 +190,7 @@ class FakeGroups:
 async def test_leaving_a_group_is_done_once() -> None:
     groups = FakeGroups({GROUP: {"u1"}})
     tenant = Tenant(directory=groups, licenses=None, distribution_lists=None)  # type: ignore[arg-type]
-    step = {"op": "remove_group_member", "group_id": GROUP, "user_id": "u1", "user": "Tomasz", "list": "LIC_E3"}
-    assert await apply_step(tenant, step) is StepOutcome.DONE
-    assert await apply_step(tenant, step) is StepOutcome.ALREADY_DONE
+    step = LeaveGroup(group_id=GROUP, user_id="u1", user="Tomasz", group="LIC_E3", plan="E3")
+    assert await step.apply(context(tenant)) is StepOutcome.DONE
+    assert await step.apply(context(tenant)) is StepOutcome.ALREADY_DONE
     assert groups.removed == [(GROUP, "u1")]

@@ -1,21 +1,24 @@
-"""license.assign: validate a request against the tenant, plan its exact steps, file it; checks shared by kinds."""
+"""license.assign: validate a request (typed, or from the license form) against the tenant, plan its exact steps,
+file it; and the checks the family's kinds share (plan, person, who may ask, a request already in flight)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from cards.i18n import Translator
 from cards.licenses import license_form
 from cards.seat_orders import SeatOfferView, seat_offer_card
 from cards.views import LicenseFormView, PlanChoice
 from handlers.approvals import resolve_approvers
-from handlers.commands import RequestLicense
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.people import find_person, normalize_country
-from handlers.submission import Draft, submit
 from handlers.services import Services, may_request_for
+from handlers.submission import Draft, submit
+from kinds.card_data import DEFAULT_MAX_LENGTH, bounded
+from kinds.licenses.commands import RequestLicense
+from kinds.licenses.steps import AssignLicense, SetUsageLocation
+from kinds.steps import Step
 from m365.ports import DirectoryUser, Sku
 from storage.models import Request
 from storage.uow import UnitOfWork
@@ -26,23 +29,31 @@ KIND = "license.assign"
 LICENSE_KINDS = ("license.assign", "license.assign_bulk", "license.remove", "license.change")
 
 
+@dataclass(frozen=True, slots=True)
+class LicenseFormClick:
+    """The license form's button (or the help card's, with ``form`` set): its inputs, only wishes."""
+
+    form: bool | None = None  # the help card's button: show the form
+    sku_id: str | None = bounded(100, optional=True)  # a choice's value, a SKU id (a GUID)
+    # Typed text: a name nobody has gets "not found", and a country that is none "invalid", as when typed in chat.
+    for_user: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
+    usage_location: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
+
+
 async def show_form(services: Services, actor: Actor, *, notice: str | None = None) -> Reply:
     skus = await services.tenant.licenses.list_skus()
     view = LicenseFormView(plans=_choices(services, skus), notice=notice)
     return Reply(card=license_form(view, actor_translator(actor)))
 
 
-async def form_submitted(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
+async def form_submitted(services: Services, actor: Actor, data: LicenseFormClick) -> Reply:
     """The form's Action.Execute: its inputs are only wishes; everything is validated again like typed text."""
-    if data.get("form"):
+    if data.form:
         return await show_form(services, actor)
-    sku_id = str(data.get("sku_id") or "").strip()
-    if not sku_id:
+    if data.sku_id is None:
         return await show_form(services, actor, notice=actor_translator(actor)("error.bad_card"))
-    for_user = str(data.get("for_user") or "").strip() or None
-    usage_location = str(data.get("usage_location") or "").strip() or None
     return await request_license(
-        services, actor, RequestLicense(plan=sku_id, for_user=for_user, usage_location=usage_location)
+        services, actor, RequestLicense(plan=data.sku_id, for_user=data.for_user, usage_location=data.usage_location)
     )
 
 
@@ -79,7 +90,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
             card=seat_offer_card(offer, t),
         )
 
-    plan: list[dict[str, Any]] = []
+    plan: list[Step] = []
     if not user.usage_location:
         if command.usage_location and not normalize_country(command.usage_location):
             return Reply(text=t("license.invalid_usage_location", value=command.usage_location))
@@ -93,10 +104,8 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
                 notice=t("license.needs_usage_location", user=user.display_name),
             )
             return Reply(text=form.notice, card=license_form(form, t))
-        plan.append({"op": "set_usage_location", "user_id": user.id, "user": user.display_name, "country": country})
-    plan.append(
-        {"op": "assign_license", "user_id": user.id, "user": user.display_name, "sku_id": sku.sku_id, "plan": plan_name}
-    )
+        plan.append(SetUsageLocation(user_id=user.id, user=user.display_name, country=country))
+    plan.append(AssignLicense(user_id=user.id, user=user.display_name, sku_id=sku.sku_id, plan=plan_name))
 
     approvers = await resolve_approvers(services, actor.user_id)
     if not approvers.ids:
@@ -106,7 +115,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
         target_id=user.id,
         target_label=f"{user.display_name} · {plan_name}",
         payload={"key": sku.sku_id, "route": approvers.route, "sku_part_number": sku.sku_part_number},
-        plan=plan,
+        plan=tuple(plan),
         approver_ids=approvers.ids,
         approver_names=approvers.names,
         facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
@@ -161,8 +170,6 @@ async def open_license_request(
 
 def plan_list(services: Services, skus: list[Sku]) -> str:
     return ", ".join(choice.name for choice in _choices(services, skus))
-
-
 
 def _choices(services: Services, skus: list[Sku]) -> tuple[PlanChoice, ...]:
     return tuple(

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from cards.catalogue import CatalogueView, PlanLine, catalogue_card
-from handlers.commands import SetPrice
 from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import Price, PriceTable, normalize_currency, parse_amount
 from handlers.services import Services
+from kinds.licenses.commands import SetPrice, ShowPlans
 from m365.ports import Sku
 from storage.uow import UnitOfWork
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 PRICE_SET = "price.set"  # the audit action
 
 
-async def show_plans(services: Services, actor: Actor) -> Reply:
+async def show_plans(services: Services, actor: Actor, _command: ShowPlans | None = None) -> Reply:
     skus = await services.tenant.licenses.list_skus()
     is_admin = await _is_admin(services, actor)  # only decides whether the card says how to set a price
     async with services.uow() as uow:

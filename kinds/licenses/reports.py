@@ -26,12 +26,12 @@ from cards.reports import (
     OverAssigned,
     license_report_card,
 )
-from handlers.catalogue import effective_prices
 from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import PriceTable
-from handlers.report_commands import ShowLicenseReport
 from handlers.report_policy import ComplianceRule
 from handlers.services import Services, is_admin
+from kinds.licenses.catalogue import effective_prices
+from kinds.licenses.report_commands import ShowLicenseReport
 from m365.errors import NotFound
 from m365.ports import LicenseHolder, Sku
 

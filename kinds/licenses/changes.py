@@ -8,11 +8,13 @@ from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_l
 from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
-from handlers.license_commands import ChangeLicense, RemoveLicense
-from handlers.licenses import open_license_request, person_or_refusal, plan_or_refusal
 from handlers.people import normalize_country
-from handlers.submission import Draft, submit
 from handlers.services import Services
+from handlers.submission import Draft, submit
+from kinds.licenses.assign import open_license_request, person_or_refusal, plan_or_refusal
+from kinds.licenses.commands import ChangeLicense, RemoveLicense
+from kinds.licenses.steps import SetUsageLocation, SwapLicense, UnassignLicense
+from kinds.steps import Step
 from m365.ports import DirectoryUser, Sku, UserLicense
 
 REMOVE_KIND = "license.remove"
@@ -37,8 +39,7 @@ async def request_removal(services: Services, actor: Actor, command: RemoveLicen
     if pending:
         return pending
 
-    step = {"op": "remove_license", "user_id": user.id, "user": user.display_name, "sku_id": sku.sku_id,
-            "plan": plan_name}
+    step = UnassignLicense(user_id=user.id, user=user.display_name, sku_id=sku.sku_id, plan=plan_name)
     return await _file(
         services,
         actor,
@@ -47,7 +48,7 @@ async def request_removal(services: Services, actor: Actor, command: RemoveLicen
         user=user,
         label=f"{user.display_name} · {plan_name}",
         payload={"key": sku.sku_id, "sku_ids": [sku.sku_id], "sku_part_number": sku.sku_part_number},
-        plan=[step],
+        plan=(step,),
         facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
     )
 
@@ -83,26 +84,23 @@ async def request_change(services: Services, actor: Actor, command: ChangeLicens
             text=t("license.no_free_seats", plan=new_name, assigned=new.consumed_units, purchased=new.enabled_units)
         )
 
-    plan: list[dict[str, Any]] = []
+    plan: list[Step] = []
     if not user.usage_location:
         # Only a group-given license can exist without one, and those are refused above; still, as for assign:
         # the country in the directory sets it, and without one an admin has to (there is no form for a swap).
         country = normalize_country(user.country)
         if not country:
             return Reply(text=t("license.change.needs_usage_location", user=user.display_name, plan=new_name))
-        plan.append({"op": "set_usage_location", "user_id": user.id, "user": user.display_name, "country": country})
-    # Step messages can only use the labels the card renderer passes (user, plan, ...): "plan" carries the swap.
+        plan.append(SetUsageLocation(user_id=user.id, user=user.display_name, country=country))
     plan.append(
-        {
-            "op": "swap_license",
-            "user_id": user.id,
-            "user": user.display_name,
-            "sku_id": new.sku_id,
-            "remove_sku_id": old.sku_id,
-            "plan": f"{old_name} → {new_name}",
-            "old_plan": old_name,
-            "new_plan": new_name,
-        }
+        SwapLicense(
+            user_id=user.id,
+            user=user.display_name,
+            sku_id=new.sku_id,
+            remove_sku_id=old.sku_id,
+            old_plan=old_name,
+            new_plan=new_name,
+        )
     )
     return await _file(
         services,
@@ -116,7 +114,7 @@ async def request_change(services: Services, actor: Actor, command: ChangeLicens
             "sku_ids": [old.sku_id, new.sku_id],
             "sku_part_number": new.sku_part_number,
         },
-        plan=plan,
+        plan=tuple(plan),
         facts=[("request.field.free_seats", f"{new_name}: {new.free_units} / {new.enabled_units}")],
     )
 
@@ -140,7 +138,7 @@ async def _holding_refusal(
     if group_ids:
         # Even with a direct copy too, the group would keep giving it: membership is the change to make.
         names = [await services.tenant.directory.get_group_name(group_id) or group_id for group_id in group_ids]
-        # The offer: leaving the group, filed on a click (handlers/group_membership re-checks everything then).
+        # The offer: leaving the group, filed on a click (kinds/groups/leave.py re-checks everything then).
         offer = GroupLeaveOfferView(
             user_id=user.id,
             user_name=user.display_name,
@@ -174,7 +172,7 @@ async def _file(
     user: DirectoryUser,
     label: str,
     payload: dict[str, Any],
-    plan: list[dict[str, Any]],
+    plan: tuple[Step, ...],
     facts: list[tuple[str, str]],
 ) -> Reply:
     approvers = await resolve_approvers(services, actor.user_id)

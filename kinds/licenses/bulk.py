@@ -12,20 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from cards.bulk_licenses import BulkLine, BulkReportView, bulk_report_card
 from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
-from handlers.license_commands import RequestLicenseBulk
-from handlers.licenses import LICENSE_KINDS, plan_list
 from handlers.lifecycle import RequestState
 from handlers.people import SELF_WORDS, find_person, normalize_country
-from handlers.submission import Draft, submit
 from handlers.services import Services, is_admin, is_manager_of
+from handlers.submission import Draft, submit
+from kinds.licenses.assign import LICENSE_KINDS, plan_list
+from kinds.licenses.commands import RequestLicenseBulk
+from kinds.licenses.steps import AssignLicense, SetUsageLocation, supports_bulk
+from kinds.steps import Step
 from m365.errors import TransientError
-from m365.executor import supports_bulk
 from m365.ports import DirectoryUser, Sku
 
 logger = logging.getLogger(__name__)
@@ -64,14 +64,13 @@ async def request_bulk(services: Services, actor: Actor, command: RequestLicense
     if not approvers.ids:
         return Reply(text=t("request.no_approvers"), card=bulk_report_card(report, t))
     people = [line.user for line in valid if line.user is not None]
-    plan: list[dict[str, Any]] = [
-        {"op": "set_usage_location", "user_id": line.user.id, "user": line.user.display_name, "country": line.country}
+    plan: list[Step] = [
+        SetUsageLocation(user_id=line.user.id, user=line.user.display_name, country=line.country)
         for line in valid
         if line.user is not None and line.country
     ]
     plan.extend(
-        {"op": "assign_license", "user_id": user.id, "user": user.display_name, "sku_id": sku.sku_id, "plan": plan_name}
-        for user in people
+        AssignLicense(user_id=user.id, user=user.display_name, sku_id=sku.sku_id, plan=plan_name) for user in people
     )
     draft = Draft(
         kind=KIND,
@@ -84,7 +83,7 @@ async def request_bulk(services: Services, actor: Actor, command: RequestLicense
             "route": approvers.route,
             "sku_part_number": sku.sku_part_number,
         },
-        plan=plan,
+        plan=tuple(plan),
         approver_ids=approvers.ids,
         approver_names=approvers.names,
         facts=[

@@ -1,4 +1,5 @@
-"""Chat commands that change licenses (remove, change plan, assign to a pasted list), in English, Polish, German."""
+"""The licenses family's chat commands as typed in English, Polish and German, and their parsers: request a
+license, remove one, change plan, assign one plan to a pasted list, the plans catalogue and an admin's price."""
 
 from __future__ import annotations
 
@@ -7,6 +8,27 @@ import re
 from dataclasses import dataclass
 
 from handlers.people import SELF_WORDS
+
+
+@dataclass(frozen=True, slots=True)
+class RequestLicense:
+    plan: str
+    for_user: str | None = None  # None = the person asking
+    usage_location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ShowPlans:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetPrice:
+    """An admin's "price E3 23.10 EUR", as typed: the handler validates each part and says what is wrong."""
+
+    plan: str
+    amount: str = ""  # "" = missing
+    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +56,7 @@ class RequestLicenseBulk:
 
 LicenseChangeCommand = RemoveLicense | ChangeLicense | RequestLicenseBulk
 
+_FOR = r"(?:for|dla|für|fuer)"
 _FUER = r"(?:für|fuer)"
 _CHANGE_DE = r"(?:ändern|aendern|wechseln|umstellen)"
 
@@ -86,10 +109,51 @@ _BULK_HEADERS = (
     ),
     re.compile(rf"^lizenz\s+(?P<plan>.+?)(?:\s+anfordern)?\s+{_FUER}:?(?:\s+(?P<who>.+))?$", re.IGNORECASE),
 )
+# Checked before the license patterns: "license plans" is the catalogue, not a request for a plan called "plans".
+_PLANS = re.compile(
+    r"^(?:(?:show|list)\s+)?(?:licen[cs]es|plans|licen[cs]e\s+plans)$"
+    r"|^(?:poka[żz]\s+)?(?:licencje|plany|plany\s+licencyjne)$"
+    r"|^(?:zeige\s+)?(?:lizenzen|pl[äa]ne|plaene|lizenzpl[äa]ne|lizenzplaene)$",
+    re.IGNORECASE,
+)
+# "price E3 23.10 EUR" / "cena E3 23,10 EUR" / "Preis E3 23,10 EUR"; the rest is split in _set_price.
+_PRICE = re.compile(
+    r"^(?:(?:set\s+)?price|(?:ustaw\s+)?cen[aęe]|preis(?:\s+setzen)?)(?:\s+(?P<rest>.+))?$", re.IGNORECASE
+)
+_HAS_DIGIT = re.compile(r"\d")
+_LICENSE_PATTERNS = (
+    # en: "request license E3 [for x]", "license E3 for me"
+    re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
+    # pl: "poproś o licencję E3 [dla x]", "licencja E3 dla x"
+    re.compile(
+        rf"^(?:popro[śs]\s+o\s+|chc[ęe]\s+)?licencj[aęei]\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE
+    ),
+    # de: "Lizenz E3 anfordern [für x]", "Lizenz E3 für x"
+    re.compile(rf"^lizenz\s+(?P<plan>.+?)(?:\s+anfordern)?(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
+)
 _LINE_BREAKS = re.compile(r"<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|\r\n|\r", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]+>")
 _SEPARATORS = re.compile(r"[,;]")
 _BULLET = re.compile(r"^(?:[-*•·]+|\d{1,3}[.)])\s*")
+
+
+def parse_plans(text: str, _raw: str | None) -> ShowPlans | None:
+    return ShowPlans() if _PLANS.match(text) else None
+
+
+def parse_price(text: str, _raw: str | None) -> SetPrice | None:
+    found = _PRICE.match(text)
+    return _set_price(found.group("rest") or "") if found else None
+
+
+def parse_license_request(text: str, _raw: str | None) -> RequestLicense | None:
+    for pattern in _LICENSE_PATTERNS:
+        if found := pattern.match(text):
+            who = (found.group("who") or "").strip()
+            return RequestLicense(
+                plan=found.group("plan").strip(), for_user=None if who.casefold() in SELF_WORDS or not who else who
+            )
+    return None
 
 
 def parse_license_change(text: str, raw: str | None) -> LicenseChangeCommand | None:
@@ -145,3 +209,13 @@ def _entries(chunks: list[str]) -> tuple[str, ...]:
 def _who(found: re.Match[str]) -> str | None:
     who = (found.groupdict().get("who") or "").strip()
     return None if not who or who.casefold() in SELF_WORDS else who
+
+
+def _set_price(rest: str) -> SetPrice:
+    """The plan may have spaces ("business basic"), so the amount and currency are taken from the end."""
+    words = rest.split()
+    if len(words) >= 3 and not _HAS_DIGIT.search(words[-1]):
+        return SetPrice(plan=" ".join(words[:-2]), amount=words[-2], currency=words[-1])
+    if len(words) >= 2 and _HAS_DIGIT.search(words[-1]):
+        return SetPrice(plan=" ".join(words[:-1]), amount=words[-1])  # the currency is missing
+    return SetPrice(plan=" ".join(words))

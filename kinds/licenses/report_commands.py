@@ -21,7 +21,7 @@ _REPORT = re.compile(
 )
 
 
-def parse_report(text: str) -> ShowLicenseReport | None:
+def parse_report(text: str, _raw: str | None = None) -> ShowLicenseReport | None:
     """The command, or None when ``text`` is not a license report command; "csv" may come before or after N."""
     found = _REPORT.match(text)
     if found is None:
