@@ -67,11 +67,13 @@ def _value(hint: Any, value: object, metadata: Mapping[str, Any]) -> tuple[Any, 
     if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
         if value is None:
             return None, True
+        blank = False
         for arg in (a for a in args if a is not type(None)):
             parsed, ok = _value(arg, value, metadata)
             if ok and parsed is not None:
                 return parsed, True
-        return None, False
+            blank = blank or ok  # an empty text box of an optional field: absent, not a forgery
+        return None, blank
     if value is None:
         return None, True
     if hint is str:
