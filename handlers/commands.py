@@ -1,5 +1,5 @@
 """Chat commands: the parser that runs the registry's commands on what people type (en/pl/de), the bounds on
-what a message may be, and the desk's own commands (help, my requests, withdraw, plans, price, SLA)."""
+what a message may be, and the desk's own commands (help, my requests, withdraw, SLA)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import html
 import re
 from dataclasses import dataclass, fields, is_dataclass
 
-from handlers.people import SELF_WORDS
 from kinds.registry import Parsed, Registry
 
 
@@ -26,32 +25,6 @@ class WithdrawRequest:
     """The requester's "withdraw REQ-2026-000123": the handler checks it is theirs and still waiting."""
 
     request_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class RequestLicense:
-    plan: str
-    for_user: str | None = None  # None = the person asking
-    usage_location: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class JoinList:
-    list_name: str
-
-
-@dataclass(frozen=True, slots=True)
-class ShowPlans:
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class SetPrice:
-    """An admin's "price E3 23.10 EUR", as typed: the handler validates each part and says what is wrong."""
-
-    plan: str
-    amount: str = ""  # "" = missing
-    currency: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +51,7 @@ class TooLong:
 
 
 # The longest plain text a message may have (markup removed). Commands are short; the longest legitimate message is
-# a pasted list at the list commands' bulk limit (200 addresses, handlers/list_requests.py), which at up to 80
+# a pasted list at the list commands' bulk limit (200 addresses, kinds/lists/members.py), which at up to 80
 # characters an address is 16,000. Teams itself takes about 28 KB in a message; past this bound the text is not
 # a command the desk could carry out, and the parser's patterns are never run on more.
 MAX_MESSAGE = 16_000
@@ -90,8 +63,6 @@ MAX_NAME = 256
 MAX_ADDRESS = 320
 _START = 40  # characters of a too-long value quoted back
 
-
-_FOR = r"(?:for|dla|für|fuer)"
 
 _HELP = re.compile(r"^(?:help|\?|start|hi|hello|pomoc|cześć|czesc|hilfe|hallo)$", re.IGNORECASE)
 _MY_REQUESTS = re.compile(
@@ -110,36 +81,8 @@ _WITHDRAW_PATTERNS = (
     ),
     re.compile(rf"^(?:antrag\s+)?{_REQUEST_ID}\s+(?:zur[üu]ckziehen|zurueckziehen|stornieren)$", re.IGNORECASE),
 )
-# Checked before the license patterns: "license plans" is the catalogue, not a request for a plan called "plans".
-_PLANS = re.compile(
-    r"^(?:(?:show|list)\s+)?(?:licen[cs]es|plans|licen[cs]e\s+plans)$"
-    r"|^(?:poka[żz]\s+)?(?:licencje|plany|plany\s+licencyjne)$"
-    r"|^(?:zeige\s+)?(?:lizenzen|pl[äa]ne|plaene|lizenzpl[äa]ne|lizenzplaene)$",
-    re.IGNORECASE,
-)
-# "price E3 23.10 EUR" / "cena E3 23,10 EUR" / "Preis E3 23,10 EUR"; the rest is split in _set_price.
-_PRICE = re.compile(
-    r"^(?:(?:set\s+)?price|(?:ustaw\s+)?cen[aęe]|preis(?:\s+setzen)?)(?:\s+(?P<rest>.+))?$", re.IGNORECASE
-)
-_HAS_DIGIT = re.compile(r"\d")
 # "sla" / "sla 2026-11" in every language (SLA is the word in Polish and German too).
 _SLA = re.compile(r"^(?:(?:show|poka[żz]|zeige?)\s+)?sla(?:\s+(?P<month>.+))?$", re.IGNORECASE)
-_LICENSE_PATTERNS = (
-    # en: "request license E3 [for x]", "license E3 for me"
-    re.compile(rf"^(?:request\s+|get\s+)?licen[cs]e\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
-    # pl: "poproś o licencję E3 [dla x]", "licencja E3 dla x"
-    re.compile(
-        rf"^(?:popro[śs]\s+o\s+|chc[ęe]\s+)?licencj[aęei]\s+(?P<plan>.+?)(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE
-    ),
-    # de: "Lizenz E3 anfordern [für x]", "Lizenz E3 für x"
-    re.compile(rf"^lizenz\s+(?P<plan>.+?)(?:\s+anfordern)?(?:\s+{_FOR}\s+(?P<who>.+))?$", re.IGNORECASE),
-)
-_JOIN_PATTERNS = (
-    re.compile(r"^join\s+(?:the\s+)?(?:list\s+)?(?P<name>.+)$", re.IGNORECASE),
-    re.compile(r"^do[łl][aą]cz\s+(?:do\s+)?(?:listy\s+)?(?P<name>.+)$", re.IGNORECASE),
-    re.compile(r"^(?:beitreten|tritt\s+bei)\s+(?P<name>.+)$", re.IGNORECASE),
-    re.compile(r"^(?P<name>.+?)\s+beitreten$", re.IGNORECASE),
-)
 _TAGS = re.compile(r"<[^>]+>")
 
 
@@ -201,42 +144,6 @@ def parse_withdraw(text: str, _raw: str | None) -> WithdrawRequest | None:
     return None
 
 
-def parse_plans(text: str, _raw: str | None) -> ShowPlans | None:
-    return ShowPlans() if _PLANS.match(text) else None
-
-
-def parse_price(text: str, _raw: str | None) -> SetPrice | None:
-    found = _PRICE.match(text)
-    return _set_price(found.group("rest") or "") if found else None
-
-
 def parse_sla(text: str, _raw: str | None) -> ShowSla | None:
     found = _SLA.match(text)
     return ShowSla(month=(found.group("month") or "").strip()) if found else None
-
-
-def parse_license_request(text: str, _raw: str | None) -> RequestLicense | None:
-    for pattern in _LICENSE_PATTERNS:
-        if found := pattern.match(text):
-            who = (found.group("who") or "").strip()
-            return RequestLicense(
-                plan=found.group("plan").strip(), for_user=None if who.casefold() in SELF_WORDS or not who else who
-            )
-    return None
-
-
-def parse_join(text: str, _raw: str | None) -> JoinList | None:
-    for pattern in _JOIN_PATTERNS:
-        if found := pattern.match(text):
-            return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
-    return None
-
-
-def _set_price(rest: str) -> SetPrice:
-    """The plan may have spaces ("business basic"), so the amount and currency are taken from the end."""
-    words = rest.split()
-    if len(words) >= 3 and not _HAS_DIGIT.search(words[-1]):
-        return SetPrice(plan=" ".join(words[:-2]), amount=words[-2], currency=words[-1])
-    if len(words) >= 2 and _HAS_DIGIT.search(words[-1]):
-        return SetPrice(plan=" ".join(words[:-1]), amount=words[-1])  # the currency is missing
-    return SetPrice(plan=" ".join(words))

@@ -7,9 +7,10 @@ import re
 import pytest
 
 from cards.i18n import Translator
-from handlers.commands import ShowMyRequests, ShowPlans, ShowSla, parse
-from handlers.license_commands import RemoveLicense
-from handlers.list_commands import (
+from handlers.commands import ShowMyRequests, ShowSla
+from kinds.licenses.commands import RemoveLicense, ShowPlans
+from kinds.licenses.report_commands import ShowLicenseReport
+from kinds.lists.commands import (
     ChangeMembers,
     CreateList,
     DeleteList,
@@ -22,7 +23,8 @@ from handlers.list_commands import (
     ShowAnything,
     ShowList,
 )
-from handlers.report_commands import ShowLicenseReport
+from kinds.registry import Registry
+from tests.unit.conftest import command_of
 
 
 @pytest.mark.parametrize(
@@ -58,17 +60,18 @@ from handlers.report_commands import ShowLicenseReport
         ("entferne a@x.com aus Vertrieb", ChangeMembers("Vertrieb", False, ("a@x.com",))),
     ],
 )
-def test_list_commands(text: str, expected: object) -> None:
-    assert parse(text) == expected
+def test_list_commands(text: str, expected: object, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
-def test_a_pasted_list_keeps_every_line_including_the_bad_ones() -> None:
+def test_a_pasted_list_keeps_every_line_including_the_bad_ones(registry: Registry) -> None:
     raw = "add to Sales:\nanna@contoso.com\njan@contoso.com; not-an-address\nanna@contoso.com"
-    assert parse(raw) == ChangeMembers("Sales", True, ("anna@contoso.com", "jan@contoso.com", "not-an-address"))
+    expected = ChangeMembers("Sales", True, ("anna@contoso.com", "jan@contoso.com", "not-an-address"))
+    assert command_of(raw, registry) == expected
 
 
-def test_license_removal_is_not_mistaken_for_a_member_change() -> None:
-    assert isinstance(parse("remove license E3 from anna@contoso.com"), RemoveLicense)
+def test_license_removal_is_not_mistaken_for_a_member_change(registry: Registry) -> None:
+    assert isinstance(command_of("remove license E3 from anna@contoso.com", registry), RemoveLicense)
 
 
 @pytest.mark.parametrize(
@@ -76,12 +79,12 @@ def test_license_removal_is_not_mistaken_for_a_member_change() -> None:
     [("show plans", ShowPlans), ("show my requests", ShowMyRequests), ("zeige meine anträge", ShowMyRequests),
      ("show sla", ShowSla), ("show license report", ShowLicenseReport), ("pokaż raport licencji", ShowLicenseReport)],
 )
-def test_show_anything_is_the_last_resort(text: str, kind: type) -> None:
-    assert isinstance(parse(text), kind)
+def test_show_anything_is_the_last_resort(text: str, kind: type, registry: Registry) -> None:
+    assert isinstance(command_of(text, registry), kind)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pl-PL", "de-DE"])
-def test_the_lists_help_shows_commands_the_desk_understands(locale: str) -> None:
+def test_the_lists_help_shows_commands_the_desk_understands(locale: str, registry: Registry) -> None:
     shown = re.findall(r"\*\*(.+?)\*\*", Translator(locale)("help.lists"))
-    assert [type(parse(command)) for command in shown] == [
+    assert [type(command_of(command, registry)) for command in shown] == [
         FindDirectory, FindDirectory, MyLists, MyMemberships, MyMailboxes, ShowAnything]

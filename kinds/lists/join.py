@@ -1,17 +1,43 @@
-"""dl.join: validate a request to join a distribution list, route it to the list's owners (or approve an Open
-list by policy), and file it."""
+"""dl.join: validate a request to join a list, route it to the list's owners (or approve an Open list by policy),
+and file it — typed ("join Sales") or from a choice card's button."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from cards.help import help_card
 from cards.verbs import Verb
 from handlers.approvals import resolve_approvers
-from handlers.commands import JoinList
 from handlers.context import Actor, Reply, actor_translator
-from handlers.list_requests import find_changeable_list, is_member_in_exchange, owners_of, requester_address
-from handlers.submission import Draft, find_open, submit
 from handlers.services import Services
+from handlers.submission import Draft, find_open, submit
+from kinds.card_data import bounded
+from kinds.lists.commands import JoinList
+from kinds.lists.lookup import (
+    MAX_LIST_REF,
+    find_changeable_list,
+    is_member_in_exchange,
+    owners_of,
+    requester_address,
+)
+from kinds.lists.steps import MemberAddition
+from kinds.recipients import label
 
 KIND = "dl.join"
+
+
+@dataclass(frozen=True, slots=True)
+class JoinClick:
+    """A choice card's button for one of several lists with the name typed: that list's id."""
+
+    list_ref: str | None = bounded(MAX_LIST_REF, key="list", optional=True)
+
+
+async def join_clicked(services: Services, actor: Actor, data: JoinClick) -> Reply:
+    if data.list_ref is None:
+        # What this verb has always answered to a click that names no list.
+        return Reply(card=help_card(actor_translator(actor), services.kinds.help_topics()))
+    return await request_join(services, actor, JoinList(list_name=data.list_ref))
 
 
 async def request_join(services: Services, actor: Actor, command: JoinList) -> Reply:
@@ -40,17 +66,10 @@ async def request_join(services: Services, actor: Actor, command: JoinList) -> R
     draft = Draft(
         kind=KIND,
         target_id=found.identity,
-        target_label=f"{found.display_name} <{found.primary_smtp_address}>",
+        target_label=label(found),
         payload={"key": address, "route": approvers.route, "list_address": found.primary_smtp_address},
-        plan=[
-            {
-                "op": "add_list_member",
-                "list_id": found.identity,
-                "list": found.display_name,
-                "member": address,
-                "member_name": actor.name,
-            }
-        ],
+        plan=(MemberAddition(list_id=found.identity, list_name=found.display_name, member=address,
+                             member_name=actor.name),),
         approver_ids=[] if open_list else approvers.ids,
         approver_names=[] if open_list else approvers.names,
         facts=[],

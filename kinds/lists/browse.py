@@ -1,4 +1,5 @@
-"""Distribution lists and browsing (F1–F5): find and show lists and mailboxes, and route every list request.
+"""Browsing the directory (F1–F3): find lists and shared mailboxes, page through them, show one list, and "show X"
+for whatever X is (a list, else a shared mailbox, else a search).
 
 Finding and showing read the desk's directory cache (kept by handlers/directory_sync.py): fast, paged, and
 searchable by description, which Exchange's own search is not. A list the cache does not know yet is read from
@@ -7,7 +8,7 @@ Exchange directly, so a list created a minute ago outside the desk can still be 
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from cards.i18n import Translator
 from cards.lists import (
@@ -21,113 +22,79 @@ from cards.lists import (
     browse_card,
     choice_card,
     list_card,
-    modify_form,
 )
-from cards.verbs import Verb
-from handlers import list_requests
-from handlers.commands import argument_too_long
+from handlers.commands import MAX_MESSAGE, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.directory_sync import LEASE as SYNC_LEASE
-from handlers.list_commands import (
-    ChangeMembers,
-    CreateList,
-    DeleteList,
-    FindDirectory,
-    LeaveList,
-    ListCommand,
-    ModifyList,
-    MyLists,
-    MyMailboxes,
-    MyMemberships,
-    ShowAnything,
-    ShowList,
-)
-from handlers.list_requests import show_then, too_long_reply
-from handlers.mailboxes import show_found_mailbox, show_mailbox
 from handlers.services import Services, is_admin
+from kinds.card_data import bounded
+from kinds.lists.commands import FindDirectory, MyLists, MyMailboxes, MyMemberships, ShowAnything, ShowList
+from kinds.lists.lookup import MAX_LIST_REF, ListClick, find_list, owns, requester_address, show_then, too_long_reply
+from kinds.mailboxes.card import show_found_mailbox, show_mailbox
 from m365.ports import DistributionList, SharedMailbox
 from storage.uow import UnitOfWork
 
-VERBS = frozenset({Verb.BROWSE_PAGE, Verb.LIST_SHOW, Verb.LIST_LEAVE, Verb.LIST_CREATE_SUBMIT,
-                   Verb.LIST_MODIFY_SUBMIT, Verb.LIST_DELETE, Verb.LIST_MEMBERS_SUBMIT})
 _VIEWS = frozenset({"search", "my_lists", "memberships", "my_mailboxes"})
 _KINDS = frozenset({"all", "lists", "mailboxes"})
+_QUERY = 200  # characters of a search kept (a page button carries the query it was made for)
 
 
-async def handle_command(services: Services, actor: Actor, command: ListCommand) -> Reply:
-    t = actor_translator(actor)
-    match command:
-        case FindDirectory(query=query, kind=kind):
-            return await browse(services, actor, view="search", query=query, kind=kind, offset=0)
-        case MyLists():
-            return await browse(services, actor, view="my_lists")
-        case MyMemberships():
-            return await browse(services, actor, view="memberships")
-        case MyMailboxes():
-            return await browse(services, actor, view="my_mailboxes")
-        case ShowList(list_name=name):
-            return await show_list(services, actor, name)
-        case ShowAnything(name=name):
-            return await show_anything(services, actor, name)
-        case LeaveList(list_name=name):
-            return await list_requests.request_leave(services, actor, name)
-        case ChangeMembers(list_name=name, add=add, members=members):
-            return await list_requests.request_member_changes(services, actor, name, add=add, values=members)
-        case CreateList(name=name):
-            return await list_requests.show_create_form(services, actor, name)
-        case ModifyList(list_name=name):
-            found = await list_requests.find_list(services, t, name)
-            if isinstance(found, Reply):
-                return found
-            return Reply(card=modify_form(found, t))
-        case DeleteList(list_name=name):
-            return await list_requests.request_delete(services, actor, name)
-    raise AssertionError(f"unhandled list command {command!r}")
+@dataclass(frozen=True, slots=True)
+class PageClick:
+    """A page button: which view and page to show (what is on it is read again now)."""
+
+    view: str | None = bounded(40, optional=True)
+    offset: int | None = None
+    query: str | None = bounded(MAX_MESSAGE, optional=True)
+    kind: str | None = bounded(40, optional=True)
+    list_id: str | None = bounded(MAX_LIST_REF, optional=True)  # the list whose members are paged (view "list")
 
 
-async def handle_verb(services: Services, actor: Actor, verb: Verb, data: dict[str, Any]) -> Reply:
-    t = actor_translator(actor)
-    list_id = data.get("list_id")
-    match verb:
-        case Verb.BROWSE_PAGE:
-            return await _page(services, actor, data)
-        case Verb.LIST_SHOW if isinstance(list_id, str):
-            return await show_list(services, actor, list_id)
-        case Verb.LIST_LEAVE if isinstance(list_id, str):
-            return await list_requests.request_leave(services, actor, list_id)
-        case Verb.LIST_MEMBERS_SUBMIT if isinstance(list_id, str):
-            add = data.get("change", "add") != "remove"
-            addresses = data.get("addresses") if isinstance(data.get("addresses"), str) else ""
-            values = list_requests.split_addresses(addresses)
-            return await list_requests.request_member_changes(services, actor, list_id, add=add, values=values)
-        case Verb.LIST_CREATE_SUBMIT:
-            return await list_requests.create_submitted(services, actor, data)
-        case Verb.LIST_MODIFY_SUBMIT if isinstance(list_id, str):
-            return await list_requests.modify_submitted(services, actor, data)
-        case Verb.LIST_DELETE if isinstance(list_id, str):
-            return await list_requests.request_delete(services, actor, list_id)
-    return Reply(text=t("error.bad_card"))
+async def find_typed(services: Services, actor: Actor, command: FindDirectory) -> Reply:
+    return await browse(services, actor, view="search", query=command.query, kind=command.kind, offset=0)
 
 
-async def _page(services: Services, actor: Actor, data: dict[str, Any]) -> Reply:
-    """A page button: its data says only which page to show; what is on it is read again now."""
-    offset = data.get("offset")
-    offset = offset if isinstance(offset, int) and 0 <= offset < 1_000_000 else 0
-    view = data.get("view")
-    if view == "list" and isinstance(data.get("list_id"), str):
-        return await show_list(services, actor, data["list_id"], offset=offset)
-    query = data.get("query") if isinstance(data.get("query"), str) else ""
-    kind = data.get("kind") if data.get("kind") in _KINDS else "all"
-    if view not in _VIEWS:
+async def my_lists_typed(services: Services, actor: Actor, _command: MyLists) -> Reply:
+    return await browse(services, actor, view="my_lists")
+
+
+async def my_memberships_typed(services: Services, actor: Actor, _command: MyMemberships) -> Reply:
+    return await browse(services, actor, view="memberships")
+
+
+async def my_mailboxes_typed(services: Services, actor: Actor, _command: MyMailboxes) -> Reply:
+    return await browse(services, actor, view="my_mailboxes")
+
+
+async def show_typed(services: Services, actor: Actor, command: ShowList) -> Reply:
+    return await show_list(services, actor, command.list_name)
+
+
+async def show_anything_typed(services: Services, actor: Actor, command: ShowAnything) -> Reply:
+    return await show_anything(services, actor, command.name)
+
+
+async def show_clicked(services: Services, actor: Actor, data: ListClick) -> Reply:
+    return await show_list(services, actor, data.list_id)
+
+
+async def page_clicked(services: Services, actor: Actor, data: PageClick) -> Reply:
+    """A page button: its data say only which page to show; what is on it is read again now."""
+    offset = data.offset if data.offset is not None and 0 <= data.offset < 1_000_000 else 0
+    if data.view == "list" and data.list_id is not None:
+        return await show_list(services, actor, data.list_id, offset=offset)
+    if data.view not in _VIEWS:
         return Reply(text=actor_translator(actor)("error.bad_card"))
-    return await browse(services, actor, view=str(view), query=query[:200], kind=str(kind), offset=offset)
+    kind = data.kind if data.kind in _KINDS else "all"
+    query = (data.query or "")[:_QUERY]
+    return await browse(services, actor, view=data.view, query=query, kind=kind, offset=offset)
 
 
 async def browse(
     services: Services, actor: Actor, *, view: str, query: str = "", kind: str = "all", offset: int = 0
 ) -> Reply:
     t = actor_translator(actor)
-    address = await list_requests.requester_address(services, actor) or ""
+    address = await requester_address(services, actor) or ""
     sections: list[BrowseSection] = []
     async with services.uow() as uow:
         cache = uow.directory_cache
@@ -183,7 +150,7 @@ async def show_anything(services: Services, actor: Actor, name: str) -> Reply:
         if len(found) == 1:
             return await show_found_mailbox(services, actor, found[0])
         return await show_mailbox(services, actor, name)  # several: the card to pick one
-    return await browse(services, actor, view="search", query=name[:200])
+    return await browse(services, actor, view="search", query=name[:_QUERY])
 
 
 async def show_list(services: Services, actor: Actor, name: str, *, offset: int = 0) -> Reply:
@@ -191,7 +158,7 @@ async def show_list(services: Services, actor: Actor, name: str, *, offset: int 
     t = actor_translator(actor)
     if (refusal := argument_too_long(name)) is not None:
         return too_long_reply(t, refusal)
-    address = await list_requests.requester_address(services, actor) or ""
+    address = await requester_address(services, actor) or ""
     async with services.uow() as uow:
         cached = await uow.directory_cache.lists_named(name)
         if len(cached) > 1:
@@ -204,7 +171,7 @@ async def show_list(services: Services, actor: Actor, name: str, *, offset: int 
             member_items, member_total = members.items, members.total
     if dl is None:
         # Not in the cache (yet): Exchange has the last word, e.g. for a list created outside the desk minutes ago.
-        live = await list_requests.find_list(services, t, name)
+        live = await find_list(services, t, name)
         if isinstance(live, Reply):
             return live
         dl = live
@@ -212,7 +179,7 @@ async def show_list(services: Services, actor: Actor, name: str, *, offset: int 
         member_items = tuple(everyone[offset: offset + MEMBERS_PAGE_SIZE])
         member_total = len(everyone)
         is_member = any(m.primary_smtp_address.casefold() == address.casefold() for m in everyone)
-    is_owner = list_requests.owns(dl, address)
+    is_owner = owns(dl, address)
     may_manage = is_owner or await is_admin(services, actor)
     view = ListDetailView(dl=dl, members=tuple(member_items), members_total=member_total, offset=offset,
                           is_member=is_member, is_owner=is_owner, may_manage=may_manage)

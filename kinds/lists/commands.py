@@ -1,4 +1,5 @@
-"""Distribution-list and browsing chat commands (F1–F5): typed dataclasses and their parser (en/pl/de)."""
+"""The lists family's chat commands (F1–F5) in en/pl/de: joining, browsing, showing, leaving, member changes,
+create/modify/delete — their typed dataclasses and the parsers the registry runs."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ _QUOTES = "\"'„”“«»"
 
 
 class ListCommand:
-    """Base of every list and browsing command; handlers/lists.py handles them all."""
+    """Base of every list and browsing command (kinds/lists/__init__.py routes each one to its handler)."""
+
+
+@dataclass(frozen=True, slots=True)
+class JoinList(ListCommand):
+    list_name: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +132,12 @@ _MEMBERS = (
                        r"\s*(?::\s*(?P<rest>.*))?$", re.I | re.S)),
 )
 _SEPARATORS = re.compile(r"[\s,;]+")
+_JOIN_PATTERNS = (
+    re.compile(r"^join\s+(?:the\s+)?(?:list\s+)?(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^do[łl][aą]cz\s+(?:do\s+)?(?:listy\s+)?(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^(?:beitreten|tritt\s+bei)\s+(?P<name>.+)$", re.IGNORECASE),
+    re.compile(r"^(?P<name>.+?)\s+beitreten$", re.IGNORECASE),
+)
 
 
 _SHOW_ANYTHING = (
@@ -134,7 +146,7 @@ _SHOW_ANYTHING = (
 )
 
 
-def parse_show_anything(text: str) -> ShowAnything | None:
+def parse_show_anything(text: str, _raw: str | None = None) -> ShowAnything | None:
     """The last resort of the parser ("show Sales DACH"), so that "show plans" and the like keep their meaning."""
     for pattern in _SHOW_ANYTHING:
         if found := pattern.match(text):
@@ -189,4 +201,11 @@ def _member_change(text: str) -> ChangeMembers | None:
             return None
         name = _name(re.sub(rf"^{_LIST_WORD}\s+", "", found.group("name").strip(), flags=re.I))
         return ChangeMembers(list_name=name, add=add, members=tokens)
+    return None
+
+
+def parse_join(text: str, _raw: str | None = None) -> JoinList | None:
+    for pattern in _JOIN_PATTERNS:
+        if found := pattern.match(text):
+            return JoinList(list_name=found.group("name").strip().strip("\"'„”“"))
     return None
