@@ -1,50 +1,34 @@
-"""Composition root and CLI: builds every object from Settings and runs `serve`, `demo`, `migrate`, `devtenant`."""
+"""Composition root: `create_app(settings)` builds every object from Settings and wires them into one aiohttp app;
+`python app.py …` runs the CLI (runtime/cli.py) with it."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import contextlib
-import json
 import logging
 import ssl
 import sys
-import time
-from collections.abc import AsyncIterator, Callable, Coroutine
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import aiohttp
 from aiohttp import web
 from microsoft_agents.hosting.aiohttp import CloudAdapter
 from microsoft_agents.hosting.core.authorization import AgentAuthConfiguration
-from pydantic import ValidationError
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.agent import build_agent
-from bot.auth import TEAMS_SERVICE_URLS, InboundGuard, ServiceUrlAllowList, SigningKeys, TokenValidator, TrustedIssuer
+from bot.auth import InboundGuard, SigningKeys, TokenValidator, TrustedIssuer
 from bot.connections import ConnectorTokenProvider, DemoConnections, SingleConnection
 from bot.http import add_messages_route
 from bot.messenger import TeamsMessenger
 from bot.references import ReferenceBook
 from bot.turn_errors import install as install_turn_errors
-from desk_logging import configure as configure_logging
 from desk_logging import request_scope
-from handlers.alerts import run_alerts
-from handlers.audit_check import audit_check_loop, seal_and_report, verify_and_report
-from handlers.business_time import BusinessCalendar, SlaTargets
+from handlers.audit_check import seal_and_report
 from handlers.delivery import deliver_approval_cards, sync_request_cards
-from handlers.directory_sync import run_sync, sync_forever
 from handlers.execution import execute_request
-from handlers.grant_expiry import expiry_loop
 from handlers.jobs import JobRunner
-from handlers.plans import PlanCatalogue, PriceTable
-from handlers.report_policy import ReportPolicy
-from handlers.reports import download as report_download
+from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
-from handlers.stopping import StopSignal
 from handlers.submission import DELIVER_JOB, EXECUTE_JOB
 from kinds import desk, groups
 from kinds.family import Family
@@ -58,35 +42,20 @@ from m365.graph_licenses import GraphLicenses
 from m365.mailboxes import ExchangeMailboxes
 from m365.ports import Tenant
 from m365.recipients import ExchangeRecipients
+from runtime import background, cli, endpoints
+from runtime.app_keys import CLOCK, ENGINE, READINESS, RUNNER, SERVICES, SETTINGS, TENANT, UOW, Readiness
+from runtime.configuration import business_calendar, price_table, report_policy, service_url_allowlist, sla_targets
 from settings import Settings
 from storage.audit_chain import AuditKeys
 from storage.db import create_engine, create_session_factory
-from storage.migrate import is_up_to_date, upgrade
+from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
 
+# The app keys live in runtime/app_keys.py (the endpoints and background tasks read them too); tests, benches and
+# the demo take them from here, with the app they key.
+__all__ = ["CLOCK", "ENGINE", "READINESS", "RUNNER", "SERVICES", "SETTINGS", "TENANT", "UOW", "create_app", "main"]
+
 logger = logging.getLogger("desk")
-
-
-@dataclass(slots=True)
-class Readiness:
-    """What /readyz reports; filled in by the lifecycle contexts as they start."""
-
-    graph_warm: bool = False
-    started_at: float = field(default_factory=time.monotonic)
-    ready_after: float | None = None
-
-
-SETTINGS = web.AppKey("settings", Settings)
-ENGINE = web.AppKey("engine", AsyncEngine)
-UOW = web.AppKey("uow", UnitOfWorkFactory)
-TENANT = web.AppKey("tenant", Tenant)
-SERVICES = web.AppKey("services", Services)
-RUNNER = web.AppKey("job_runner", JobRunner)
-READINESS = web.AppKey("readiness", Readiness)
-CLOCK = web.AppKey[Callable[[], datetime]]("clock")
-
-# How long shutdown waits for a cancelled background task (job runner, sync, alerts, expiries) to end.
-BACKGROUND_STOP_SECONDS = 10.0
 
 
 def families() -> list[Family]:
@@ -112,14 +81,14 @@ def create_app(
     app.cleanup_ctx.append(_microsoft365)
     app.cleanup_ctx.append(_desk)
     if run_jobs:
-        app.cleanup_ctx.append(_job_runner_task)
-        app.cleanup_ctx.append(_alerts_task)
-        app.cleanup_ctx.append(_directory_sync_task)
-        app.cleanup_ctx.append(_grant_expiry_task)
-        app.cleanup_ctx.append(_audit_check_task)
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/readyz", _readyz)
-    app.router.add_get("/reports/{token}.csv", _report_file)
+        app.cleanup_ctx.append(background.job_runner_task)
+        app.cleanup_ctx.append(background.alerts_task)
+        app.cleanup_ctx.append(background.directory_sync_task)
+        app.cleanup_ctx.append(background.grant_expiry_task)
+        app.cleanup_ctx.append(background.audit_check_task)
+    app.router.add_get("/healthz", endpoints.healthz)
+    app.router.add_get("/readyz", endpoints.readyz)
+    app.router.add_get("/reports/{token}.csv", endpoints.report_file)
     return app
 
 
@@ -195,7 +164,7 @@ async def _warm_up(app: web.Application) -> None:
 
 async def _desk(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    allow_list = _service_url_allowlist(settings)
+    allow_list = service_url_allowlist(settings)
     bot_credentials = None if settings.is_demo else _bot_credentials(settings)
     connections = _connections(settings, bot_credentials)
     adapter = CloudAdapter(connection_manager=connections)
@@ -219,11 +188,11 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         ),
         plans=PlanCatalogue.load(),
         kinds=build_registry(families()),
-        prices=_price_table(settings),
+        prices=price_table(settings),
         clock=app[CLOCK],
-        calendar=_business_calendar(settings),
-        sla=_sla_targets(settings),
-        reports=_report_policy(settings),
+        calendar=business_calendar(settings),
+        sla=sla_targets(settings),
+        reports=report_policy(settings),
     )
     runner = JobRunner(
         services,
@@ -246,63 +215,6 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     await key_session.close()
     if bot_credentials is not None:
         bot_credentials.close()
-
-
-def _price_table(settings: Settings) -> PriceTable:
-    """The admins' price file, read once at startup; a broken file stops the desk rather than show wrong costs."""
-    path = settings.prices_file
-    if path is None:
-        return PriceTable()
-    try:
-        raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        # Prices are optional: the catalogue still shows seats, and admins can set prices in chat.
-        logger.warning("price file %s not found; plans have no price until an admin sets one", path)
-        return PriceTable()
-    return PriceTable.parse(raw, source=str(path))
-
-
-def _business_calendar(settings: Settings) -> BusinessCalendar:
-    """The SLA calendar from settings and the optional calendar file; bad values stop the desk with the reason."""
-    config: dict[str, object] = {
-        "timezone": settings.sla_timezone,
-        "holiday_country": settings.sla_holiday_country or None,
-    }
-    path = settings.sla_calendar_file
-    if path is not None:
-        # Asked for explicitly, so a missing or broken file is an error rather than a silent default calendar.
-        try:
-            loaded = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise ValueError(f"SLA calendar file {path}: {error}") from error
-        if not isinstance(loaded, dict):
-            raise ValueError(f"SLA calendar file {path}: expected a JSON object")
-        config |= loaded
-    try:
-        return BusinessCalendar.from_config(config)
-    except ValueError as error:
-        raise ValueError(f"SLA calendar{f' ({path})' if path else ''}: {error}") from error
-
-
-def _sla_targets(settings: Settings) -> SlaTargets:
-    try:
-        return SlaTargets.from_config(settings.sla_targets)
-    except ValueError as error:
-        raise ValueError(f"SLA targets: {error}") from error
-
-
-def _service_url_allowlist(settings: Settings) -> ServiceUrlAllowList:
-    """Where activities may come from and the desk's Bot Connector token may go; a bad entry stops the desk."""
-    if settings.service_url_allowlist is not None:
-        prefixes = settings.service_url_allowlist
-    elif settings.is_demo:
-        prefixes = [settings.default_service_url]
-    else:
-        prefixes = list(TEAMS_SERVICE_URLS)
-    try:
-        return ServiceUrlAllowList(prefixes, any_loopback=settings.is_demo)
-    except ValueError as error:
-        raise ValueError(f"service_url_allowlist: {error}") from error
 
 
 def _token_validator(settings: Settings, keys: SigningKeys) -> TokenValidator:
@@ -345,253 +257,9 @@ def _connections(settings: Settings, credentials: MsalCredentials | None) -> Sin
     return SingleConnection(ConnectorTokenProvider(credentials, configuration), configuration)
 
 
-Loop = Callable[[StopSignal], Coroutine[Any, Any, None]]
-
-
-@contextlib.asynccontextmanager
-async def _background(
-    name: str, loop: Loop | None, *, stop_seconds: float = BACKGROUND_STOP_SECONDS
-) -> AsyncIterator[None]:
-    """Runs ``loop`` as a named task for the app's lifetime and stops it on shutdown; None = switched off.
-
-    Shutdown first asks the loop to stop, so it ends its unit of work (a job, a sync chunk) and returns; only a
-    loop still running after ``stop_seconds`` is cancelled.
-    """
-    stop = StopSignal()
-    task = asyncio.create_task(loop(stop), name=name) if loop is not None else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            stop.request()
-            await asyncio.wait([task], timeout=stop_seconds)
-            if not task.done():
-                logger.warning("background task %s did not stop within %.0f s; cancelling it", name, stop_seconds)
-                task.cancel()
-                # A task that swallows its cancellation must not hold the shutdown (and a rolling restart) forever.
-                await asyncio.wait([task], timeout=stop_seconds)
-            if not task.done():
-                logger.error("background task %s ignored its cancellation; leaving it behind", name)
-            elif not task.cancelled() and task.exception() is not None:
-                logger.error("background task %s had failed", name, exc_info=task.exception())
-
-
-async def _job_runner_task(app: web.Application) -> AsyncIterator[None]:
-    async with _background("job-runner", app[RUNNER].run):
-        yield
-
-
-async def _alerts_task(app: web.Application) -> AsyncIterator[None]:
-    """The license alerts check (F11); every replica may run one, the database lets each alert out once a day."""
-    settings, services = app[SETTINGS], app[SERVICES]
-    every, first = settings.alert_check_seconds, settings.alert_first_check_seconds
-
-    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
-        return run_alerts(services, every_seconds=every, first_after_seconds=first, stop=stop)
-
-    async with _background("license-alerts", loop if every > 0 else None):
-        yield
-
-
-async def _grant_expiry_task(app: web.Application) -> AsyncIterator[None]:
-    """Time-bound mailbox grants (F6): holders told a day before, access removed at expiry by a request of its own."""
-    settings, services = app[SETTINGS], app[SERVICES]
-    notice = timedelta(hours=settings.grant_expiry_notice_hours)
-
-    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
-        return expiry_loop(services, settings.grant_expiry_check_seconds, notice=notice, stop=stop)
-
-    async with _background("grant-expiry", loop if settings.grant_expiry_check_seconds > 0 else None):
-        yield
-
-
-async def _audit_check_task(app: web.Application) -> AsyncIterator[None]:
-    """The audit chain verified in the background: its head logged each time, the admins told once when it breaks."""
-    settings, services = app[SETTINGS], app[SERVICES]
-
-    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
-        return audit_check_loop(
-            services, every_seconds=settings.audit_verify_seconds,
-            first_after_seconds=settings.audit_verify_first_seconds, stop=stop,
-        )
-
-    async with _background("audit-check", loop if settings.audit_verify_seconds > 0 else None):
-        yield
-
-
-async def _directory_sync_task(app: web.Application) -> AsyncIterator[None]:
-    """The periodic directory sync (F7); every replica runs the loop, the database lease lets one work per period."""
-    settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
-
-    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
-        return sync_forever(
-            services, settings.sync_interval_seconds, replica=replica,
-            first_after_seconds=settings.sync_first_after_seconds, stop=stop,
-        )
-
-    async with _background("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
-        yield
-
-
-async def _sync_once(settings: Settings, *, full: bool) -> int:
-    """`app.py sync`: the desk's dependencies built as `serve` builds them (no HTTP, no job runner), one run."""
-    runner = web.AppRunner(create_app(settings, run_jobs=False))
-    await runner.setup()
-    try:
-        report = await run_sync(runner.app[SERVICES], full=full, replica="cli")
-    finally:
-        await runner.cleanup()
-    print(report.summary())
-    if report.skipped:
-        return 2  # another replica holds the lease (or just ran): nothing was synced by this call
-    return 0 if report.ok else 1
-
-
-async def _audit(settings: Settings, command: str, *, expect: tuple[int, str] | None) -> int:
-    """`app.py audit verify|seal`: the database and the audit keys only (no Microsoft 365, no HTTP)."""
-    engine = create_engine(settings.database_url)
-    try:
-        uow = UnitOfWorkFactory(create_session_factory(engine), AuditKeys(settings.audit_secrets))
-        status, line = await (seal_and_report(uow) if command == "seal" else verify_and_report(uow, expect=expect))
-    except (OSError, SQLAlchemyError) as error:
-        print(f"cannot read the audit chain: {type(error).__name__}", file=sys.stderr)
-        return 2
-    finally:
-        await engine.dispose()
-    print(line)
-    return status
-
-
-def _head(value: str) -> tuple[int, str]:
-    """`--expect-head ID:HASH`, as the log's audit_head_id and audit_head_hash give it."""
-    event_id, _, digest = value.partition(":")
-    if not event_id.isdigit() or len(digest) != 64:
-        raise argparse.ArgumentTypeError("expected EVENT_ID:HASH (the hash has 64 hex digits)")
-    return int(event_id), digest.lower()
-
-
-def _configure_logging(settings: Settings) -> None:
-    """JSON lines in production, text in the demo (or as log_format says); the desk's own secrets redacted."""
-    json_lines = settings.log_format == "json" if settings.log_format else not settings.is_demo
-    secrets = [settings.client_secret.get_secret_value(), *settings.audit_secrets]
-    configure_logging(json_lines=json_lines, level=settings.log_level, secrets=secrets)
-
-
-def _report_policy(settings: Settings) -> ReportPolicy:
-    try:
-        return ReportPolicy.from_config(
-            overlaps=settings.license_overlaps,
-            compliance_rules=settings.compliance_rules,
-            stale_days=settings.report_stale_days,
-            link_minutes=settings.report_link_minutes,
-            alert_free_seats=settings.alert_free_seats,
-            alert_subscription_days=settings.alert_subscription_days,
-            public_url=settings.public_url or f"http://{settings.host}:{settings.port}",
-        )
-    except ValueError as error:
-        raise ValueError(f"license reports: {error}") from error
-
-
-async def _report_file(request: web.Request) -> web.Response:
-    """A report behind a short-lived link: whoever holds the (unguessable) token gets it, until it expires."""
-    found = await report_download(request.app[SERVICES], request.match_info["token"])
-    if found is None:
-        raise web.HTTPNotFound(text="This report link has expired or does not exist. Ask the desk for a new one.")
-    name, content_type, content = found
-    return web.Response(
-        text=content,
-        content_type=content_type,
-        charset="utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "alive"})
-
-
-async def _readyz(request: web.Request) -> web.Response:
-    app = request.app
-    readiness = app[READINESS]
-    try:
-        migrated = await is_up_to_date(app[ENGINE])
-        database = "ok" if migrated else "migrations pending"
-    except Exception as error:  # noqa: BLE001 - any database failure means "not ready", with its reason
-        migrated, database = False, f"unreachable: {type(error).__name__}"
-    audit = "ok"
-    if migrated:
-        # Not ready while the chain is unsealed: every state change would fail, so a rolling update stops here.
-        async with app[UOW]() as uow:
-            if not await uow.audit.tail_is_signed():
-                audit = "unsealed: run `python app.py audit seal`"
-    ready = migrated and readiness.graph_warm and audit == "ok"
-    if ready and readiness.ready_after is None:
-        readiness.ready_after = time.monotonic() - readiness.started_at
-    body = {"ready": ready, "database": database, "audit": audit, "graph_warm": readiness.graph_warm}
-    return web.json_response(body, status=200 if ready else 503)
-
-
-# ---------------------------------------------------------------- CLI
-
-
 def main(argv: list[str] | None = None, *, settings_factory: Callable[[], Settings] = Settings) -> int:
-    parser = argparse.ArgumentParser(prog="app.py", description="M365 Desk: Microsoft 365 self-service in Teams")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("serve", help="run the desk (settings from the environment / .env)")
-    commands.add_parser("migrate", help="apply database migrations and exit")
-    sync = commands.add_parser(
-        "sync", help="run one directory sync (lists, mailboxes, users); exit 0 ok, 1 failed, 2 another replica runs"
-    )
-    sync.add_argument("--full", action="store_true", help="re-read everything, not only what changed")
-    commands.add_parser("demo", help="the emulated tenant, the desk and two Playground windows, in one command")
-    emulator = commands.add_parser("devtenant", help="run the Microsoft 365 emulator alone")
-    emulator.add_argument("--https-port", type=int, default=8443)
-    emulator.add_argument("--http-port", type=int, default=8480)
-    audit = commands.add_parser("audit", help="the audit chain: verify it, or seal it once after upgrading")
-    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    verify = audit_commands.add_parser(
-        "verify", help="recompute the whole chain; exit 0 intact, 1 broken (with the first broken event), 2 no database"
-    )
-    verify.add_argument(
-        "--expect-head", type=_head, metavar="ID:HASH", help="a head from the log; fail unless still there unchanged"
-    )
-    audit_commands.add_parser(
-        "seal", help="once, after upgrading a database written before the desk had an audit key: vouch for its events"
-    )
-    args = parser.parse_args(argv)
-
-    if args.command == "devtenant":
-        configure_logging(json_lines=False)
-        from devtenant.cli import main as devtenant_main
-
-        return devtenant_main(["--https-port", str(args.https_port), "--http-port", str(args.http_port)])
-    if args.command == "demo":
-        from demo.run import run_demo
-
-        _configure_logging(settings_factory())
-        return asyncio.run(run_demo(settings_factory))
-    try:
-        settings = settings_factory()
-    except ValidationError as error:
-        # Only what is wrong: pydantic's own message repeats every input value, the client secret among them.
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in error.errors())
-        print(f"cannot start: {problems}", file=sys.stderr)
-        return 2
-    _configure_logging(settings)
-    if args.command == "audit":
-        return asyncio.run(_audit(settings, args.audit_command, expect=getattr(args, "expect_head", None)))
-    if args.command == "migrate":
-        asyncio.run(upgrade(settings.database_url))
-        print("database is up to date")
-        return 0
-    if args.command == "sync":
-        return asyncio.run(_sync_once(settings, full=args.full))
-    web.run_app(create_app(settings), host=settings.host, port=settings.port)
-    return 0
+    """`python app.py {serve,demo,migrate,sync,audit,devtenant}` on the app this module builds."""
+    return cli.main(argv, settings_factory=settings_factory, create_app=create_app)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The desk's configuration: one Settings object read from the environment and `.env`, only by app.py."""
+"""The desk's configuration: one Settings object read from the environment and `.env`, by app.py and runtime/."""
 
 from __future__ import annotations
 

@@ -9,8 +9,8 @@ import logging
 
 import pytest
 
-from app import _background
 from handlers.stopping import StopSignal
+from runtime.background import supervised
 
 
 async def test_a_loop_asked_to_stop_finishes_its_unit_of_work_and_returns() -> None:
@@ -25,7 +25,7 @@ async def test_a_loop_asked_to_stop_finishes_its_unit_of_work_and_returns() -> N
                 return
 
     async with asyncio.timeout(5):
-        async with _background("worker", loop):
+        async with supervised("worker", loop):
             await started.wait()
             [task] = [t for t in asyncio.all_tasks() if t.get_name() == "worker"]
             assert not task.done()
@@ -39,7 +39,7 @@ async def test_a_loop_that_does_not_stop_in_time_is_cancelled(caplog: pytest.Log
 
     with caplog.at_level(logging.WARNING, logger="desk"):
         async with asyncio.timeout(5):
-            async with _background("deaf", deaf, stop_seconds=0.1):
+            async with supervised("deaf", deaf, stop_seconds=0.1):
                 await asyncio.sleep(0)
                 [task] = [t for t in asyncio.all_tasks() if t.get_name() == "deaf"]
     assert task.cancelled()
@@ -58,7 +58,7 @@ async def test_a_task_that_swallows_its_cancellation_does_not_hold_the_shutdown(
 
     with caplog.at_level(logging.ERROR, logger="desk"):
         async with asyncio.timeout(5):
-            async with _background("stubborn", stubborn, stop_seconds=0.2):
+            async with supervised("stubborn", stubborn, stop_seconds=0.2):
                 await asyncio.sleep(0.05)
     assert "stubborn ignored its cancellation" in caplog.text
     release.set()
@@ -70,14 +70,14 @@ async def test_a_failed_loop_is_logged_at_shutdown(caplog: pytest.LogCaptureFixt
         raise RuntimeError("database gone")
 
     with caplog.at_level(logging.ERROR, logger="desk"):
-        async with _background("broken", broken):
+        async with supervised("broken", broken):
             await asyncio.sleep(0.01)
     assert "broken had failed" in caplog.text and "database gone" in caplog.text
 
 
 async def test_switched_off_work_starts_nothing() -> None:
     before = set(asyncio.all_tasks())
-    async with _background("off", None):
+    async with supervised("off", None):
         assert set(asyncio.all_tasks()) == before
 
 

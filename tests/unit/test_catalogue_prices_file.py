@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app import _price_table
 from handlers.plans import Price
+from runtime.configuration import price_table
 from settings import Settings
 
 
@@ -22,17 +22,17 @@ def test_the_price_file_defaults_to_config_and_can_be_moved(monkeypatch: pytest.
 def test_prices_come_from_the_file(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text('{"prices": {"SPB": {"amount": 20.60, "currency": "EUR"}}}', encoding="utf-8")
-    table = _price_table(Settings(_env_file=None, prices_file=path))
+    table = price_table(Settings(_env_file=None, prices_file=path))
     assert table.prices == {"SPB": Price(Decimal("20.60"), "EUR")}
 
 
 def test_no_file_configured_means_no_prices() -> None:
-    assert _price_table(Settings(_env_file=None, prices_file=None)).prices == {}
+    assert price_table(Settings(_env_file=None, prices_file=None)).prices == {}
 
 
 def test_a_missing_file_is_a_warning_not_a_crash(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="desk"):
-        table = _price_table(Settings(_env_file=None, prices_file=tmp_path / "absent.json"))
+        table = price_table(Settings(_env_file=None, prices_file=tmp_path / "absent.json"))
     assert table.prices == {}
     assert "absent.json" in caplog.text
 
@@ -41,4 +41,4 @@ def test_a_broken_file_stops_the_desk_with_its_name(tmp_path: Path) -> None:
     path = tmp_path / "prices.json"
     path.write_text('{"prices": {"SPB": {"amount": 20.60, "currency": "EURO"}}}', encoding="utf-8")
     with pytest.raises(ValueError, match=r"prices\.json: SPB: currency 'EURO'"):
-        _price_table(Settings(_env_file=None, prices_file=path))
+        price_table(Settings(_env_file=None, prices_file=path))

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app import _business_calendar, _sla_targets
 from cards.i18n import Translator
 from cards.sla import SlaKindLine, SlaReportView, sla_card
 from handlers.business_time import BusinessCalendar, SlaTargets
 from handlers.commands import ShowSla, parse
 from handlers.sla_report import month_bounds, parse_month
+from runtime.configuration import business_calendar, sla_targets
 from settings import Settings
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -110,12 +110,12 @@ def _settings(**values: Any) -> Settings:
 
 def test_default_settings_give_the_products_calendar_and_targets() -> None:
     settings = _settings()
-    assert _business_calendar(settings) == BusinessCalendar()
-    targets = _sla_targets(settings)
+    assert business_calendar(settings) == BusinessCalendar()
+    targets = sla_targets(settings)
     assert [targets.days_for(kind) for kind in ("license.assign", "license.seats", "dl.join")] == [3, 1, 1]
     # Monday 09:00 in Warsaw + 3 business days (10.5 h each: 08:00-18:30 after the evening maintenance window)
     monday = datetime(2026, 11, 2, 9, 0, tzinfo=WARSAW)
-    assert targets.due_at("license.assign", monday, _business_calendar(settings)) == monday + timedelta(days=3)
+    assert targets.due_at("license.assign", monday, business_calendar(settings)) == monday + timedelta(days=3)
 
 
 def test_targets_and_zone_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -123,8 +123,8 @@ def test_targets_and_zone_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("DESK_SLA_TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("DESK_SLA_HOLIDAY_COUNTRY", "")
     settings = Settings(_env_file=None)
-    assert _sla_targets(settings) == SlaTargets(targets=(("license.assign", 2.0),), default_days=0.5)
-    calendar = _business_calendar(settings)
+    assert sla_targets(settings) == SlaTargets(targets=(("license.assign", 2.0),), default_days=0.5)
+    calendar = business_calendar(settings)
     assert (calendar.timezone, calendar.holiday_country) == ("Europe/Berlin", None)
 
 
@@ -134,7 +134,7 @@ def test_the_calendar_file_overrides_the_settings(tmp_path: Path) -> None:
         json.dumps({"service_hours": {"mon-fri": "09:00-17:00"}, "maintenance": {}, "closed_dates": ["2026-12-31"]}),
         encoding="utf-8",
     )
-    calendar = _business_calendar(_settings(sla_calendar_file=path, sla_holiday_country="DE"))
+    calendar = business_calendar(_settings(sla_calendar_file=path, sla_holiday_country="DE"))
     assert calendar.holiday_country == "DE" and calendar.timezone == "Europe/Warsaw"
     assert calendar.business_days(1) == timedelta(hours=8)
     assert calendar.is_closed_date(date(2026, 12, 31))
@@ -150,16 +150,16 @@ def test_the_calendar_file_overrides_the_settings(tmp_path: Path) -> None:
 )
 def test_bad_sla_settings_stop_the_desk_with_the_reason(values: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        _business_calendar(_settings(**values))
+        business_calendar(_settings(**values))
 
 
 def test_bad_calendar_file_and_targets_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "calendar.json"
     path.write_text('{"service_hours": {"mon": "8-20"}}', encoding="utf-8")
     with pytest.raises(ValueError, match="HH:MM"):
-        _business_calendar(_settings(sla_calendar_file=path))
+        business_calendar(_settings(sla_calendar_file=path))
     path.write_text("[1, 2]", encoding="utf-8")
     with pytest.raises(ValueError, match="JSON object"):
-        _business_calendar(_settings(sla_calendar_file=path))
+        business_calendar(_settings(sla_calendar_file=path))
     with pytest.raises(ValueError, match="positive"):
-        _sla_targets(_settings(sla_targets={"license.assign": 0}))
+        sla_targets(_settings(sla_targets={"license.assign": 0}))

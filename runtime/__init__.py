@@ -1,0 +1,1 @@
+"""The desk as a running process: configuration checked at startup, background tasks, operational endpoints, CLI."""

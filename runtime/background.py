@@ -1,0 +1,112 @@
+"""Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
+it will not; the job runner, license alerts, directory sync, grant expiries and the audit check as cleanup contexts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from handlers.alerts import run_alerts
+from handlers.audit_check import audit_check_loop
+from handlers.directory_sync import sync_forever
+from handlers.grant_expiry import expiry_loop
+from handlers.stopping import StopSignal
+from runtime.app_keys import RUNNER, SERVICES, SETTINGS
+
+logger = logging.getLogger("desk")
+
+# How long shutdown waits for a cancelled background task (job runner, sync, alerts, expiries) to end.
+BACKGROUND_STOP_SECONDS = 10.0
+
+Loop = Callable[[StopSignal], Coroutine[Any, Any, None]]
+
+
+@contextlib.asynccontextmanager
+async def supervised(
+    name: str, loop: Loop | None, *, stop_seconds: float = BACKGROUND_STOP_SECONDS
+) -> AsyncIterator[None]:
+    """Runs ``loop`` as a named task for the app's lifetime and stops it on shutdown; None = switched off.
+
+    Shutdown first asks the loop to stop, so it ends its unit of work (a job, a sync chunk) and returns; only a
+    loop still running after ``stop_seconds`` is cancelled.
+    """
+    stop = StopSignal()
+    task = asyncio.create_task(loop(stop), name=name) if loop is not None else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            stop.request()
+            await asyncio.wait([task], timeout=stop_seconds)
+            if not task.done():
+                logger.warning("background task %s did not stop within %.0f s; cancelling it", name, stop_seconds)
+                task.cancel()
+                # A task that swallows its cancellation must not hold the shutdown (and a rolling restart) forever.
+                await asyncio.wait([task], timeout=stop_seconds)
+            if not task.done():
+                logger.error("background task %s ignored its cancellation; leaving it behind", name)
+            elif not task.cancelled() and task.exception() is not None:
+                logger.error("background task %s had failed", name, exc_info=task.exception())
+
+
+async def job_runner_task(app: web.Application) -> AsyncIterator[None]:
+    async with supervised("job-runner", app[RUNNER].run):
+        yield
+
+
+async def alerts_task(app: web.Application) -> AsyncIterator[None]:
+    """The license alerts check (F11); every replica may run one, the database lets each alert out once a day."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    every, first = settings.alert_check_seconds, settings.alert_first_check_seconds
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return run_alerts(services, every_seconds=every, first_after_seconds=first, stop=stop)
+
+    async with supervised("license-alerts", loop if every > 0 else None):
+        yield
+
+
+async def grant_expiry_task(app: web.Application) -> AsyncIterator[None]:
+    """Time-bound mailbox grants (F6): holders told a day before, access removed at expiry by a request of its own."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    notice = timedelta(hours=settings.grant_expiry_notice_hours)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return expiry_loop(services, settings.grant_expiry_check_seconds, notice=notice, stop=stop)
+
+    async with supervised("grant-expiry", loop if settings.grant_expiry_check_seconds > 0 else None):
+        yield
+
+
+async def audit_check_task(app: web.Application) -> AsyncIterator[None]:
+    """The audit chain verified in the background: its head logged each time, the admins told once when it breaks."""
+    settings, services = app[SETTINGS], app[SERVICES]
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return audit_check_loop(
+            services, every_seconds=settings.audit_verify_seconds,
+            first_after_seconds=settings.audit_verify_first_seconds, stop=stop,
+        )
+
+    async with supervised("audit-check", loop if settings.audit_verify_seconds > 0 else None):
+        yield
+
+
+async def directory_sync_task(app: web.Application) -> AsyncIterator[None]:
+    """The periodic directory sync (F7); every replica runs the loop, the database lease lets one work per period."""
+    settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return sync_forever(
+            services, settings.sync_interval_seconds, replica=replica,
+            first_after_seconds=settings.sync_first_after_seconds, stop=stop,
+        )
+
+    async with supervised("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
+        yield
