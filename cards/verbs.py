@@ -29,7 +29,7 @@ class Verb(enum.StrEnum):
     LIST_MODIFY_SUBMIT = "dl.modify.submit"
     LIST_DELETE = "dl.delete"
     LIST_MEMBERS_SUBMIT = "dl.members.submit"
-    # Shared mailboxes (F6); handled by handlers/mailboxes.py (every verb starting with "mailbox.").
+    # Shared mailboxes (F6); handled by the mailboxes family (kinds/mailboxes/).
     MAILBOX_SHOW = "mailbox.show"
     MAILBOX_CREATE_SUBMIT = "mailbox.create.submit"
     MAILBOX_DELETE = "mailbox.delete"

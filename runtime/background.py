@@ -15,8 +15,8 @@ from aiohttp import web
 from handlers.alerts import run_alerts
 from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
-from handlers.grant_expiry import expiry_loop
 from handlers.stopping import StopSignal
+from kinds.mailboxes.expiry import expiry_loop
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
 
 logger = logging.getLogger("desk")

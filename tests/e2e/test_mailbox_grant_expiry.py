@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from cards.verbs import Verb
 from devtenant import DevTenant
-from handlers.grant_expiry import DESK_EXPIRY_ID, process_expiries
+from kinds.mailboxes.expiry import DESK_EXPIRY_ID, process_expiries
 from storage.models_grants import MailboxGrant
 
 

@@ -18,7 +18,7 @@ from handlers.commands import (
     parse,
 )
 from handlers.list_commands import ChangeMembers
-from handlers.mailbox_commands import GrantAccess
+from kinds.mailboxes.commands import GrantAccess
 
 
 @pytest.mark.parametrize(

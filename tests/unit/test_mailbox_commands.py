@@ -9,7 +9,7 @@ import pytest
 from cards.i18n import Translator
 from handlers.commands import JoinList, RequestLicense, parse
 from handlers.license_commands import RemoveLicense
-from handlers.mailbox_commands import (
+from kinds.mailboxes.commands import (
     CreateMailbox,
     DeleteMailbox,
     GrantAccess,

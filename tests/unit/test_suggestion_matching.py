@@ -22,7 +22,7 @@ from devtenant.seed import build_seed
 from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, ShowPlans, Unknown, parse
 from handlers.license_commands import RemoveLicense
 from handlers.list_commands import LeaveList, MyLists, ShowAnything
-from handlers.mailbox_commands import GrantAccess, ShowMailbox
+from kinds.mailboxes.commands import GrantAccess, ShowMailbox
 from handlers.plans import PlanCatalogue
 from handlers.seat_commands import OrderSeats
 from handlers.suggestions import (

@@ -24,7 +24,7 @@ from m365.ports import Access
 
 
 class MailboxCommand:
-    """Base of every shared-mailbox command; handlers/mailboxes.py handles them all."""
+    """Base of every shared-mailbox command; kinds/mailboxes/routes.py hands each to its handler."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.card_delivery import translator_for
+from handlers.card_delivery import remember_card, translator_for
 from handlers.context import Actor
-from handlers.mailboxes import request_revoke
-from handlers.card_delivery import remember_card
 from handlers.services import Services
 from handlers.stopping import StopSignal
+from kinds.mailboxes.revoke import request_revoke
 from m365.ports import Access
 from storage.models_grants import MailboxGrant
 
