@@ -13,7 +13,6 @@ from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
 from handlers.request_views import approver_card_for, request_view
-from handlers.seat_orders import FULFILLER, fulfilment_card_for, requester_message
 from handlers.services import Services
 from storage.models import Job, Request
 
@@ -63,13 +62,15 @@ async def sync_request_cards(services: Services, job: Job) -> None:
             return
         view = await request_view(services, uow, request)
         copies = await uow.cards.for_request(request.id)
+    kind = services.kinds.kind(request.kind)
     for copy in copies:
         t = await translator_for(services, copy.recipient_id)
+        role_card = kind.role_cards.get(copy.role)
         if copy.role == APPROVER:
             card = approver_card_for(view, request, copy.recipient_id, t)
-        elif copy.role == FULFILLER:
-            # Seat orders: the partner's card with the reference (no buttons for a fulfiller who asked for it).
-            card = fulfilment_card_for(view, request, t, reader_id=copy.recipient_id)
+        elif role_card is not None:
+            # A copy for a role the kind defines (a seat order's fulfillers): the kind draws it for that reader.
+            card = role_card(view, request, t, copy.recipient_id)
         else:
             card = status_card(view, t)
         await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
@@ -79,7 +80,8 @@ async def sync_request_cards(services: Services, job: Job) -> None:
     # The message names the transition this job announces, even if the request has moved on since.
     state = job.kind.split(":", 1)[1]
     approver = view.decision.approver_name if view.decision else ""
-    message = requester_message(state, request, t, approver) or _requester_message(state, request, view, t)
+    kinds_own = kind.requester_message(state, request, t, approver) if kind.requester_message else None
+    message = kinds_own or _requester_message(state, request, view, t)
     if message:
         await services.messenger.send(request.requester_id, text=message)
 

@@ -81,7 +81,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
             text=t("license.already_pending", request_id=pending.public_id, plan=plan_name, user=user.display_name)
         )
     if sku.free_units <= 0:
-        # Instead of failing at execution: say so, and offer a seat order for one more (F10, handlers/seat_orders).
+        # Instead of failing at execution: say so, and offer a seat order for one more (F10, kinds/seats).
         offer = SeatOfferView(sku.sku_id, plan_name, purchased=sku.enabled_units, assigned=sku.consumed_units)
         return Reply(
             text=t(

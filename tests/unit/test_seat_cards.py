@@ -9,7 +9,8 @@ from cards.i18n import Translator
 from cards.seat_orders import FulfilmentView, SeatFigures, SeatOfferView, fulfilment_card, seat_offer_card, signed
 from cards.verbs import Verb
 from cards.views import RequestView
-from handlers.request_views import is_breached, step_params
+from handlers.request_views import is_breached
+from kinds.seats.steps import SeatOrder
 from storage.models import Request
 
 WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -58,9 +59,10 @@ def test_offer_orders_one_seat_of_that_plan() -> None:
 
 def test_signed_change_and_step_labels() -> None:
     assert (signed(5), signed(-3)) == ("+5", "−3")
-    step = {"op": "order_seats", "plan": "E3", "change": "+5", "seats": "30", "sku_id": "x"}
-    assert step_params(step) == {"plan": "E3", "change": "+5", "seats": "30"}
-    message = Translator("en")("step.order_seats", **step_params(step))
+    step = SeatOrder(sku_id="x", sku_part_number="SPE_E3", plan="E3", quantity=5, reduce=False, change="+5",
+                     seats="30")
+    assert step.params() == {"plan": "E3", "change": "+5", "seats": "30"}
+    message = Translator("en")(f"step.{step.op}", **step.params())
     assert "+5" in message and "30" in message and "next billing period" in message
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.commands import RequestLicense, parse
-from handlers.seat_commands import OrderSeats, parse_quantity, parse_seat_order
+from kinds.licenses.commands import RequestLicense
+from kinds.registry import Registry
+from kinds.seats.commands import OrderSeats, parse_quantity, parse_seat_order
+from tests.unit.conftest import command_of
 
 
 @pytest.mark.parametrize(
@@ -30,9 +32,9 @@ from handlers.seat_commands import OrderSeats, parse_quantity, parse_seat_order
         ("reduce E3 by -3", OrderSeats("E3", "-3", reduce=True)),
     ],
 )
-def test_seat_orders_parse(text: str, expected: OrderSeats) -> None:
+def test_seat_orders_parse(text: str, expected: OrderSeats, registry: Registry) -> None:
     assert parse_seat_order(text) == expected
-    assert parse(text) == expected
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(
@@ -42,9 +44,9 @@ def test_other_commands_are_not_seat_orders(text: str) -> None:
     assert parse_seat_order(text) is None
 
 
-def test_german_request_ending_in_bestellen_stays_a_license_request() -> None:
+def test_german_request_ending_in_bestellen_stays_a_license_request(registry: Registry) -> None:
     # Only a leading number makes a German "... bestellen" a seat order.
-    assert isinstance(parse("Lizenz E3 bestellen"), RequestLicense)
+    assert isinstance(command_of("Lizenz E3 bestellen", registry), RequestLicense)
 
 
 @pytest.mark.parametrize(

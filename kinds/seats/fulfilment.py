@@ -1,4 +1,5 @@
-"""license.seats (F10): seat orders and reductions, approved by admins and fulfilled by a person (the CSP partner).
+"""license.seats (F10), after approval: the hand-over to the fulfillers (the people who order from the CSP partner),
+their fulfilment card, "Mark fulfilled" / "Could not fulfil", and what the requester is told.
 
 Graph cannot buy seats, so an approved order is not applied through Microsoft 365: the execute job hands it to
 the fulfillers (awaiting_fulfilment) with a card on which one of them records the partner's order reference.
@@ -7,8 +8,7 @@ the fulfillers (awaiting_fulfilment) with a card on which one of them records th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
 
 from cards.elements import Element
 from cards.i18n import Translator
@@ -16,109 +16,48 @@ from cards.seat_orders import MAX_REASON, MAX_REFERENCE, FulfilmentView, SeatFig
 from cards.verbs import Verb
 from cards.views import RequestView
 from handlers import access
-from handlers.approvals import resolve_approvers
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
-from handlers.submission import Draft, find_open, submit, sync_job
-from handlers.seat_commands import OrderSeats, parse_quantity
 from handlers.services import Services
-from m365.ports import Sku
+from handlers.submission import sync_job
+from kinds.card_data import DEFAULT_MAX_LENGTH, bounded
+from kinds.seats.orders import KIND
 from storage.errors import StaleVersion
 from storage.models import Job, Request
 
 logger = logging.getLogger(__name__)
 
-KIND = "license.seats"
-OP = "order_seats"
 FULFILLER = "fulfiller"  # the card copy role of the fulfilment card
+_REQUEST_ID = 40  # "REQ-2026-000123" and room to spare; anything longer names no request
 
 
-async def request_seats(services: Services, actor: Actor, command: OrderSeats) -> Reply:
-    """Anyone may ask; admins approve. Checks the quantity, the plan, a reduction against the assigned seats."""
-    t = actor_translator(actor)
-    quantity = parse_quantity(command.quantity)
-    if quantity is None:
-        return Reply(text=t("seats.bad_quantity", quantity=command.quantity[:40]))
-    skus = await services.tenant.licenses.list_skus()
-    # Seats of tenant-wide plans are bought the same way, so every plan the tenant has can be ordered.
-    sku = services.plans.match(command.plan, skus, users_only=False)
-    if sku is None:
-        plans = ", ".join(sorted(services.plans.name(each) for each in skus))
-        return Reply(text=t("seats.unknown_plan", plan=command.plan[:100], plans=plans))
-    plan_name = services.plans.name(sku)
-    purchased, assigned = sku.enabled_units, sku.consumed_units
-    change = -quantity if command.reduce else quantity
-    resulting = purchased + change
-    if command.reduce and resulting < assigned:
-        return Reply(
-            text=t(
-                "seats.below_assigned",
-                plan=plan_name,
-                requested=quantity,
-                purchased=purchased,
-                assigned=assigned,
-                most=max(purchased - assigned, 0),
-            )
-        )
-    async with services.uow() as uow:
-        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=sku.sku_id, key=sku.sku_id)
-    if pending:
-        return Reply(text=t("seats.already_pending", request_id=pending.public_id, plan=plan_name))
+@dataclass(frozen=True, slots=True)
+class FulfilClick:
+    """"Mark fulfilled": which order, at which card version, and the partner's order reference as typed (its
+    length is the handler's check, so a long one gets the same answer as an empty one)."""
 
-    approvers = await resolve_approvers(services, actor.user_id)  # no owners: the admins group decides
-    if not approvers.ids:
-        return Reply(text=t("request.no_approvers"))
-    figures = {
-        "plan": plan_name,
-        "purchased": purchased,
-        "assigned": assigned,
-        "change": change,
-        "resulting": resulting,
-    }
-    step = {
-        "op": OP,
-        "sku_id": sku.sku_id,
-        "sku_part_number": sku.sku_part_number,
-        "plan": plan_name,
-        "quantity": quantity,
-        "reduce": command.reduce,
-        "change": signed(change),
-        "seats": str(resulting),
-    }
-    draft = Draft(
-        kind=KIND,
-        target_id=sku.sku_id,
-        target_label=f"{plan_name} · {signed(change)}",
-        payload={"key": sku.sku_id, "route": approvers.route, "sku_part_number": sku.sku_part_number, "seats": figures},
-        plan=[step],
-        approver_ids=approvers.ids,
-        approver_names=approvers.names,
-        facts=_facts(sku, change, resulting),
-    )
-    return await submit(services, actor, draft)
+    request_id: str = bounded(_REQUEST_ID)
+    version: int | None = None
+    order_reference: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
 
 
-async def offer_clicked(services: Services, actor: Actor, data: Mapping[str, Any]) -> Reply:
-    """The no-free-seat offer's button: its data are only wishes, validated again like typed text."""
-    sku_id, quantity = data.get("sku_id"), data.get("quantity")
-    if not isinstance(sku_id, str) or not sku_id.strip():
-        return Reply(text=actor_translator(actor)("error.bad_card"))
-    typed = str(quantity) if isinstance(quantity, int | str) and not isinstance(quantity, bool) else ""
-    return await request_seats(services, actor, OrderSeats(plan=sku_id.strip()[:100], quantity=typed))
+@dataclass(frozen=True, slots=True)
+class UnfulfillableClick:
+    """"Could not fulfil": which order, at which card version, and the reason the requester is told."""
 
-
-def applies(plan: list[dict[str, Any]]) -> bool:
-    return any(step.get("op") == OP for step in plan)
+    request_id: str = bounded(_REQUEST_ID)
+    version: int | None = None
+    reason: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
 
 
 async def hand_over(services: Services, job: Job) -> bool:
-    """The execute job's hook: False for any other plan; for a seat order, moves the approved request to
+    """The kind's hand_over hook, run by the execute job instead of the plan: moves the approved order to
     awaiting_fulfilment and sends the fulfilment cards. Re-runnable: cards already sent are not sent again."""
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
-        if request is None or not applies(request.plan):
+        if request is None:
             return False
         if request.state == RequestState.APPROVED:
             new_state = next_state(request.state, RequestEvent.AWAIT_FULFILMENT)
@@ -148,31 +87,31 @@ async def hand_over(services: Services, job: Job) -> bool:
     return True
 
 
-async def fulfil(services: Services, actor: Actor, *, public_id: str, version: object, reference: object) -> Reply:
+async def fulfil(services: Services, actor: Actor, data: FulfilClick) -> Reply:
     """"Mark fulfilled": re-checked here (a fulfiller now and not its requester, still waiting, card version, a
     reference), then recorded."""
-    text = reference.strip() if isinstance(reference, str) else ""
+    text = data.order_reference or ""
     return await _finish(
         services,
         actor,
         Verb.SEATS_FULFIL,
-        public_id=public_id,
-        version=version,
+        public_id=data.request_id,
+        version=data.version,
         event=RequestEvent.FULFIL,
         value=text,
         refusal="seats.fulfil.no_reference" if not text or len(text) > MAX_REFERENCE else None,
     )
 
 
-async def not_fulfilled(services: Services, actor: Actor, *, public_id: str, version: object, reason: object) -> Reply:
+async def not_fulfilled(services: Services, actor: Actor, data: UnfulfillableClick) -> Reply:
     """"Could not fulfil": the same checks, with the reason the requester is told."""
-    text = (reason.strip() if isinstance(reason, str) else "")[:MAX_REASON]
+    text = (data.reason or "")[:MAX_REASON]
     return await _finish(
         services,
         actor,
         Verb.SEATS_UNFULFILLABLE,
-        public_id=public_id,
-        version=version,
+        public_id=data.request_id,
+        version=data.version,
         event=RequestEvent.FAIL,
         value=text,
         refusal=None if text else "seats.fulfil.no_reason",
@@ -185,7 +124,7 @@ async def _finish(
     verb: Verb,
     *,
     public_id: str,
-    version: object,
+    version: int | None,
     event: RequestEvent,
     value: str,
     refusal: str | None,
@@ -206,7 +145,7 @@ async def _finish(
         return await _current(services, actor, public_id, notice, can_fulfil=False)
     if request.state != RequestState.AWAITING_FULFILMENT:
         return await _not_waiting(services, actor, public_id)
-    if not isinstance(version, int) or version != request.version:
+    if version is None or version != request.version:
         return await _current(services, actor, public_id, t("seats.fulfil.stale", request_id=public_id))
     if refusal:
         return await _current(services, actor, public_id, t(refusal, most=MAX_REFERENCE))
@@ -288,10 +227,13 @@ def fulfilment_card_for(
     )
 
 
+def fulfiller_card(view: RequestView, request: Request, t: Translator, reader_id: str) -> Element:
+    """The kind's role card for the fulfillers' copies, when a transition brings every copy up to date."""
+    return fulfilment_card_for(view, request, t, reader_id=reader_id)
+
+
 def requester_message(state: str, request: Request, t: Translator, approver: str) -> str | None:
     """What the requester of a seat order is told at a transition; None: the generic message (or none)."""
-    if request.kind != KIND:
-        return None
     figures = request.payload.get("seats") or {}
     plan, change = str(figures.get("plan", "")), signed(int(figures.get("change", 0)))
     match state:
@@ -342,15 +284,4 @@ async def _fulfiller_ids(services: Services) -> list[str]:
         if person is not None and person.account_enabled:
             people.append(person.id)
     return people
-
-
-def _facts(sku: Sku, change: int, resulting: int) -> list[tuple[str, str]]:
-    """The approver's numbers, as (label message key, value): seats now, the change and the count it leads to."""
-    return [
-        ("seats.field.purchased", str(sku.enabled_units)),
-        ("seats.field.assigned", str(sku.consumed_units)),
-        ("seats.field.free", str(sku.free_units)),
-        ("seats.field.change", signed(change)),
-        ("seats.field.result", str(resulting)),
-    ]
 

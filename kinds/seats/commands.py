@@ -48,7 +48,7 @@ _REDUCE_PATTERNS = (
 )
 
 
-def parse_seat_order(text: str) -> OrderSeats | None:
+def parse_seat_order(text: str, _raw: str | None = None) -> OrderSeats | None:
     """The seat order in one cleaned line of chat, or None when the line is something else."""
     for pattern in _ORDER_PATTERNS:
         if found := pattern.match(text):
