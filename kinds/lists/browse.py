@@ -129,8 +129,9 @@ async def _last_synced(uow: UnitOfWork, t: Translator) -> str | None:
     return t.datetime(state.last_run) if state and state.last_run else None
 
 
-def _list_entry(dl: DistributionList) -> DirectoryEntry:
-    return DirectoryEntry("list", dl.identity, dl.display_name, dl.primary_smtp_address, dl.description)
+def _list_entry(the_list: DistributionList) -> DirectoryEntry:
+    return DirectoryEntry("list", the_list.identity, the_list.display_name, the_list.primary_smtp_address,
+                          the_list.description)
 
 
 def _mailbox_entry(mailbox: SharedMailbox) -> DirectoryEntry:
@@ -164,23 +165,23 @@ async def show_list(services: Services, actor: Actor, name: str, *, offset: int 
         if len(cached) > 1:
             choices = [Choice(d.display_name, d.primary_smtp_address, *show_then(d)) for d in cached]
             return Reply(card=choice_card(t, kind="lists", name=name.strip(), choices=choices))
-        dl = cached[0] if cached else None
-        if dl is not None:
-            members = await uow.directory_cache.list_members(dl.identity, offset=offset, limit=MEMBERS_PAGE_SIZE)
-            is_member = bool(address) and await uow.directory_cache.is_list_member(dl.identity, address)
+        the_list = cached[0] if cached else None
+        if the_list is not None:
+            members = await uow.directory_cache.list_members(the_list.identity, offset=offset, limit=MEMBERS_PAGE_SIZE)
+            is_member = bool(address) and await uow.directory_cache.is_list_member(the_list.identity, address)
             member_items, member_total = members.items, members.total
-    if dl is None:
+    if the_list is None:
         # Not in the cache (yet): Exchange has the last word, e.g. for a list created outside the desk minutes ago.
         live = await find_list(services, t, name)
         if isinstance(live, Reply):
             return live
-        dl = live
-        everyone = await services.tenant.distribution_lists.members(dl.identity)
+        the_list = live
+        everyone = await services.tenant.distribution_lists.members(the_list.identity)
         member_items = tuple(everyone[offset: offset + MEMBERS_PAGE_SIZE])
         member_total = len(everyone)
         is_member = any(m.primary_smtp_address.casefold() == address.casefold() for m in everyone)
-    is_owner = owns(dl, address)
+    is_owner = owns(the_list, address)
     may_manage = is_owner or await is_admin(services, actor)
-    view = ListDetailView(dl=dl, members=tuple(member_items), members_total=member_total, offset=offset,
+    view = ListDetailView(dl=the_list, members=tuple(member_items), members_total=member_total, offset=offset,
                           is_member=is_member, is_owner=is_owner, may_manage=may_manage)
     return Reply(card=list_card(view, t))

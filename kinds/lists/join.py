@@ -44,7 +44,7 @@ async def request_join(services: Services, actor: Actor, command: JoinList) -> R
     t = actor_translator(actor)
     # Several lists with that name: a card to pick one, whose click comes back here with the list's id.
     found = await find_changeable_list(services, t, command.list_name,
-                                       then=lambda dl: (Verb.LIST_JOIN_SUBMIT, {"list": dl.identity}))
+                                       then=lambda picked: (Verb.LIST_JOIN_SUBMIT, {"list": picked.identity}))
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)

@@ -42,8 +42,8 @@ class ListClick:
 Then = Callable[[DistributionList], tuple[Verb, dict[str, Any]]]
 
 
-def show_then(dl: DistributionList) -> tuple[Verb, dict[str, Any]]:
-    return Verb.LIST_SHOW, {"list_id": dl.identity}
+def show_then(the_list: DistributionList) -> tuple[Verb, dict[str, Any]]:
+    return Verb.LIST_SHOW, {"list_id": the_list.identity}
 
 
 def too_long_reply(t: Translator, refusal: TooLong) -> Reply:
@@ -66,7 +66,7 @@ async def find_list(
     if len(candidates) == 1:
         return candidates[0]
     if candidates:
-        choices = [Choice(dl.display_name, dl.primary_smtp_address, *then(dl)) for dl in candidates]
+        choices = [Choice(each.display_name, each.primary_smtp_address, *then(each)) for each in candidates]
         return Reply(card=choice_card(t, kind="lists", name=name, choices=choices))
     # "Did you mean …?": near names from the directory cache, each button running the command for that list.
     if near := await near_names_reply(services, t, name, kind="list", then=then):
@@ -94,20 +94,20 @@ async def find_changeable_list(
     return found
 
 
-async def is_member_in_exchange(services: Services, dl: DistributionList, address: str) -> bool:
+async def is_member_in_exchange(services: Services, the_list: DistributionList, address: str) -> bool:
     """A direct member, as Exchange has the list now (requests are judged live, not from the cache)."""
-    members = await services.tenant.distribution_lists.members(dl.identity)
+    members = await services.tenant.distribution_lists.members(the_list.identity)
     return any(member.primary_smtp_address.casefold() == address.casefold() for member in members)
 
 
-def owns(dl: DistributionList, address: str | None) -> bool:
-    return bool(address) and address.casefold() in {owner.casefold() for owner in dl.managed_by}
+def owns(the_list: DistributionList, address: str | None) -> bool:
+    return bool(address) and address.casefold() in {owner.casefold() for owner in the_list.managed_by}
 
 
-async def owners_of(services: Services, dl: DistributionList) -> list[DirectoryUser]:
+async def owners_of(services: Services, the_list: DistributionList) -> list[DirectoryUser]:
     """The list's owners who are still people in the directory (a departed owner cannot approve)."""
     owners: list[DirectoryUser] = []
-    for address in dl.managed_by:
+    for address in the_list.managed_by:
         owner = await services.tenant.directory.get_user(address)
         if owner is not None:
             owners.append(owner)

@@ -267,22 +267,22 @@ async def modify_submitted(services: Services, actor: Actor, data: ModifyClick) 
     return await submit(services, actor, draft)
 
 
-def _change_facts(t: Translator, dl: DistributionList, changes: ListChanges) -> list[tuple[str, str]]:
+def _change_facts(t: Translator, the_list: DistributionList, changes: ListChanges) -> list[tuple[str, str]]:
     """The diff approvers see: each changed property as "before → after"."""
     lines: list[tuple[str, str]] = []
     if changes.display_name is not None:
-        lines.append(("list.form.display_name", f"{dl.display_name} → {changes.display_name}"))
+        lines.append(("list.form.display_name", f"{the_list.display_name} → {changes.display_name}"))
     if changes.description is not None:
-        lines.append(("list.form.description", f"{dl.description or '—'} → {changes.description or '—'}"))
+        lines.append(("list.form.description", f"{the_list.description or '—'} → {changes.description or '—'}"))
     if changes.add_owners:
         lines.append(("list.form.add_owners", ", ".join(changes.add_owners)))
     if changes.remove_owners:
         lines.append(("list.form.remove_owners", ", ".join(changes.remove_owners)))
     if changes.member_join_restriction is not None:
-        lines.append(("list.join", f"{t('list.restriction.' + dl.member_join_restriction)} → "
+        lines.append(("list.join", f"{t('list.restriction.' + the_list.member_join_restriction)} → "
                                    f"{t('list.restriction.' + changes.member_join_restriction)}"))
     if changes.member_depart_restriction is not None:
-        lines.append(("list.depart", f"{t('list.restriction.' + dl.member_depart_restriction)} → "
+        lines.append(("list.depart", f"{t('list.restriction.' + the_list.member_depart_restriction)} → "
                                      f"{t('list.restriction.' + changes.member_depart_restriction)}"))
     if changes.accepts_external_senders is not None:
         lines.append(("list.external", t("yes") if changes.accepts_external_senders else t("no")))
@@ -293,7 +293,7 @@ async def request_delete(services: Services, actor: Actor, list_ref: str) -> Rep
     """Owners and admins may ask; admins decide (deleting is not an owner's call alone)."""
     t = actor_translator(actor)
     found = await _manager_or_refusal(services, actor, t, list_ref,
-                                      then=lambda dl: (Verb.LIST_DELETE, {"list_id": dl.identity}))
+                                      then=lambda picked: (Verb.LIST_DELETE, {"list_id": picked.identity}))
     if isinstance(found, Reply):
         return found
     async with services.uow() as uow:

@@ -67,7 +67,7 @@ async def request_leave(services: Services, actor: Actor, list_name: str) -> Rep
     a Closed list's owners decide."""
     t = actor_translator(actor)
     found = await find_changeable_list(services, t, list_name,
-                                       then=lambda dl: (Verb.LIST_LEAVE, {"list_id": dl.identity}))
+                                       then=lambda picked: (Verb.LIST_LEAVE, {"list_id": picked.identity}))
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)
@@ -108,8 +108,9 @@ async def request_member_changes(
     """
     t = actor_translator(actor)
     change = {"change": "add" if add else "remove", "addresses": "\n".join(values)}
-    found = await find_changeable_list(services, t, list_name,
-                                       then=lambda dl: (Verb.LIST_MEMBERS_SUBMIT, {"list_id": dl.identity, **change}))
+    found = await find_changeable_list(
+        services, t, list_name, then=lambda picked: (Verb.LIST_MEMBERS_SUBMIT, {"list_id": picked.identity, **change})
+    )
     if isinstance(found, Reply):
         return found
     address = await requester_address(services, actor)
