@@ -27,6 +27,7 @@ from handlers.commands import Unknown, parse
 from handlers.context import Actor, Reply, actor_translator
 from handlers.plans import PlanCatalogue
 from handlers.services import Services
+from kinds.registry import Parsed, Registry
 from m365.errors import M365Error
 from m365.ports import Sku
 
@@ -376,7 +377,7 @@ def _slot_values(kind: str, typed: str, vocabulary: Vocabulary) -> list[tuple[st
     return [(name.text, score) for name, score in matches]
 
 
-def suggest(text: str, language: str, vocabulary: Vocabulary) -> list[Suggestion]:
+def suggest(text: str, language: str, vocabulary: Vocabulary, registry: Registry) -> list[Suggestion]:
     """Up to MAX_CANDIDATES full commands close to ``text``, best first; [] when nothing is close enough.
 
     Every language's commands are tried (people in Teams mix languages, and the parser takes all three); on equal
@@ -386,11 +387,11 @@ def suggest(text: str, language: str, vocabulary: Vocabulary) -> list[Suggestion
         return []
     found = [s for lang in TEMPLATES for s in _suggest_in(text, lang, vocabulary)]
     ranked = sorted(found, key=lambda s: (-s.score, s.language != language, s.order, s.command.casefold()))
-    typed = parse(text)
+    typed = _command(text, registry)
     seen = {repr(typed)}
     chosen: list[Suggestion] = []
     for suggestion in ranked:
-        command = parse(suggestion.command)
+        command = _command(suggestion.command, registry)
         if isinstance(command, Unknown) or repr(command) in seen:
             continue  # never a button that would only be misunderstood again, nor two that do the same
         seen.add(repr(command))
@@ -398,6 +399,12 @@ def suggest(text: str, language: str, vocabulary: Vocabulary) -> list[Suggestion
         if len(chosen) == MAX_CANDIDATES:
             break
     return chosen
+
+
+def _command(text: str, registry: Registry) -> object:
+    """The command value the text parses to (without its route), to compare what two texts would do."""
+    parsed = parse(text, registry)
+    return parsed.command if isinstance(parsed, Parsed) else parsed
 
 
 def _suggest_in(text: str, language: str, vocabulary: Vocabulary) -> list[Suggestion]:
@@ -435,7 +442,7 @@ async def unknown_command(services: Services, actor: Actor, text: str) -> Reply:
     t = actor_translator(actor)
     kinds = needed_kinds(text, t.language)
     vocabulary = await load_vocabulary(services, kinds) if kinds else {}
-    found = suggest(text, t.language, vocabulary)
+    found = suggest(text, t.language, vocabulary, services.kinds)
     if not found:
         return Reply(text=t("unknown_command", text=text[:MAX_TEXT_LENGTH]))
     view = SuggestionsView(typed=text[:MAX_TEXT_LENGTH], commands=tuple(s.command for s in found))

@@ -38,12 +38,14 @@ class Approvers:
 @dataclass(frozen=True, slots=True)
 class Kind:
     """One request kind: its stable id (stored with every request), default SLA in business days, the approver
-    route, the rules that approve it without a person (message keys ``policy.*``), and its plan step types."""
+    route, its plan step types, the help line that explains it, the rules that approve it without a person
+    (message keys ``policy.*``), and the hooks where its lifecycle differs from the shared one."""
 
     id: str
     sla_days: int
     approvers: str
     steps: tuple[type[Step], ...]
+    help: str = ""  # the help card's line (message key) that tells people how to ask for it
     auto_approve: tuple[str, ...] = ()
     role_cards: dict[str, RoleCard] = field(default_factory=dict)
     requester_message: RequesterMessage | None = None

@@ -13,10 +13,12 @@ import pytest
 from cards.i18n import Translator
 from cards.sla import SlaKindLine, SlaReportView, sla_card
 from handlers.business_time import BusinessCalendar, SlaTargets
-from handlers.commands import ShowSla, parse
+from handlers.commands import ShowSla
 from handlers.sla_report import month_bounds, parse_month
+from kinds.registry import Registry
 from runtime.configuration import business_calendar, sla_targets
 from settings import Settings
+from tests.unit.conftest import command_of
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -32,8 +34,8 @@ AS_OF = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
         ("sla listopad", ShowSla(month="listopad")),  # the handler refuses it, with a message
     ],
 )
-def test_sla_command_in_every_language(typed: str, command: ShowSla) -> None:
-    assert parse(typed) == command
+def test_sla_command_in_every_language(typed: str, command: ShowSla, registry: Registry) -> None:
+    assert command_of(typed, registry) == command
 
 
 def test_month_defaults_to_the_given_day_and_refuses_what_is_not_a_month() -> None:

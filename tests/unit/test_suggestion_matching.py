@@ -19,12 +19,8 @@ from cards.i18n import Translator
 from cards.suggestions import NearName, SuggestionsView, near_names_card, suggestions_card
 from cards.verbs import Verb
 from devtenant.seed import build_seed
-from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, ShowPlans, Unknown, parse
-from handlers.license_commands import RemoveLicense
-from handlers.list_commands import LeaveList, MyLists, ShowAnything
-from kinds.mailboxes.commands import GrantAccess, ShowMailbox
+from handlers.commands import ShowHelp, ShowMyRequests, Unknown
 from handlers.plans import PlanCatalogue
-from handlers.seat_commands import OrderSeats
 from handlers.suggestions import (
     MAX_CANDIDATES,
     SLOTS,
@@ -36,7 +32,13 @@ from handlers.suggestions import (
     slots_of,
     suggest,
 )
+from kinds.licenses.commands import RemoveLicense, RequestLicense, ShowPlans
+from kinds.lists.commands import JoinList, LeaveList, MyLists, ShowAnything
+from kinds.mailboxes.commands import GrantAccess, ShowMailbox
+from kinds.registry import Registry
+from kinds.seats.commands import OrderSeats
 from m365.ports import Sku
+from tests.unit.conftest import command_of
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
 VALIDATOR = Draft6Validator(SCHEMA)
@@ -74,11 +76,11 @@ _SAMPLES = {"plan": "E3", "list": "HR Announcements", "mailbox": "Helpdesk", "na
 
 
 @pytest.mark.parametrize("language", sorted(TEMPLATES))
-def test_every_template_filled_in_parses_to_a_command(language: str) -> None:
+def test_every_template_filled_in_parses_to_a_command(language: str, registry: Registry) -> None:
     for phrase in TEMPLATES[language]:
         assert set(slots_of(phrase)) <= SLOTS, phrase
         filled = _filled(phrase)
-        assert not isinstance(parse(filled), Unknown), (language, filled)
+        assert not isinstance(command_of(filled, registry), Unknown), (language, filled)
 
 
 def _is_withdraw(phrase: str) -> bool:
@@ -105,10 +107,10 @@ def _filled(phrase: str) -> str:
         ("grant full access on Helpdesk to anna@contoso.com", GrantAccess), ("show Helpdesk", ShowAnything),
     ],
 )
-def test_canonical_phrases_are_the_commands_they_name(command: str, expected: type) -> None:
+def test_canonical_phrases_are_the_commands_they_name(command: str, expected: type, registry: Registry) -> None:
     declared = {_filled(phrase) for language in TEMPLATES.values() for phrase in language}
     assert command in declared
-    assert isinstance(parse(command), expected)
+    assert isinstance(command_of(command, registry), expected)
 
 
 # ------------------------------------------------------------------ near misses and chat
@@ -175,33 +177,37 @@ NOT_COMMANDS = [
 @pytest.mark.parametrize(("typed", "language", "expected"), NEAR_MISSES)
 def test_a_near_miss_gets_the_corrected_command_first(
     vocabulary: dict[str, list[Name]], typed: str, language: str, expected: str
-) -> None:
-    found = suggest(typed, language, vocabulary)
+, registry: Registry) -> None:
+    found = suggest(typed, language, vocabulary, registry)
     assert found and found[0].command == expected, [s.command for s in found]
     assert len(found) <= MAX_CANDIDATES
     for suggestion in found:
         assert suggestion.command.casefold() != typed.casefold()
-        assert not isinstance(parse(suggestion.command), Unknown), suggestion.command
+        assert not isinstance(command_of(suggestion.command, registry), Unknown), suggestion.command
 
 
 @pytest.mark.parametrize("typed", NOT_COMMANDS)
 @pytest.mark.parametrize("language", ["en", "pl", "de"])
-def test_chat_suggests_nothing(vocabulary: dict[str, list[Name]], typed: str, language: str) -> None:
-    assert suggest(typed, language, vocabulary) == []
+def test_chat_suggests_nothing(
+    vocabulary: dict[str, list[Name]], typed: str, language: str, registry: Registry
+) -> None:
+    assert suggest(typed, language, vocabulary, registry) == []
 
 
-def test_the_corrected_command_runs_what_was_meant(vocabulary: dict[str, list[Name]]) -> None:
+def test_the_corrected_command_runs_what_was_meant(vocabulary: dict[str, list[Name]], registry: Registry) -> None:
     """Not just a similar string: the corrected text parses to the right command with the right name."""
-    (first, *_) = suggest("requst licence e3", "en", vocabulary)
-    assert parse(first.command) == RequestLicense(plan="E3")
-    (first, *_) = suggest("joim HR announcments", "en", vocabulary)
-    assert parse(first.command) == JoinList(list_name="HR Announcements")
-    (first, *_) = suggest("verlase hr-anouncements", "de", vocabulary)
-    assert parse(first.command) == LeaveList(list_name="hr-announcements"), "an alias is corrected as an alias"
+    (first, *_) = suggest("requst licence e3", "en", vocabulary, registry)
+    assert command_of(first.command, registry) == RequestLicense(plan="E3")
+    (first, *_) = suggest("joim HR announcments", "en", vocabulary, registry)
+    assert command_of(first.command, registry) == JoinList(list_name="HR Announcements")
+    (first, *_) = suggest("verlase hr-anouncements", "de", vocabulary, registry)
+    assert command_of(first.command, registry) == LeaveList(list_name="hr-announcements"), "an alias stays an alias"
 
 
-def test_opposite_actions_sharing_a_noun_are_not_confused(vocabulary: dict[str, list[Name]]) -> None:
-    commands = [s.command for s in suggest("relove license e3", "en", vocabulary)]
+def test_opposite_actions_sharing_a_noun_are_not_confused(
+    vocabulary: dict[str, list[Name]], registry: Registry
+) -> None:
+    commands = [s.command for s in suggest("relove license e3", "en", vocabulary, registry)]
     assert commands == ["remove license E3"], "never 'request license E3', whose words share only 'license'"
 
 
@@ -213,9 +219,9 @@ def test_only_close_enough_vocabularies_are_loaded() -> None:
     assert needed_kinds("x" * 5000, "en") == set()
 
 
-def test_long_text_is_not_matched_and_returns_fast(vocabulary: dict[str, list[Name]]) -> None:
+def test_long_text_is_not_matched_and_returns_fast(vocabulary: dict[str, list[Name]], registry: Registry) -> None:
     began = time.perf_counter()
-    assert suggest("request license E3 for " + "x" * 5000, "en", vocabulary) == []
+    assert suggest("request license E3 for " + "x" * 5000, "en", vocabulary, registry) == []
     assert suggest(" ".join(["join"] * 60), "en", vocabulary) == []
     assert time.perf_counter() - began < 0.5
 

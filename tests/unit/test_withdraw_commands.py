@@ -12,7 +12,10 @@ from cards.i18n import Translator
 from cards.requests import status_card
 from cards.verbs import Verb
 from cards.views import RequestView
-from handlers.commands import JoinList, ShowMyRequests, Unknown, WithdrawRequest, parse
+from handlers.commands import ShowMyRequests, Unknown, WithdrawRequest
+from kinds.lists.commands import JoinList
+from kinds.registry import Registry
+from tests.unit.conftest import command_of
 
 
 @pytest.mark.parametrize(
@@ -28,21 +31,21 @@ from handlers.commands import JoinList, ShowMyRequests, Unknown, WithdrawRequest
         "ziehe meinen Antrag REQ-2026-000123 zurück",
     ],
 )
-def test_withdraw_is_understood_in_every_language(text: str) -> None:
-    assert parse(text) == WithdrawRequest(request_id="REQ-2026-000123")
+def test_withdraw_is_understood_in_every_language(text: str, registry: Registry) -> None:
+    assert command_of(text, registry) == WithdrawRequest(request_id="REQ-2026-000123")
 
 
 @pytest.mark.parametrize(
     ("text", "kind"), [("cancel sales", Unknown), ("withdraw everything", Unknown), ("join cancel", JoinList)]
 )
-def test_only_a_request_id_can_be_withdrawn(text: str, kind: type) -> None:
-    assert isinstance(parse(text), kind)
+def test_only_a_request_id_can_be_withdrawn(text: str, kind: type, registry: Registry) -> None:
+    assert isinstance(command_of(text, registry), kind)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pl-PL", "de-DE"])
-def test_the_help_shows_commands_the_desk_understands(locale: str) -> None:
+def test_the_help_shows_commands_the_desk_understands(locale: str, registry: Registry) -> None:
     shown = re.findall(r"\*\*(.+?)\*\*", Translator(locale)("help.my_requests"))
-    assert [type(parse(command)) for command in shown] == [ShowMyRequests, WithdrawRequest]
+    assert [type(command_of(command, registry)) for command in shown] == [ShowMyRequests, WithdrawRequest]
 
 
 def _view(state: str) -> RequestView:
