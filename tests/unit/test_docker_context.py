@@ -20,8 +20,8 @@ import pytest
 
 ROOT = Path(__file__).parents[2]
 FORBIDDEN_TOPS = {"devtenant", "demo", "tests", "bench", "manifest", ".demo", ".venv", ".git", ".ci", "node_modules"}
-FIRST_PARTY = ("app", "settings", "desk_logging", "bot", "cards", "handlers", "m365", "runtime", "storage", "devtenant",
-               "demo", "bench", "manifest", "tests")
+FIRST_PARTY = ("app", "settings", "desk_logging", "bot", "cards", "handlers", "kinds", "m365", "runtime", "storage",
+               "devtenant", "demo", "bench", "manifest", "tests")
 
 
 def _pattern(raw: str) -> tuple[re.Pattern[str], bool]:
