@@ -128,7 +128,7 @@ def test_unpriced_findings_are_said_to_be_left_out() -> None:
     card = license_report_card(_report([_holder(1, E5, enabled=False)]), Translator("en-US"))
     texts = [i["text"] for e in card["body"] if e.get("id") == "waste-disabled" for i in e["items"]]
     assert "None of them is on a plan with a price, so no saving can be shown." in texts
-    assert "1 of them are on plans without a price and are not counted in the saving." in texts
+    assert "1 of them is on a plan without a price and is not counted in the saving." in texts
 
 
 @pytest.mark.parametrize(("text", "expected"), [
