@@ -16,18 +16,20 @@ from kinds.mailboxes.revoke import revoke_clicked
 from kinds.mailboxes.routes import handle_command
 from kinds.mailboxes.steps import CreateSharedMailbox, DeleteMailbox, GrantMailboxAccess, RevokeMailboxAccess
 
+HELP = "help.mailboxes"
+
 
 def family() -> Family:
     return Family(
         name="mailboxes",
         kinds=(
             # Creating and deleting are the admins'; grants and revokes go to the mailbox's recorded owners first.
-            Kind(id=CREATE, sla_days=1, approvers=Approvers.ADMINS,
+            Kind(id=CREATE, sla_days=1, approvers=Approvers.ADMINS, help=HELP,
                  steps=(CreateSharedMailbox, GrantMailboxAccess, RecordMailboxOwners)),
-            Kind(id=DELETE, sla_days=1, approvers=Approvers.ADMINS, steps=(DeleteMailbox,)),
-            Kind(id=GRANT, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS,
+            Kind(id=DELETE, sla_days=1, approvers=Approvers.ADMINS, help=HELP, steps=(DeleteMailbox,)),
+            Kind(id=GRANT, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP,
                  steps=(GrantMailboxAccess, ScheduleGrantExpiry, EndGrantExpiry)),
-            Kind(id=REVOKE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS,
+            Kind(id=REVOKE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP,
                  steps=(RevokeMailboxAccess, EndGrantExpiry),
                  auto_approve=("policy.revoke_own_access", "policy.grant_expired")),
         ),
@@ -40,5 +42,5 @@ def family() -> Family:
             VerbRoute(Verb.MAILBOX_GRANT_SUBMIT, GrantClick, grant_clicked),
             VerbRoute(Verb.MAILBOX_REVOKE, RevokeClick, revoke_clicked),
         ),
-        help=(HelpTopic(80, "help.mailboxes"),),
+        help=(HelpTopic(80, HELP),),
     )

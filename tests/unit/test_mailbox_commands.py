@@ -7,8 +7,8 @@ import re
 import pytest
 
 from cards.i18n import Translator
-from handlers.commands import JoinList, RequestLicense, parse
-from handlers.license_commands import RemoveLicense
+from kinds.licenses.commands import RemoveLicense, RequestLicense
+from kinds.lists.commands import JoinList
 from kinds.mailboxes.commands import (
     CreateMailbox,
     DeleteMailbox,
@@ -18,7 +18,9 @@ from kinds.mailboxes.commands import (
     ShowMailbox,
     parse_mailbox_command,
 )
+from kinds.registry import Registry
 from m365.ports import Access
+from tests.unit.conftest import command_of
 
 FA, SA, SOB = Access.FULL_ACCESS, Access.SEND_AS, Access.SEND_ON_BEHALF
 
@@ -70,9 +72,9 @@ FA, SA, SOB = Access.FULL_ACCESS, Access.SEND_AS, Access.SEND_ON_BEHALF
         ("Postfach Vertrieb anzeigen", ShowMailbox("Vertrieb")),
     ],
 )
-def test_mailbox_commands(text: str, expected: object) -> None:
+def test_mailbox_commands(text: str, expected: object, registry: Registry) -> None:
     assert parse_mailbox_command(text) == expected
-    assert parse(text) == expected, "the chat parser hands it to the mailbox handler"
+    assert command_of(text, registry) == expected, "the chat parser hands it to the mailbox handler"
 
 
 def test_remove_mailbox_access_is_a_revoke_not_a_deletion() -> None:
@@ -91,15 +93,15 @@ def test_a_pasted_list_after_the_command_is_one_person_per_line() -> None:
     [("remove license E3 from anna@contoso.com", RemoveLicense), ("join sales", JoinList),
      ("request license E3", RequestLicense)],
 )
-def test_other_commands_are_left_alone(text: str, kind: type) -> None:
+def test_other_commands_are_left_alone(text: str, kind: type, registry: Registry) -> None:
     assert parse_mailbox_command(text) is None
-    assert isinstance(parse(text), kind)
+    assert isinstance(command_of(text, registry), kind)
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pl-PL", "de-DE"])
-def test_the_help_shows_commands_the_desk_understands(locale: str) -> None:
+def test_the_help_shows_commands_the_desk_understands(locale: str, registry: Registry) -> None:
     shown = re.findall(r"\*\*(.+?)\*\*", Translator(locale)("help.mailboxes"))
-    commands = [parse(command) for command in shown]
+    commands = [command_of(command, registry) for command in shown]
     assert [type(command) for command in commands] == [
         ShowMailbox, GrantAccess, RevokeAccess, CreateMailbox, SetMailboxOwners]
     grant = commands[1]
