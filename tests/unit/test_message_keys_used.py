@@ -22,7 +22,7 @@ BUILT_KEYS = (
     "step.status.*",  # how a step ended: cards/requests.py
     "approval.decided.*",  # the decision's outcome: cards/requests.py
     "catalogue.status.*",  # a plan's capabilityStatus: cards/catalogue.py
-    "mailbox.access.*",  # the kind of mailbox access: cards/mailboxes.py, handlers/mailboxes.py, grant expiry
+    "mailbox.access.*",  # the kind of mailbox access: cards/mailboxes.py, kinds/mailboxes/ (grant, expiry)
     "list.restriction.*",  # a list's join/depart restriction: cards/lists.py, kinds/lists/manage.py
     "names.choose.*",  # lists or mailboxes of one name: cards/lists.py
     "browse.title.*",  # the browse view: cards/lists.py
@@ -38,7 +38,7 @@ BUILT_KEYS = (
 # Take a key out as its family registers it.
 WAITING_FOR_THEIR_FAMILY = frozenset({
     "help.license", "help.license_changes", "help.seat_orders", "help.licenses", "help.join", "help.lists",
-    "help.list_changes", "help.mailboxes",
+    "help.list_changes",
 })
 
 
