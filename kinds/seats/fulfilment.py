@@ -22,15 +22,14 @@ from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, ne
 from handlers.request_views import request_view
 from handlers.services import Services
 from handlers.submission import sync_job
-from kinds.card_data import DEFAULT_MAX_LENGTH, bounded
-from kinds.seats.orders import KIND
+from kinds.card_data import bounded
+from kinds.seats.orders import ANY_LENGTH, KIND
 from storage.errors import StaleVersion
 from storage.models import Job, Request
 
 logger = logging.getLogger(__name__)
 
 FULFILLER = "fulfiller"  # the card copy role of the fulfilment card
-_REQUEST_ID = 40  # "REQ-2026-000123" and room to spare; anything longer names no request
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +37,18 @@ class FulfilClick:
     """"Mark fulfilled": which order, at which card version, and the partner's order reference as typed (its
     length is the handler's check, so a long one gets the same answer as an empty one)."""
 
-    request_id: str = bounded(_REQUEST_ID)
+    request_id: str = bounded(ANY_LENGTH, blank_is_none=False)
     version: int | None = None
-    order_reference: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
+    order_reference: str | None = bounded(ANY_LENGTH, optional=True)
 
 
 @dataclass(frozen=True, slots=True)
 class UnfulfillableClick:
     """"Could not fulfil": which order, at which card version, and the reason the requester is told."""
 
-    request_id: str = bounded(_REQUEST_ID)
+    request_id: str = bounded(ANY_LENGTH, blank_is_none=False)
     version: int | None = None
-    reason: str | None = bounded(DEFAULT_MAX_LENGTH, optional=True)
+    reason: str | None = bounded(ANY_LENGTH, optional=True)
 
 
 async def hand_over(services: Services, job: Job) -> bool:

@@ -10,7 +10,7 @@ from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services
 from handlers.submission import Draft, find_open, submit
-from kinds.card_data import DEFAULT_MAX_LENGTH, bounded
+from kinds.card_data import bounded
 from kinds.seats.commands import OrderSeats, parse_quantity
 from kinds.seats.steps import SeatOrder
 from m365.ports import Sku
@@ -18,6 +18,10 @@ from m365.ports import Sku
 KIND = "license.seats"
 _SHOWN_PLAN = 100  # the most of a plan name, as typed or clicked, that is looked up and quoted back
 _SHOWN_QUANTITY = 40
+# The click's strings are only bounded by the activity (bot.activity_check takes at most 256 KiB): what the seat
+# handlers say about a long value (an unknown plan, an order nobody has a part in, a reference too long) is what
+# a person who sent one has always been told, and a forged order id is recorded like a missing one (handlers.access).
+ANY_LENGTH = 256 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +31,7 @@ class OfferClick:
     The quantity is read as a number or as text and checked like a typed one, so a tampered one gets the same
     answer as a mistyped one; the plan is cut to the length a typed one may have, as it always was."""
 
-    sku_id: str = bounded(DEFAULT_MAX_LENGTH)
+    sku_id: str = bounded(ANY_LENGTH)
     quantity: int | str | None = None
 
 

@@ -219,3 +219,11 @@ async def test_a_seat_order_step_that_reaches_the_plan_runner_is_a_refusal(desk:
     context = StepContext(tenant=desk.services.tenant, uow=desk.services.uow, request_id=1, clock=desk.clock)
     (outcome,) = await apply_steps(context, [step])
     assert isinstance(outcome, InvalidRequest)
+
+
+async def test_a_forged_or_oversized_order_id_is_refused_like_a_missing_one(desk: Desk) -> None:
+    missing = await click(desk, JONAS, Verb.SEATS_FULFIL, {"request_id": "REQ-2026-999999", "version": 1})
+    assert missing.text != t("error.bad_card")
+    for forged in ("", "REQ-2026-1' OR 1=1 --" + "x" * 5000):
+        for verb in (Verb.SEATS_FULFIL, Verb.SEATS_UNFULFILLABLE):
+            assert await click(desk, JONAS, verb, {"request_id": forged, "version": 1}) == missing, (verb, forged)
