@@ -24,7 +24,9 @@ from handlers.suggestions import MAX_COMMAND_LENGTH
 from kinds.card_data import NoData, bounded
 from kinds.family import Command, Family, HelpTopic, VerbRoute
 
-_REQUEST_ID = 40  # "REQ-2026-000123" and room to spare; anything longer names no request
+# Longer than any request id on purpose: a forged or oversized id is refused like a missing one and audited as a
+# guess (cut to 40 characters) by handlers.access, so the bound here is only the activity body's own.
+_REQUEST_ID = 64_000
 
 
 @dataclass(frozen=True, slots=True)
