@@ -29,6 +29,7 @@ def family() -> Family:
                 sla_days=1,
                 approvers=Approvers.FULFILLERS,
                 steps=(SeatOrder,),
+                help="help.seat_orders",
                 role_cards={FULFILLER: fulfiller_card},
                 requester_message=requester_message,
                 hand_over=hand_over,
