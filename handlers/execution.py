@@ -116,6 +116,11 @@ def _ready(
         if not people & waiting:
             ready.append(index)
         waiting |= people
+    # A step someone's batchable step waits for (a usage location before that person's assignment) runs first on
+    # its own: then every assignment goes out in one batch, instead of the waiting ones later, one by one.
+    holding = [i for i in ready if not plan[i].batchable]
+    if holding and any(plan[i].batchable for i in open_steps if i not in ready):
+        return holding
     return ready
 
 

@@ -87,7 +87,7 @@ async def test_no_usage_location_and_no_country_asks_on_a_form(desk: Desk) -> No
     good = await desk.click(person, Verb.LICENSE_SUBMIT, {"sku_id": e3, "usage_location": "de"}, reply_to_id="x1")
     assert "Waiting for approval" in card_text(good["value"])
     [request] = await _requests_of(desk, person)
-    assert request.plan[0] == {"op": "set_usage_location", "user_id": person.id, "user": person.display_name,
+    assert request.plan[0] == {"op": "set_usage_location", "v": 2, "user_id": person.id, "user": person.display_name,
                                "country": "DE"}
 
 

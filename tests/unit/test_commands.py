@@ -2,16 +2,11 @@
 
 import pytest
 
-from handlers.commands import (
-    JoinList,
-    RequestLicense,
-    SetPrice,
-    ShowHelp,
-    ShowMyRequests,
-    ShowPlans,
-    Unknown,
-    parse,
-)
+from handlers.commands import ShowHelp, ShowMyRequests, Unknown
+from kinds.licenses.commands import RequestLicense, SetPrice, ShowPlans
+from kinds.lists.commands import JoinList
+from kinds.registry import Registry
+from tests.unit.conftest import command_of
 
 
 @pytest.mark.parametrize(
@@ -40,12 +35,12 @@ from handlers.commands import (
         ("make me a sandwich", Unknown("make me a sandwich")),
     ],
 )
-def test_parse(text: str, expected: object) -> None:
-    assert parse(text) == expected
+def test_parse(text: str, expected: object, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
-def test_mentions_and_html_are_ignored() -> None:
-    assert parse("<at>M365 Desk</at> join <b>sales</b>") == JoinList("sales")
+def test_mentions_and_html_are_ignored(registry: Registry) -> None:
+    assert command_of("<at>M365 Desk</at> join <b>sales</b>", registry) == JoinList("sales")
 
 
 @pytest.mark.parametrize(
@@ -67,8 +62,8 @@ def test_mentions_and_html_are_ignored() -> None:
         "<at>M365 Desk</at> licenses",
     ],
 )
-def test_plan_catalogue_in_every_language(text: str) -> None:
-    assert parse(text) == ShowPlans()
+def test_plan_catalogue_in_every_language(text: str, registry: Registry) -> None:
+    assert command_of(text, registry) == ShowPlans()
 
 
 @pytest.mark.parametrize(
@@ -88,8 +83,8 @@ def test_plan_catalogue_in_every_language(text: str) -> None:
         ("Preis", SetPrice("", "", "")),
     ],
 )
-def test_set_price_in_every_language(text: str, expected: SetPrice) -> None:
-    assert parse(text) == expected
+def test_set_price_in_every_language(text: str, expected: SetPrice, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(
@@ -101,5 +96,5 @@ def test_set_price_in_every_language(text: str, expected: SetPrice) -> None:
         ("priceless", Unknown("priceless")),
     ],
 )
-def test_catalogue_words_do_not_swallow_other_commands(text: str, expected: object) -> None:
-    assert parse(text) == expected
+def test_catalogue_words_do_not_swallow_other_commands(text: str, expected: object, registry: Registry) -> None:
+    assert command_of(text, registry) == expected
