@@ -14,6 +14,17 @@ DEMO_AUDIT_KEY = "m365-desk demo audit key - public, never for production"
 MIN_AUDIT_KEY_LENGTH = 32
 
 
+def _default_sla_targets() -> dict[str, float]:
+    # Business days: license work is "activation within 3 business days", seat orders 1 (the CSP's terms).
+    return {
+        "license.assign": 3,
+        "license.change": 3,
+        "license.remove": 3,
+        "license.seats": 1,
+        "default": 1,
+    }
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore", populate_by_name=True)
 
@@ -82,16 +93,7 @@ class Settings(BaseSettings):
     sla_timezone: str = "Europe/Warsaw"
     sla_holiday_country: str = "PL"  # ISO code for the holidays library; "" = no public holidays
     sla_calendar_file: Path | None = None
-    sla_targets: dict[str, float] = Field(
-        # Business days: license work is "activation within 3 business days", seat orders 1 (the CSP's terms).
-        default_factory=lambda: {
-            "license.assign": 3,
-            "license.change": 3,
-            "license.remove": 3,
-            "license.seats": 1,
-            "default": 1,
-        }
-    )
+    sla_targets: dict[str, float] = Field(default_factory=_default_sla_targets)
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
     job_max_attempts: int = 6

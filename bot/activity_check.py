@@ -6,7 +6,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from microsoft_agents.activity import Activity, AdaptiveCardInvokeValue
@@ -70,7 +70,7 @@ class _QuietActivity(Activity):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_channel_id(cls, data: Any, handler: ModelWrapValidatorHandler[Activity]) -> Activity:
+    def _validate_channel_id(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
         return handler(data)
 
 

@@ -16,7 +16,7 @@ from bot.auth import Caller, InboundGuard
 logger = logging.getLogger(__name__)
 
 # Where a request keeps its checked body (aiohttp requests are mappings for per-request state).
-_INBOUND = "desk.inbound"
+_INBOUND = web.RequestKey[Inbound | Refusal]("desk.inbound")
 
 
 def add_messages_route(
@@ -69,7 +69,7 @@ async def _read_activity(request: web.Request) -> Inbound | Refusal:
     """The body checked against the activity contract, once per request: the token check and the contract's answer
     both read it."""
     if _INBOUND in request:
-        return request[_INBOUND]  # type: ignore[no-any-return]
+        return request[_INBOUND]
     request[_INBOUND] = outcome = await _check_body(request)
     return outcome
 

@@ -12,6 +12,7 @@ from microsoft_agents.activity import (
     ActivityTypes,
     Attachment,
     ChannelAccount,
+    ChannelId,
     ConversationAccount,
     ConversationParameters,
     ConversationReference,
@@ -90,7 +91,7 @@ class TeamsMessenger:
         try:
             if ref is not None:
                 reference = ConversationReference(
-                    channel_id=ref.channel_id,
+                    channel_id=ChannelId(ref.channel_id),
                     service_url=ref.service_url,
                     conversation=ConversationAccount(
                         id=ref.conversation_id, conversation_type="personal", tenant_id=ref.tenant_id
@@ -115,7 +116,7 @@ class TeamsMessenger:
         if self._refuses(sent.service_url):
             return
         reference = ConversationReference(
-            channel_id="msteams",
+            channel_id=ChannelId("msteams"),
             service_url=sent.service_url,
             conversation=ConversationAccount(id=sent.conversation_id, conversation_type="personal"),
             agent=ChannelAccount(id=f"28:{self._app_id}"),

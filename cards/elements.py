@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cards.i18n import unescaped
@@ -34,7 +35,7 @@ def text(value: str, *, subtle: bool = False, color: str | None = None, weight: 
     return block
 
 
-def facts(pairs: list[tuple[str, str]]) -> Element:
+def facts(pairs: Sequence[tuple[str, str]]) -> Element:
     return {"type": "FactSet", "facts": [{"title": name, "value": value} for name, value in pairs]}
 
 

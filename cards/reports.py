@@ -177,6 +177,7 @@ def _over_assigned_section(view: LicenseReportView, t: Translator) -> Element:
 
 def _line(finding: Finding, t: Translator) -> str:
     params = {"person": finding.person, "upn": finding.upn, "plan": finding.plan}
+    line: str
     if finding.kind == STALE:
         line = (
             t("report.line_stale", **params, time=t.datetime(finding.last_sign_in))

@@ -35,7 +35,7 @@ def settings_for_devtenant(tenant: DevTenant, base: Settings | None = None, **ov
         "audit_key": (base.audit_key.get_secret_value() if base else "") or DEMO_AUDIT_KEY,
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:

@@ -126,6 +126,7 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         refusal = check_sent(body)
         if refusal is not None:
             return _refused(request, refusal)
+        assert body is not None  # check_sent refuses anything but an object
         return posted(post(conv, body))
 
     async def reply(request: web.Request) -> web.Response:
@@ -136,6 +137,7 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         refusal = check_sent(body)
         if refusal is not None:
             return _refused(request, refusal)
+        assert body is not None  # check_sent refuses anything but an object
         return posted(post(conv, body, reply_to_id=request.match_info["activity_id"]))
 
     def existing(request: web.Request) -> tuple[Conversation | None, Any]:
@@ -155,6 +157,7 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         refusal = check_update(body)
         if refusal is not None:
             return _refused(request, refusal)
+        assert body is not None  # check_update refuses anything but an object
         record.history.append(record.body)
         new_body = dict(body)
         new_body.setdefault("from", record.body.get("from"))

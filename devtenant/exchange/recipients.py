@@ -105,9 +105,10 @@ def group_object(state: TenantState, group: dict[str, Any]) -> dict[str, Any]:
 
 def group_properties(state: TenantState) -> set[str]:
     """The filterable properties of a distribution group (known even when the tenant has no group)."""
-    placeholder = {key: "" for key in ("Name", "DisplayName", "Alias", "PrimarySmtpAddress", "MemberJoinRestriction",
-                                       "MemberDepartRestriction", "GroupType", "ExternalDirectoryObjectId", "Guid",
-                                       "RecipientType", "RecipientTypeDetails", "WhenCreated", "WhenChanged")}
+    text_properties = ("Name", "DisplayName", "Alias", "PrimarySmtpAddress", "MemberJoinRestriction",
+                       "MemberDepartRestriction", "GroupType", "ExternalDirectoryObjectId", "Guid", "RecipientType",
+                       "RecipientTypeDetails", "WhenCreated", "WhenChanged")
+    placeholder: dict[str, Any] = dict.fromkeys(text_properties, "")
     placeholder.update(EmailAddresses=[], ManagedBy=[], IsDirSynced=False, RequireSenderAuthenticationEnabled=True,
                        HiddenFromAddressListsEnabled=False)
     return set(group_object(state, placeholder))

@@ -114,8 +114,10 @@ def add_routes(app: web.Application, ctx: Context) -> None:
         elif not ctx.is_our_tenant(tenant):
             response = _tenant_not_found(tenant)
         else:
-            response = _authenticate(request)
-            if response is None:
+            unauthenticated = _authenticate(request)
+            if unauthenticated is not None:
+                response = unauthenticated
+            else:
                 status, body = await _run(tenant, cmdlet_input, request.query.get("$select"),
                                           request.query.get("$skiptoken"), request.headers.get("Prefer", ""))
                 response = web.json_response(body, status=status)
@@ -149,8 +151,8 @@ def add_routes(app: web.Application, ctx: Context) -> None:
             return error.status, error.body()
         except Exception as exc:  # an emulator bug: answer like a server-side cmdlet failure
             log.exception("devtenant exchange cmdlet failed")
-            error = CmdletError(("", type(exc).__name__), repr(exc), status=500)
-            return 500, error.body()
+            failure = CmdletError(("", type(exc).__name__), repr(exc), status=500)
+            return 500, failure.body()
 
     def _body(tenant: str, result: CmdletResult, select: str | None, skip_token: str | None,
               prefer: str) -> dict[str, Any]:
@@ -200,7 +202,8 @@ def add_routes(app: web.Application, ctx: Context) -> None:
     async def _batch_item(tenant: str, item: dict[str, Any]) -> dict[str, Any]:
         url = urlsplit(str(item["url"]))
         query = parse_qs(url.query)
-        body = item.get("body") if isinstance(item.get("body"), dict) else {}
+        item_body = item.get("body")
+        body = item_body if isinstance(item_body, dict) else {}
         cmdlet_input = body.get("CmdletInput")
         name = cmdlet_input.get("CmdletName") if isinstance(cmdlet_input, dict) else None
         headers: dict[str, str] = {}
@@ -213,9 +216,10 @@ def add_routes(app: web.Application, ctx: Context) -> None:
             status, result = 400, {"error": {"code": "BadRequest",
                                              "message": f"Invalid request URL in a batch: {item['url']}"}}
         else:
-            item_headers = item.get("headers") if isinstance(item.get("headers"), dict) else {}
-            status, result = await _run(tenant, cmdlet_input, (query.get("$select") or [None])[0], None,
-                                        str(item_headers.get("Prefer", "")))
+            item_headers = item.get("headers")
+            prefer = item_headers.get("Prefer", "") if isinstance(item_headers, dict) else ""
+            selects = query.get("$select")
+            status, result = await _run(tenant, cmdlet_input, selects[0] if selects else None, None, str(prefer))
             result.pop("@odata.nextLink", None)  # inner reads answer in full: a batch has no next page
         ctx.state.log_call("exchange.batch", "POST", url.path, status, cmdlet=name if isinstance(name, str) else None,
                            query=url.query)

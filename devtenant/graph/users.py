@@ -154,7 +154,7 @@ def validate_patch(body: Any) -> dict[str, Any]:
             raise bad_request(f"Property '{name}' is read-only and cannot be set.")
         if not isinstance(value, _WRITABLE[name]) or (name != "accountEnabled" and isinstance(value, bool)):
             raise bad_request(f"Invalid value specified for property '{name}' of resource 'User'.")
-        if name == "usageLocation" and value is not None:
+        if name == "usageLocation" and isinstance(value, str):  # None clears it: nothing to check
             if value.upper() not in iso_country_codes():
                 raise bad_request("Invalid value specified for property 'usageLocation' of resource 'User'.")
             value = value.upper()

@@ -22,7 +22,7 @@ class AlertRepository:
             alert_key=alert_key, day=day, detail=detail, recipients=0, created_at=now
         )
         result = await self._session.execute(stmt.on_conflict_do_nothing(index_elements=["alert_key", "day"]))
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # execute() types DML's CursorResult as Result
 
     async def record_delivery(self, alert_key: str, day: str, recipients: int) -> None:
         row = await self._get(alert_key, day)
