@@ -12,12 +12,13 @@ import pytest
 from cards.i18n import Translator
 from cards.reports import COMPLIANCE, DISABLED, OVERLAP, STALE, TOP, Finding, license_report_card
 from handlers.alerts import find_alerts, render
-from handlers.commands import parse
 from handlers.plans import Price, PriceTable
-from handlers.report_commands import ShowLicenseReport, parse_report
 from handlers.report_policy import DEFAULT_OVERLAPS, ComplianceRule, ReportPolicy
-from handlers.reports import RuleInput, build_report, parse_days, report_csv
+from kinds.licenses.report_commands import ShowLicenseReport, parse_report
+from kinds.licenses.reports import RuleInput, build_report, parse_days, report_csv
+from kinds.registry import Registry
 from m365.ports import LicenseHolder, Sku, Subscription, UserLicense
+from tests.unit.conftest import command_of
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 E3, E5, BASIC, STANDARD, PREMIUM = "ENTERPRISEPACK", "ENTERPRISEPREMIUM", "O365_BUSINESS_ESSENTIALS", \
@@ -140,9 +141,9 @@ def test_unpriced_findings_are_said_to_be_left_out() -> None:
     ("Lizenzbericht CSV", ShowLicenseReport(csv=True)),
     ("report licenses soon", ShowLicenseReport(days="soon")),
 ])
-def test_report_command_in_three_languages(text: str, expected: ShowLicenseReport) -> None:
+def test_report_command_in_three_languages(text: str, expected: ShowLicenseReport, registry: Registry) -> None:
     assert parse_report(text) == expected
-    assert parse(text) == expected
+    assert command_of(text, registry) == expected
 
 
 @pytest.mark.parametrize(("text", "days"), [("", 90), ("60", 60), ("0", None), ("3651", None), ("six", None),
