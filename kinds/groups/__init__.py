@@ -11,6 +11,9 @@ from kinds.groups.steps import LeaveGroup
 def family() -> Family:
     return Family(
         name="groups",
-        kinds=(Kind(id=KIND, sla_days=1, approvers=Approvers.ADMINS, steps=(LeaveGroup,)),),
+        # Offered on the refusal to remove a license that a group gives, which help.license_changes explains.
+        kinds=(
+            Kind(id=KIND, sla_days=1, approvers=Approvers.ADMINS, steps=(LeaveGroup,), help="help.license_changes"),
+        ),
         verbs=(VerbRoute(Verb.GROUP_LEAVE, LeaveClick, leave_clicked),),
     )

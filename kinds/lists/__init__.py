@@ -54,22 +54,28 @@ async def list_command(services: Services, actor: Actor, command: ListCommand) -
     raise AssertionError(f"unhandled list command {command!r}")
 
 
+JOIN_HELP, CHANGES_HELP = "help.join", "help.list_changes"
+
+
 def family() -> Family:
     return Family(
         name="lists",
         kinds=(
             # An Open list lets anyone join or leave in Exchange itself, so the desk's policy approves those.
-            Kind(id=join.KIND, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, steps=(MemberAddition,),
+            Kind(id=join.KIND, sla_days=1, help=JOIN_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 steps=(MemberAddition,),
                  auto_approve=("policy.join_open_list",)),
-            Kind(id=members.LEAVE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, steps=(MemberRemoval,),
+            Kind(id=members.LEAVE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 steps=(MemberRemoval,),
                  auto_approve=("policy.leave_open_list",)),
             # Owners decide on their lists' membership (admins on any list's): their own changes need no one else.
-            Kind(id=members.MEMBERS, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS,
+            Kind(id=members.MEMBERS, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
                  steps=(MemberAddition, MemberRemoval),
                  auto_approve=("policy.owner_changes_members", "policy.admin_changes_members")),
-            Kind(id=manage.CREATE, sla_days=1, approvers=Approvers.ADMINS, steps=(ListCreation,)),
-            Kind(id=manage.MODIFY, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, steps=(ListUpdate,)),
-            Kind(id=manage.DELETE, sla_days=1, approvers=Approvers.ADMINS, steps=(ListDeletion,)),
+            Kind(id=manage.CREATE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListCreation,)),
+            Kind(id=manage.MODIFY, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 steps=(ListUpdate,)),
+            Kind(id=manage.DELETE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListDeletion,)),
         ),
         commands=(
             Command("lists", 50, parse_list_command, list_command),

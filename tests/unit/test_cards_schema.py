@@ -11,6 +11,7 @@ import pytest
 from jsonschema import Draft6Validator
 from test_mailbox_cards import example_cards as mailbox_cards
 
+from app import families
 from cards.catalogue import CatalogueView, PlanLine, catalogue_card
 from cards.group_membership import GroupLeaveOffer, GroupLeaveOfferView, group_leave_offer_card
 from cards.help import help_card
@@ -40,14 +41,18 @@ from cards.views import (
     RequestView,
     StepView,
 )
-from handlers.commands import SetPrice, ShowSla, parse
+from handlers.commands import ShowSla
 from handlers.lifecycle import RequestState
-from handlers.report_commands import ShowLicenseReport
-from handlers.seat_commands import OrderSeats
+from kinds.licenses.commands import SetPrice
+from kinds.licenses.report_commands import ShowLicenseReport
+from kinds.registry import Registry, build_registry
+from kinds.seats.commands import OrderSeats
 from m365.ports import DistributionList, ListMember
+from tests.unit.conftest import command_of
 
 SCHEMA = json.loads((Path(__file__).parents[1] / "data" / "adaptive-card-1.5.schema.json").read_text())
 VALIDATOR = Draft6Validator(SCHEMA)
+HELP_TOPICS = build_registry(families()).help_topics()
 WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 LOCALES = ["en-US", "pl-PL", "de-DE"]
 
@@ -83,7 +88,7 @@ def _cards() -> list[tuple[str, dict]]:
             view = _view(state.value)
             cards.append((f"approval-{state}-{locale}", approval_card(view, t, can_decide=True, notice="note")))
             cards.append((f"status-{state}-{locale}", status_card(view, t)))
-        cards.append((f"help-{locale}", help_card(t, greeting="Hi")))
+        cards.append((f"help-{locale}", help_card(t, HELP_TOPICS, greeting="Hi")))
         groups = (GroupLeaveOffer("g-1", "LIC_Office365_E3"), GroupLeaveOffer("g-2", "LIC_All_Staff"))
         for count in (1, 2):
             offer = GroupLeaveOfferView("u-1", "Tomasz Nowak", "Office 365 E3", groups[:count])
@@ -212,7 +217,7 @@ def test_card_validates_against_schema(name: str, card: dict) -> None:
 
 
 def test_schema_check_catches_a_broken_card() -> None:
-    broken = help_card(Translator("en"))
+    broken = help_card(Translator("en"), HELP_TOPICS)
     broken["body"].append({"type": "TextBlock"})  # TextBlock requires text
     assert list(VALIDATOR.iter_errors(broken))
 
@@ -237,12 +242,12 @@ def test_cards_are_localized() -> None:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_help_mentions_seat_orders_and_the_admin_commands(locale: str) -> None:
+def test_help_mentions_seat_orders_and_the_admin_commands(locale: str, registry: Registry) -> None:
     """The commands the help card shows are ones the desk understands, in the reader's language."""
     t = Translator(locale)
-    shown = json.dumps(help_card(t), ensure_ascii=False)
+    shown = json.dumps(help_card(t, registry.help_topics()), ensure_ascii=False)
     seats = re.findall(r"\*\*(.+?)\*\*", t("help.seat_orders"))
     admin = re.findall(r"\*\*(.+?)\*\*", t("help.admins"))
     assert t("help.seat_orders") in shown and t("help.admins") in shown
-    assert [type(parse(command)) for command in seats] == [OrderSeats, OrderSeats]
-    assert [type(parse(command)) for command in admin] == [ShowLicenseReport, ShowSla, SetPrice]
+    assert [type(command_of(command, registry)) for command in seats] == [OrderSeats, OrderSeats]
+    assert [type(command_of(command, registry)) for command in admin] == [ShowLicenseReport, ShowSla, SetPrice]
