@@ -181,6 +181,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         uow=app[UOW],
         allow_list=allow_list,
     )
+    registry = build_registry(families())
     services = Services(
         uow=app[UOW],
         tenant=app[TENANT],
@@ -191,11 +192,11 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
             managers_may_request_for_reports=settings.managers_may_request_for_reports,
         ),
         plans=PlanCatalogue.load(),
-        kinds=build_registry(families()),
+        kinds=registry,
         prices=price_table(settings),
         clock=app[CLOCK],
         calendar=business_calendar(settings),
-        sla=sla_targets(settings),
+        sla=sla_targets(settings, registry.sla_days()),
         reports=report_policy(settings),
     )
     runner = JobRunner(

@@ -14,17 +14,6 @@ DEMO_AUDIT_KEY = "m365-desk demo audit key - public, never for production"
 MIN_AUDIT_KEY_LENGTH = 32
 
 
-def _default_sla_targets() -> dict[str, float]:
-    # Business days: license work is "activation within 3 business days", seat orders 1 (the CSP's terms).
-    return {
-        "license.assign": 3,
-        "license.change": 3,
-        "license.remove": 3,
-        "license.seats": 1,
-        "default": 1,
-    }
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_prefix="DESK_", extra="ignore", populate_by_name=True)
 
@@ -89,11 +78,12 @@ class Settings(BaseSettings):
     # The SLA clock (F17): business time is service hours minus maintenance windows, on days that are not public
     # holidays. The calendar file (JSON, the keys of BusinessCalendar.from_config: service_hours, maintenance,
     # closed_dates, business_day, ...) overrides the two settings before it. Targets are in business days per
-    # request kind, "default" for kinds without their own.
+    # request kind, "default" for kinds without their own; each kind's own default is declared with the kind
+    # (kinds/), and these override it.
     sla_timezone: str = "Europe/Warsaw"
     sla_holiday_country: str = "PL"  # ISO code for the holidays library; "" = no public holidays
     sla_calendar_file: Path | None = None
-    sla_targets: dict[str, float] = Field(default_factory=_default_sla_targets)
+    sla_targets: dict[str, float] = Field(default_factory=dict)
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
     job_max_attempts: int = 6

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 
 from bot.auth import TEAMS_SERVICE_URLS, ServiceUrlAllowList
 from handlers.business_time import BusinessCalendar, SlaTargets
@@ -51,9 +52,10 @@ def business_calendar(settings: Settings) -> BusinessCalendar:
         raise ValueError(f"SLA calendar{f' ({path})' if path else ''}: {error}") from error
 
 
-def sla_targets(settings: Settings) -> SlaTargets:
+def sla_targets(settings: Settings, kind_defaults: Mapping[str, float]) -> SlaTargets:
+    """Each kind's own target (declared with the kind), overridden by the settings' (DESK_SLA_TARGETS)."""
     try:
-        return SlaTargets.from_config(settings.sla_targets)
+        return SlaTargets.from_config({**kind_defaults, **settings.sla_targets})
     except ValueError as error:
         raise ValueError(f"SLA targets: {error}") from error
 

@@ -110,22 +110,25 @@ def _settings(**values: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def test_default_settings_give_the_products_calendar_and_targets() -> None:
+def test_default_settings_give_the_products_calendar_and_targets(registry: Registry) -> None:
     settings = _settings()
     assert business_calendar(settings) == BusinessCalendar()
-    targets = sla_targets(settings)
+    targets = sla_targets(settings, registry.sla_days())
     assert [targets.days_for(kind) for kind in ("license.assign", "license.seats", "dl.join")] == [3, 1, 1]
     # Monday 09:00 in Warsaw + 3 business days (10.5 h each: 08:00-18:30 after the evening maintenance window)
     monday = datetime(2026, 11, 2, 9, 0, tzinfo=WARSAW)
     assert targets.due_at("license.assign", monday, business_calendar(settings)) == monday + timedelta(days=3)
 
 
-def test_targets_and_zone_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_targets_and_zone_from_the_environment(monkeypatch: pytest.MonkeyPatch, registry: Registry) -> None:
     monkeypatch.setenv("DESK_SLA_TARGETS", '{"license.assign": 2, "default": 0.5}')
     monkeypatch.setenv("DESK_SLA_TIMEZONE", "Europe/Berlin")
     monkeypatch.setenv("DESK_SLA_HOLIDAY_COUNTRY", "")
     settings = Settings(_env_file=None)
-    assert sla_targets(settings) == SlaTargets(targets=(("license.assign", 2.0),), default_days=0.5)
+    targets = sla_targets(settings, registry.sla_days())
+    assert targets.default_days == 0.5
+    # The setting overrides the kind's own default; the other kinds keep theirs.
+    assert [targets.days_for(kind) for kind in ("license.assign", "license.change", "dl.join")] == [2, 3, 1]
     calendar = business_calendar(settings)
     assert (calendar.timezone, calendar.holiday_country) == ("Europe/Berlin", None)
 
@@ -164,4 +167,4 @@ def test_bad_calendar_file_and_targets_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="JSON object"):
         business_calendar(_settings(sla_calendar_file=path))
     with pytest.raises(ValueError, match="positive"):
-        sla_targets(_settings(sla_targets={"license.assign": 0}))
+        sla_targets(_settings(sla_targets={"license.assign": 0}), {})
