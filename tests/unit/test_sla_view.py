@@ -44,7 +44,7 @@ def _text(card: dict[str, Any]) -> str:
 
 
 def test_the_view_carries_the_stored_due_time() -> None:
-    view = build_view(_request(), None, now=SUBMITTED + timedelta(hours=1))
+    view = build_view(_request(), None, (), now=SUBMITTED + timedelta(hours=1))
     assert view.due_at == DUE
     assert view.breached is False
 
@@ -55,7 +55,7 @@ def test_the_view_carries_the_stored_due_time() -> None:
 )
 def test_an_open_request_is_breached_only_once_now_is_past_due(now: datetime, breached: bool) -> None:
     for state in ("pending", "approved", "executing"):
-        assert build_view(_request(state), None, now=now).breached is breached
+        assert build_view(_request(state), None, (), now=now).breached is breached
 
 
 @pytest.mark.parametrize(
@@ -65,22 +65,22 @@ def test_an_open_request_is_breached_only_once_now_is_past_due(now: datetime, br
 def test_a_finished_request_is_judged_by_when_it_finished_not_by_now(completed_at: datetime, breached: bool) -> None:
     request = _request("completed", completed_at=completed_at, updated_at=completed_at)
     far_later = DUE + timedelta(days=90)
-    assert build_view(request, None, now=far_later).breached is breached
+    assert build_view(request, None, (), now=far_later).breached is breached
     failed = _request("failed", completed_at=completed_at, updated_at=completed_at)
-    assert build_view(failed, None, now=far_later).breached is breached
+    assert build_view(failed, None, (), now=far_later).breached is breached
 
 
 def test_a_rejected_request_stops_its_clock_at_the_decision() -> None:
     decided = DUE + timedelta(hours=2)
     request = _request("rejected", decided_at=decided, updated_at=decided)
     decision = Decision(outcome="rejected", approver_name="Jan Nowak", created_at=decided, reason=None)
-    assert build_view(request, decision, now=decided + timedelta(days=30)).breached is True
+    assert build_view(request, decision, (), now=decided + timedelta(days=30)).breached is True
     on_time = _request("rejected", decided_at=SUBMITTED + timedelta(hours=1))
-    assert build_view(on_time, decision, now=decided + timedelta(days=30)).breached is False
+    assert build_view(on_time, decision, (), now=decided + timedelta(days=30)).breached is False
 
 
 def test_a_request_filed_before_the_sla_clock_has_no_due_time_and_no_breach() -> None:
-    view = build_view(_request(due_at=None), None, now=DUE + timedelta(days=30))
+    view = build_view(_request(due_at=None), None, (), now=DUE + timedelta(days=30))
     assert (view.due_at, view.breached) == (None, False)
     card = status_card(view, Translator("en-US", "Europe/Warsaw"))
     assert '"Due"' not in _text(card) and "SLA breached" not in _text(card)
@@ -98,8 +98,8 @@ def test_both_cards_show_the_due_time_in_the_readers_zone_and_flag_a_breach(
     locale: str, label: str, due: str, marker: str
 ) -> None:
     t = Translator(locale, "Europe/Warsaw")
-    on_time = build_view(_request(), None, now=SUBMITTED)
-    late = build_view(_request(), None, now=DUE + timedelta(hours=1))
+    on_time = build_view(_request(), None, (), now=SUBMITTED)
+    late = build_view(_request(), None, (), now=DUE + timedelta(hours=1))
     for render in (lambda v: status_card(v, t), lambda v: approval_card(v, t, can_decide=True)):
         card = render(on_time)
         facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}

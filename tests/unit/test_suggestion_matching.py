@@ -222,7 +222,7 @@ def test_only_close_enough_vocabularies_are_loaded() -> None:
 def test_long_text_is_not_matched_and_returns_fast(vocabulary: dict[str, list[Name]], registry: Registry) -> None:
     began = time.perf_counter()
     assert suggest("request license E3 for " + "x" * 5000, "en", vocabulary, registry) == []
-    assert suggest(" ".join(["join"] * 60), "en", vocabulary) == []
+    assert suggest(" ".join(["join"] * 60), "en", vocabulary, registry) == []
     assert time.perf_counter() - began < 0.5
 
 
