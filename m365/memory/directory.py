@@ -15,7 +15,10 @@ _MAX_PAGE = 999  # Graph's largest page, what GraphDirectory asks for by default
 
 def _territories() -> frozenset[str]:
     # The ISO 3166 alpha-2 codes Entra accepts as a usage location (babel's regions, without "ZZ" = unknown).
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha() and code != "ZZ")
+    territories = Locale("en").territories  # babel types its keys as str | int | None; region codes are str
+    return frozenset(
+        code for code in territories if isinstance(code, str) and len(code) == 2 and code.isalpha() and code != "ZZ"
+    )
 
 
 class MemoryDirectory:
