@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench fuzz clean serve migrate
+.PHONY: demo test lint typecheck bench fuzz clean serve migrate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python app.py demo
 
-test: $(STAMP) demo/node_modules/.installed
+test: $(STAMP) demo/node_modules/.installed typecheck
 	$(BIN)/ruff check .
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
@@ -28,6 +28,10 @@ demo/node_modules/.installed: demo/package-lock.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+
+# mypy over the product code ([tool.mypy] in pyproject.toml); .mypy_cache keeps a re-run to seconds.
+typecheck: $(STAMP)
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.approve_roundtrip
@@ -46,4 +50,4 @@ migrate: $(STAMP)
 	$(BIN)/python app.py migrate
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .demo desk.db desk.db-*
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .demo desk.db desk.db-*
