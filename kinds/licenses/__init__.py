@@ -36,14 +36,22 @@ async def change_typed(
     raise AssertionError(f"unhandled license command {command!r}")
 
 
+# The help card's lines: asking for a license; removing, changing and pasting a list of people.
+ASK_HELP, CHANGE_HELP = "help.license", "help.license_changes"
+
+
 def family() -> Family:
     return Family(
         name="licenses",
         kinds=(
-            Kind(id=assign.KIND, sla_days=3, approvers=Approvers.ADMINS, steps=(SetUsageLocation, AssignLicense)),
-            Kind(id=bulk.KIND, sla_days=1, approvers=Approvers.ADMINS, steps=(SetUsageLocation, AssignLicense)),
-            Kind(id=changes.CHANGE_KIND, sla_days=3, approvers=Approvers.ADMINS, steps=(SetUsageLocation, SwapLicense)),
-            Kind(id=changes.REMOVE_KIND, sla_days=3, approvers=Approvers.ADMINS, steps=(UnassignLicense,)),
+            Kind(id=assign.KIND, sla_days=3, approvers=Approvers.ADMINS, help=ASK_HELP,
+                 steps=(SetUsageLocation, AssignLicense)),
+            Kind(id=bulk.KIND, sla_days=1, approvers=Approvers.ADMINS, help=CHANGE_HELP,
+                 steps=(SetUsageLocation, AssignLicense)),
+            Kind(id=changes.CHANGE_KIND, sla_days=3, approvers=Approvers.ADMINS, help=CHANGE_HELP,
+                 steps=(SetUsageLocation, SwapLicense)),
+            Kind(id=changes.REMOVE_KIND, sla_days=3, approvers=Approvers.ADMINS, help=CHANGE_HELP,
+                 steps=(UnassignLicense,)),
         ),
         commands=(
             Command("plans", 60, parse_plans, catalogue.show_plans),
@@ -55,8 +63,8 @@ def family() -> Family:
         ),
         verbs=(VerbRoute(Verb.LICENSE_SUBMIT, LicenseFormClick, assign.form_submitted),),
         help=(
-            HelpTopic(10, "help.license"),
-            HelpTopic(20, "help.license_changes"),
+            HelpTopic(10, ASK_HELP),
+            HelpTopic(20, CHANGE_HELP),
             HelpTopic(40, "help.licenses"),
         ),
     )

@@ -17,9 +17,13 @@ from jsonschema import Draft4Validator, Draft6Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
-from handlers.commands import JoinList, RequestLicense, ShowHelp, ShowMyRequests, ShowPlans, parse
+from handlers.commands import ShowHelp, ShowMyRequests
+from kinds.licenses.commands import RequestLicense, ShowPlans
+from kinds.lists.commands import JoinList
+from kinds.registry import Registry
 from manifest import build, icons
 from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_manifest
+from tests.unit.conftest import command_of
 
 BOT_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
 DATA = Path(__file__).parents[1] / "data"
@@ -247,11 +251,11 @@ def _fill(title: str) -> str:
 
 
 @pytest.mark.parametrize("locale", ("en-us", *LOCALES))
-def test_command_titles_are_what_the_bot_understands(locale: str, manifest: dict[str, Any]) -> None:
+def test_command_titles_are_what_the_bot_understands(locale: str, manifest: dict[str, Any], registry: Registry) -> None:
     commands = manifest["bots"][0]["commandLists"][0]["commands"]
     strings = {} if locale == "en-us" else _localization(locale)
     titles = [strings.get(f"bots[0].commandLists[0].commands[{i}].title", c["title"]) for i, c in enumerate(commands)]
-    assert [parse(_fill(title)) for title in titles] == [
+    assert [command_of(_fill(title), registry) for title in titles] == [
         ShowHelp(),
         RequestLicense(plan="E3"),
         JoinList("Sales"),

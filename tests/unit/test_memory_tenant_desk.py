@@ -6,6 +6,7 @@ from desk_fixture import ANNA, LENA, MARKETING, Desk
 
 from handlers.commands import parse
 from handlers.dispatch import dispatch_command
+from kinds.lists.steps import MemberAddition
 
 pytest_plugins = ["desk_fixture"]
 
@@ -18,5 +19,7 @@ async def test_join_request_is_filed_for_the_list_owner(desk: Desk) -> None:
         [request] = await uow.requests.list_for_requester(anna.user_id)
     assert (request.kind, request.state, request.target_id) == ("dl.join", "pending", MARKETING.list_id)
     assert request.approver_ids == [LENA.user_id]
-    assert request.plan == [{"op": "add_list_member", "list_id": MARKETING.list_id, "list": MARKETING.display_name,
-                             "member": ANNA.user_principal_name, "member_name": ANNA.display_name}]
+    assert desk.services.kinds.steps.load_plan(request.plan) == (
+        MemberAddition(list_id=MARKETING.list_id, list_name=MARKETING.display_name,
+                       member=ANNA.user_principal_name, member_name=ANNA.display_name),
+    )
