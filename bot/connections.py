@@ -18,6 +18,7 @@ from microsoft_agents.hosting.core.authorization import (
 DEMO_TOKEN = "m365-desk-demo-no-auth"
 # The Bot Connector's resource: what Teams' connector accepts tokens for (a single-tenant bot asks its own tenant).
 BOT_CONNECTOR_SCOPE = "https://api.botframework.com/.default"
+_NOT_AGENTIC = "the desk is a Teams bot with client credentials, not an agentic app: it has no agentic tokens"
 
 
 class DemoTokenProvider(AnonymousTokenProvider):
@@ -49,6 +50,23 @@ class ConnectorTokenProvider(AccessTokenProviderBase):
 
     def get_token_credential(self) -> AsyncTokenCredential:
         raise NotImplementedError("the desk calls no Azure SDK client with the bot's identity")
+
+    # The SDK's Protocol declares these with bodies that only raise, which mypy counts as abstract. The desk signs
+    # no user in (no on-behalf-of flow) and is no agentic app, so the SDK never reaches them on our connections;
+    # were it to, the error says why rather than failing with the SDK's bare NotImplementedError.
+    async def acquire_token_on_behalf_of(self, scopes: list[str], user_assertion: str) -> str:
+        raise NotImplementedError("the desk acts as itself only: no on-behalf-of (user-delegated) tokens")
+
+    async def get_agentic_application_token(self, tenant_id: str, agent_app_instance_id: str) -> str | None:
+        raise NotImplementedError(_NOT_AGENTIC)
+
+    async def get_agentic_instance_token(self, tenant_id: str, agent_app_instance_id: str) -> tuple[str, str]:
+        raise NotImplementedError(_NOT_AGENTIC)
+
+    async def get_agentic_user_token(
+        self, tenant_id: str, agent_app_instance_id: str, agentic_user_id: str, scopes: list[str]
+    ) -> str | None:
+        raise NotImplementedError(_NOT_AGENTIC)
 
 
 class SingleConnection:
