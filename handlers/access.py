@@ -15,14 +15,13 @@ import re
 from dataclasses import dataclass
 
 from handlers.context import Actor, Reply, actor_translator
-from kinds.steps import changes_person
 from handlers.services import Services, is_admin
+from kinds.steps import changes_person
 from storage.models import Request
 
 logger = logging.getLogger(__name__)
 
 REFUSED_ACTION = "click.refused"
-SEAT_ORDER_KIND = "license.seats"
 # The shape of every public id (storage.repositories.requests.format_public_id); anything else cannot exist.
 _PUBLIC_ID = re.compile(r"REQ-\d{4}-\d{1,12}")
 # A refused id is recorded as given (it may be a guess), cut so a click cannot grow the audit log at will.
@@ -71,12 +70,6 @@ def normalise_id(value: object) -> str | None:
     return candidate if _PUBLIC_ID.fullmatch(candidate) else None
 
 
-async def is_fulfiller(services: Services, actor: Actor) -> bool:
-    """Membership asked of the directory at the moment of the click; no group configured means nobody."""
-    group_id = services.policy.fulfillers
-    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)
-
-
 async def find(
     services: Services, actor: Actor, public_id: object, verb: str, *, kind: str | None = None
 ) -> tuple[Request, Standing] | Reply:
@@ -123,12 +116,13 @@ def refusal(actor: Actor) -> Reply:
 
 async def standing_of(services: Services, actor: Actor, request: Request, *, admin: bool) -> Standing:
     listed = actor.user_id in request.approver_ids
+    fulfils = services.kinds.kind(request.kind).fulfils
     return Standing(
         requester=actor.user_id == request.requester_id,
         subject=changes_person(services.kinds.steps.load_plan(request.plan), actor.user_id),
         listed_approver=listed,
         approver=listed and await still_entitled(services, actor, request),
-        fulfiller=request.kind == SEAT_ORDER_KIND and await is_fulfiller(services, actor),
+        fulfiller=fulfils is not None and await fulfils(services, actor),
         admin=admin,
     )
 
@@ -138,33 +132,14 @@ async def still_entitled(services: Services, actor: Actor, request: Request) -> 
 
     Admins must still be in the admins group. A list's owners are read live from Exchange, which owns ManagedBy:
     the directory cache lags by up to a sync period, exactly the window in which a removed owner must already be
-    refused. A shared mailbox's owners are the desk's own record, so the database is the authority there.
-    Any other kind routed to owners is refused (an admin still passes as an admin).
+    refused; a shared mailbox's owners are the desk's own record. Each kind says how (``Kind.owns``); a kind
+    without that check routed to owners is refused (an admin still passes as an admin).
     """
     route = request.payload.get("route")
     if route == "admins":
         return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
-    if route != "owners":
-        return False
-    if request.kind.startswith("dl."):
-        return await _owns_list(services, actor, request.target_id)
-    if request.kind.startswith("mailbox."):
-        async with services.uow() as uow:
-            owners = await uow.mailbox_owners.of(request.target_id)
-        return any(user_id == actor.user_id for user_id, _address, _name in owners)
-    return False
-
-
-async def _owns_list(services: Services, actor: Actor, list_id: str) -> bool:
-    found = await services.tenant.distribution_lists.get_list(list_id)
-    if found is None or not found.managed_by:
-        return False
-    person = await services.tenant.directory.get_user(actor.user_id)
-    if person is None:
-        return False
-    # ManagedBy names owners by primary SMTP address (m365.ports.DistributionList); a UPN is accepted too.
-    mine = {address.casefold() for address in (person.mail, person.user_principal_name) if address}
-    return any(owner.casefold() in mine for owner in found.managed_by)
+    owns = services.kinds.kind(request.kind).owns
+    return route == "owners" and owns is not None and await owns(services, actor, request)
 
 
 async def record_refusal(

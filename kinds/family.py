@@ -25,6 +25,10 @@ RoleCard = Callable[["RequestView", "Request", "Translator", str], "dict[str, An
 RequesterMessage = Callable[[str, "Request", "Translator", str], "str | None"]
 # Runs instead of the plan when the kind is fulfilled by people (seat orders): True = handed over.
 HandOver = Callable[["Services", "Job"], Awaitable[bool]]
+# Whether the actor owns the request's resource now (checked at every click of a request routed to owners).
+OwnerCheck = Callable[["Services", "Actor", "Request"], Awaitable[bool]]
+# Whether the actor fulfils requests of this kind (seat orders: the people who order from the CSP partner).
+FulfillerCheck = Callable[["Services", "Actor"], Awaitable[bool]]
 
 
 class Approvers:
@@ -50,6 +54,9 @@ class Kind:
     role_cards: dict[str, RoleCard] = field(default_factory=dict)
     requester_message: RequesterMessage | None = None
     hand_over: HandOver | None = None
+    # Kinds routed to their resource's owners say who the owners are now; without it, only admins decide.
+    owns: OwnerCheck | None = None
+    fulfils: FulfillerCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +89,14 @@ class HelpTopic:
 
 @dataclass(frozen=True, slots=True)
 class ManifestCommand:
-    """An entry of the Teams manifest's command list: the title typed (per language) and its description key."""
+    """An entry of the Teams manifest's command list (the menu Teams shows above the compose box): per language
+    (en, pl, de), the title a user picks, which the bot must then parse as the command it names, and one line on what
+    it does; ``order`` places it among every family's entries. Texts live here, not in the message catalogues,
+    because only the package builder (manifest/build.py) reads them."""
 
-    titles: dict[str, str]  # language → command title, e.g. {"en": "request license", "pl": …, "de": …}
-    description: str  # message key
+    order: int
+    titles: dict[str, str]  # language → the command as typed, e.g. {"en": "request license E3", "pl": …, "de": …}
+    descriptions: dict[str, str]  # language → what the command does
 
 
 @dataclass(frozen=True, slots=True)

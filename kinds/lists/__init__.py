@@ -6,7 +6,7 @@ from __future__ import annotations
 from cards.verbs import Verb
 from handlers.context import Actor, Reply
 from handlers.services import Services
-from kinds.family import Approvers, Command, Family, HelpTopic, Kind, VerbRoute
+from kinds.family import Approvers, Command, Family, HelpTopic, Kind, ManifestCommand, VerbRoute
 from kinds.lists import browse, join, manage, members
 from kinds.lists.commands import (
     ChangeMembers,
@@ -24,7 +24,7 @@ from kinds.lists.commands import (
     parse_list_command,
     parse_show_anything,
 )
-from kinds.lists.lookup import ListClick
+from kinds.lists.lookup import ListClick, owns_request_list
 from kinds.lists.steps import ListCreation, ListDeletion, ListUpdate, MemberAddition, MemberRemoval
 
 
@@ -63,17 +63,21 @@ def family() -> Family:
         kinds=(
             # An Open list lets anyone join or leave in Exchange itself, so the desk's policy approves those.
             Kind(id=join.KIND, sla_days=1, help=JOIN_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 owns=owns_request_list,
                  steps=(MemberAddition,),
                  auto_approve=("policy.join_open_list",)),
             Kind(id=members.LEAVE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 owns=owns_request_list,
                  steps=(MemberRemoval,),
                  auto_approve=("policy.leave_open_list",)),
             # Owners decide on their lists' membership (admins on any list's): their own changes need no one else.
             Kind(id=members.MEMBERS, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 owns=owns_request_list,
                  steps=(MemberAddition, MemberRemoval),
                  auto_approve=("policy.owner_changes_members", "policy.admin_changes_members")),
             Kind(id=manage.CREATE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListCreation,)),
             Kind(id=manage.MODIFY, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
+                 owns=owns_request_list,
                  steps=(ListUpdate,)),
             Kind(id=manage.DELETE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListDeletion,)),
         ),
@@ -97,5 +101,16 @@ def family() -> Family:
             HelpTopic(50, "help.join"),
             HelpTopic(60, "help.lists"),
             HelpTopic(70, "help.list_changes"),
+        ),
+        manifest=(
+            ManifestCommand(
+                30,
+                titles={"en": "join <list>", "pl": "dołącz do listy <nazwa>", "de": "<Liste> beitreten"},
+                descriptions={
+                    "en": "Ask to join a distribution list, for example: join Sales",
+                    "pl": "Poproś o dołączenie do listy dystrybucyjnej, na przykład: dołącz do listy Sprzedaż",
+                    "de": "Einer Verteilerliste beitreten, zum Beispiel: Vertrieb beitreten",
+                },
+            ),
         ),
     )

@@ -19,6 +19,7 @@ from handlers.suggestions import near_names_reply
 from kinds.card_data import bounded
 from kinds.recipients import PATTERN_CHARACTERS
 from m365.ports import DirectoryUser, DistributionList, Recipient
+from storage.models import Request
 
 # Recipients Exchange accepts as list members (M365-APIS §2.3): not M365 groups, not users without a mailbox.
 MEMBER_TYPES = frozenset({
@@ -134,3 +135,17 @@ async def find_recipients(services: Services, identities: Sequence[str]) -> list
 def split_addresses(value: object) -> list[str]:
     """The addresses typed into a card's box, one per line or separated by commas, semicolons or spaces."""
     return [part for part in re.split(r"[\s,;]+", value if isinstance(value, str) else "") if part]
+
+
+async def owns_request_list(services: Services, actor: Actor, request: Request) -> bool:
+    """Whether the actor owns the request's list now, read live from Exchange, which owns ManagedBy: the directory
+    cache lags by up to a sync period, exactly the window in which a removed owner must already be refused."""
+    found = await services.tenant.distribution_lists.get_list(request.target_id)
+    if found is None or not found.managed_by:
+        return False
+    person = await services.tenant.directory.get_user(actor.user_id)
+    if person is None:
+        return False
+    # ManagedBy names owners by primary SMTP address (m365.ports.DistributionList); a UPN is accepted too.
+    mine = {address.casefold() for address in (person.mail, person.user_principal_name) if address}
+    return any(owner.casefold() in mine for owner in found.managed_by)

@@ -10,7 +10,7 @@ from kinds.mailboxes.clicks import CreateClick, GrantClick, MailboxClick, Revoke
 from kinds.mailboxes.commands import parse_mailbox_command
 from kinds.mailboxes.create_delete import create_clicked, delete_clicked
 from kinds.mailboxes.grant import grant_clicked
-from kinds.mailboxes.lookup import CREATE, DELETE, GRANT, REVOKE
+from kinds.mailboxes.lookup import CREATE, DELETE, GRANT, REVOKE, owns_request_mailbox
 from kinds.mailboxes.records import EndGrantExpiry, RecordMailboxOwners, ScheduleGrantExpiry
 from kinds.mailboxes.revoke import revoke_clicked
 from kinds.mailboxes.routes import handle_command
@@ -27,9 +27,9 @@ def family() -> Family:
             Kind(id=CREATE, sla_days=1, approvers=Approvers.ADMINS, help=HELP,
                  steps=(CreateSharedMailbox, GrantMailboxAccess, RecordMailboxOwners)),
             Kind(id=DELETE, sla_days=1, approvers=Approvers.ADMINS, help=HELP, steps=(DeleteMailbox,)),
-            Kind(id=GRANT, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP,
+            Kind(id=GRANT, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, owns=owns_request_mailbox,
                  steps=(GrantMailboxAccess, ScheduleGrantExpiry, EndGrantExpiry)),
-            Kind(id=REVOKE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP,
+            Kind(id=REVOKE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, owns=owns_request_mailbox,
                  steps=(RevokeMailboxAccess, EndGrantExpiry),
                  auto_approve=("policy.revoke_own_access", "policy.grant_expired")),
         ),

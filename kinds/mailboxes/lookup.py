@@ -28,6 +28,7 @@ from kinds.recipients import PATTERN_CHARACTERS, Refused, label, refusal_lines, 
 from kinds.steps import Step
 from m365.errors import NotFound
 from m365.ports import Access, DirectoryUser, MailboxDelegate, Mailboxes, SharedMailbox
+from storage.models import Request
 
 CREATE, DELETE, GRANT, REVOKE = "mailbox.create", "mailbox.delete", "mailbox.grant", "mailbox.revoke"
 # Exchange's own names of the delegations; plan steps carry them as their human label.
@@ -213,3 +214,10 @@ def mailbox_draft(
         approver_names=approvers.names,
         facts=facts,
     )
+
+
+async def owns_request_mailbox(services: Services, actor: Actor, request: Request) -> bool:
+    """Whether the actor is a recorded owner of the request's mailbox now: the desk's own record is the authority."""
+    async with services.uow() as uow:
+        owners = await uow.mailbox_owners.of(request.target_id)
+    return any(user_id == actor.user_id for user_id, _address, _name in owners)

@@ -13,6 +13,7 @@ from kinds.seats.fulfilment import (
     fulfil,
     fulfiller_card,
     hand_over,
+    is_fulfiller,
     not_fulfilled,
     requester_message,
 )
@@ -28,6 +29,7 @@ def family() -> Family:
                 id=KIND,
                 sla_days=1,
                 approvers=Approvers.FULFILLERS,
+                fulfils=is_fulfiller,
                 steps=(SeatOrder,),
                 help="help.seat_orders",
                 role_cards={FULFILLER: fulfiller_card},

@@ -284,3 +284,9 @@ async def _fulfiller_ids(services: Services) -> list[str]:
             people.append(person.id)
     return people
 
+
+
+async def is_fulfiller(services: Services, actor: Actor) -> bool:
+    """Membership asked of the directory at the moment of the click; no group configured means nobody."""
+    group_id = services.policy.fulfillers
+    return bool(group_id) and await services.tenant.directory.is_member_of(actor.user_id, group_id)

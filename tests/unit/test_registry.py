@@ -65,6 +65,9 @@ def test_a_kind_has_an_sla_default_an_approver_route_steps_and_messages_for_its_
     assert kind.sla_days > 0
     assert kind.approvers in ROUTES
     assert kind.steps, "a kind that changes nothing is not a request"
+    # Routed to owners: the kind must say who owns the resource now, or only admins could ever decide it.
+    assert (kind.approvers == Approvers.OWNERS_ELSE_ADMINS) == (kind.owns is not None)
+    assert (kind.approvers == Approvers.FULFILLERS) == (kind.fulfils is not None)
     for rule in kind.auto_approve:
         assert rule.startswith("policy."), rule
         for language in LANGUAGES:
