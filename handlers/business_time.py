@@ -1,4 +1,7 @@
-"""Business time: when the desk is open, how much service time lies between two instants, and what is due when."""
+"""The business calendar: when the desk is open, and how much service time lies between two instants.
+
+The SLA targets per request kind, which this calendar turns into due times, are in handlers/sla_targets.py.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +20,6 @@ _MICROSECOND = timedelta(microseconds=1)
 # A calendar closed for this many consecutive days is treated as never opening again, so a misconfiguration
 # (every weekday closed, or years of closed dates) raises instead of looping for ever.
 _MAX_CLOSED_DAYS = 3 * 366
-_DEFAULT_SLA_DAYS = 1.0  # any request kind without its own target: one business day, like a CSP order
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 # Wall-clock offsets (timedelta) or instants (datetime): both are merged the same way.
@@ -187,7 +189,7 @@ class BusinessCalendar:
 
     def next_opening(self, moment: datetime) -> datetime:
         """The earliest open instant at or after `moment` (`moment` itself when open), in the calendar's zone."""
-        instant = _to_utc(moment)
+        instant = to_utc(moment)
         for start, _ in self._intervals_from(instant):
             return max(start, instant).astimezone(self._zone)
         raise AssertionError("unreachable: _intervals_from raises when nothing opens")  # pragma: no cover
@@ -198,7 +200,7 @@ class BusinessCalendar:
 
     def business_time_between(self, start: datetime, end: datetime) -> timedelta:
         """Service time from `start` to `end`, exact to the microsecond; negative when `end` is before `start`."""
-        lo, hi = _to_utc(start), _to_utc(end)
+        lo, hi = to_utc(start), to_utc(end)
         if hi < lo:
             return -self.business_time_between(end, start)
         total = timedelta(0)
@@ -216,7 +218,7 @@ class BusinessCalendar:
         closing time gives that closing time (not the next opening), so the result is always open or the end of
         an open stretch; a zero duration gives `start` itself.
         """
-        instant = _to_utc(start)
+        instant = to_utc(start)
         if duration < timedelta(0):
             raise ValueError("duration must not be negative")
         if not duration:
@@ -259,8 +261,8 @@ class BusinessCalendar:
         if not ranges:
             return []
         midnight = datetime.combine(day, time(), tzinfo=UTC)  # the wall-clock midnight, held in a UTC datetime
-        first = min(self._wall_to_utc(midnight, fold) for fold in (0, 1))
-        last = max(self._wall_to_utc(midnight + _DAY, fold) for fold in (0, 1))
+        first = min(self._wallto_utc(midnight, fold) for fold in (0, 1))
+        last = max(self._wallto_utc(midnight + _DAY, fold) for fold in (0, 1))
         out: list[tuple[datetime, datetime]] = []
         for seg_start, seg_end, offset in _offset_stretches(self._zone, first, last):
             for r in ranges:
@@ -269,48 +271,11 @@ class BusinessCalendar:
                     out.append((a, b))
         return _merge(out)
 
-    def _wall_to_utc(self, wall: datetime, fold: int) -> datetime:
+    def _wallto_utc(self, wall: datetime, fold: int) -> datetime:
         local = wall.replace(tzinfo=self._zone, fold=fold)
         offset = local.utcoffset()
         assert offset is not None  # a ZoneInfo always has an offset
         return wall - offset
-
-
-@dataclass(frozen=True, slots=True)
-class SlaTargets:
-    """The SLA target of each request kind, in business days of the calendar it is applied with."""
-
-    targets: tuple[tuple[str, float], ...] = (
-        ("license.assign", 3.0),  # license activation: 3 business days
-        ("license.seats", 1.0),  # seat order: 1 business day
-    )
-    default_days: float = _DEFAULT_SLA_DAYS
-
-    def __post_init__(self) -> None:
-        if self.default_days <= 0 or any(days <= 0 for _, days in self.targets):
-            raise ValueError("SLA targets must be positive")
-
-    @classmethod
-    def from_config(cls, config: Mapping[str, float | int | str]) -> SlaTargets:
-        """`{"license.assign": 3, "default": 1, ...}`: business days per request kind ("default" for the rest)."""
-        default = float(config.get("default", _DEFAULT_SLA_DAYS))
-        targets = tuple(sorted((kind, float(days)) for kind, days in config.items() if kind != "default"))
-        return cls(targets=targets, default_days=default)
-
-    def days_for(self, kind: str) -> float:
-        return dict(self.targets).get(kind, self.default_days)
-
-    def target(self, kind: str, calendar: BusinessCalendar) -> timedelta:
-        return calendar.business_days(self.days_for(kind))
-
-    def due_at(self, kind: str, submitted_at: datetime, calendar: BusinessCalendar) -> datetime:
-        return calendar.add_business_time(submitted_at, self.target(kind, calendar))
-
-    def breached(
-        self, kind: str, submitted_at: datetime, completed_at_or_now: datetime, calendar: BusinessCalendar
-    ) -> bool:
-        """Whether the request was (or, when still open and given the current time, is) past its due time."""
-        return _to_utc(completed_at_or_now) > self.due_at(kind, submitted_at, calendar)
 
 
 # -- helpers ------------------------------------------------------------------------------------------------------
@@ -437,5 +402,6 @@ def _require_aware(moment: datetime) -> datetime:
     return moment
 
 
-def _to_utc(moment: datetime) -> datetime:
+def to_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; a naive datetime raises (business time is only counted between real instants)."""
     return _require_aware(moment).astimezone(UTC)

@@ -6,11 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from handlers.business_time import BusinessCalendar, SlaTargets
+from handlers.business_time import BusinessCalendar
 from handlers.context import Actor, Messenger
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.refusals import RefusalBudget
 from handlers.report_policy import ReportPolicy
+from handlers.sla_targets import SlaTargets
 from kinds.registry import Registry
 from m365.ports import Tenant
 from storage.uow import UnitOfWorkFactory

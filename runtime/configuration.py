@@ -8,9 +8,10 @@ import logging
 from collections.abc import Mapping
 
 from bot.auth import TEAMS_SERVICE_URLS, ServiceUrlAllowList
-from handlers.business_time import BusinessCalendar, SlaTargets
+from handlers.business_time import BusinessCalendar
 from handlers.plans import PriceTable
 from handlers.report_policy import ReportPolicy
+from handlers.sla_targets import SlaTargets
 from settings import Settings
 
 logger = logging.getLogger("desk")

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handlers.business_time import BusinessCalendar, ClockRange, SlaTargets, parse_weekly
+from handlers.business_time import BusinessCalendar, ClockRange, parse_weekly
+from handlers.sla_targets import SlaTargets
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 CALENDAR = BusinessCalendar()

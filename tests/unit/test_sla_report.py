@@ -12,7 +12,7 @@ import pytest
 
 from cards.i18n import Translator
 from cards.sla import SlaKindLine, SlaReportView, sla_card
-from handlers.business_time import BusinessCalendar, SlaTargets
+from handlers.business_time import BusinessCalendar
 from handlers.commands import ShowSla
 from handlers.sla_report import month_bounds, parse_month
 from kinds.registry import Registry
