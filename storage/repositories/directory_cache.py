@@ -150,24 +150,11 @@ class DirectoryCacheRepository:
 
     async def search_lists(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
         """Case-insensitive substring of name, display name, description, address or alias; "" = every list."""
-        stmt = select(DirList)
         query = query.strip()
-        if query:
-            stmt = stmt.where(
-                or_(
-                    *(
-                        _contains(c, query)
-                        for c in (
-                            DirList.name,
-                            DirList.display_name,
-                            DirList.description,
-                            DirList.address,
-                            DirList.alias,
-                        )
-                    )
-                )
-            )
-        return await self._list_page(stmt, offset, limit)
+        if not query:
+            return await self._list_page(None, offset, limit)
+        columns = (DirList.name, DirList.display_name, DirList.description, DirList.address, DirList.alias)
+        return await self._list_page(or_(*(_contains(c, query) for c in columns)), offset, limit)
 
     async def lists_owned_by(self, address: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
         """Lists whose ManagedBy holds this address (any case)."""
@@ -175,13 +162,13 @@ class DirectoryCacheRepository:
         # element match on both backends without JSON functions that differ between them. (Addresses are ASCII
         # in practice; json.dumps escapes anything else the same way on write and here.)
         needle = json.dumps(address_key(address))
-        stmt = select(DirList).where(func.lower(cast(DirList.owners, String)).contains(needle, autoescape=True))
-        return await self._list_page(stmt, offset, limit)
+        owns = func.lower(cast(DirList.owners, String)).contains(needle, autoescape=True)
+        return await self._list_page(owns, offset, limit)
 
     async def lists_with_member(self, address: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
         """Lists this address is a direct member of."""
         member_of = select(DirListMember.list_id).where(DirListMember.address_key == address_key(address))
-        return await self._list_page(select(DirList).where(DirList.identity.in_(member_of)), offset, limit)
+        return await self._list_page(DirList.identity.in_(member_of), offset, limit)
 
     async def list_members(self, identity: str, *, offset: int = 0, limit: int | None = None) -> Page[ListMember]:
         """The list's members by display name; ``limit=None`` = all of them."""
@@ -214,7 +201,13 @@ class DirectoryCacheRepository:
         """Every cached list's identity: what the sync compares with Exchange's to find deleted lists."""
         return set((await self.session.execute(select(DirList.identity))).scalars())
 
-    async def _list_page(self, stmt: Select[tuple[DirList]], offset: int, limit: int) -> Page[DistributionList]:
+    async def _list_page(self, where: ColumnElement[bool] | None, offset: int, limit: int) -> Page[DistributionList]:
+        """The lists matching ``where`` (None = all), by display name.
+
+        It takes the condition rather than a built select(DirList): SQLAlchemy 2.0 and 2.1 spell that statement's
+        type differently (Select[tuple[DirList]] vs Select[DirList]), and a condition types the same on both.
+        """
+        stmt = select(DirList) if where is None else select(DirList).where(where)
         total = await self._count(stmt.with_only_columns(DirList.identity))
         ordered = stmt.order_by(func.lower(DirList.display_name), DirList.identity).offset(offset).limit(limit)
         rows = (await self.session.execute(ordered)).scalars()
@@ -297,18 +290,11 @@ class DirectoryCacheRepository:
 
     async def search_mailboxes(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[SharedMailbox]:
         """Case-insensitive substring of name, display name, address or alias; "" = every shared mailbox."""
-        stmt = select(DirMailbox)
         query = query.strip()
-        if query:
-            stmt = stmt.where(
-                or_(
-                    *(
-                        _contains(c, query)
-                        for c in (DirMailbox.name, DirMailbox.display_name, DirMailbox.address, DirMailbox.alias)
-                    )
-                )
-            )
-        return await self._mailbox_page(stmt, offset, limit)
+        if not query:
+            return await self._mailbox_page(None, offset, limit)
+        columns = (DirMailbox.name, DirMailbox.display_name, DirMailbox.address, DirMailbox.alias)
+        return await self._mailbox_page(or_(*(_contains(c, query) for c in columns)), offset, limit)
 
     async def mailboxes_for(
         self, address: str, user_id: str, *, offset: int = 0, limit: int = 10
@@ -321,8 +307,8 @@ class DirectoryCacheRepository:
         delegated = select(DirMailboxDelegate.mailbox_id).where(
             or_(DirMailboxDelegate.address_key == key, DirMailboxDelegate.object_id == user_id)
         )
-        stmt = select(DirMailbox).where(or_(DirMailbox.identity.in_(owned), DirMailbox.identity.in_(delegated)))
-        return await self._mailbox_page(stmt, offset, limit)
+        held = or_(DirMailbox.identity.in_(owned), DirMailbox.identity.in_(delegated))
+        return await self._mailbox_page(held, offset, limit)
 
     async def mailbox_delegates(self, identity: str) -> list[MailboxDelegate]:
         """Every delegation on the mailbox, by access then display name."""
@@ -356,7 +342,9 @@ class DirectoryCacheRepository:
                 names.append(DirectoryName(kind, identity, display_name or "", alias or "", address or ""))
         return names
 
-    async def _mailbox_page(self, stmt: Select[tuple[DirMailbox]], offset: int, limit: int) -> Page[SharedMailbox]:
+    async def _mailbox_page(self, where: ColumnElement[bool] | None, offset: int, limit: int) -> Page[SharedMailbox]:
+        """The shared mailboxes matching ``where`` (None = all), by display name (a condition, as _list_page)."""
+        stmt = select(DirMailbox) if where is None else select(DirMailbox).where(where)
         total = await self._count(stmt.with_only_columns(DirMailbox.identity))
         ordered = stmt.order_by(func.lower(DirMailbox.display_name), DirMailbox.identity).offset(offset).limit(limit)
         rows = (await self.session.execute(ordered)).scalars()
