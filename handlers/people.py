@@ -32,7 +32,8 @@ async def find_person(directory: Directory, name: str) -> DirectoryUser | None:
 @cache
 def country_codes() -> frozenset[str]:
     """ISO 3166 alpha-2 codes, from CLDR (via Babel) rather than a hand-kept list."""
-    return frozenset(code for code in Locale("en").territories if len(code) == 2 and code.isalpha())
+    territories = Locale("en").territories  # babel types its keys as str | int | None; region codes are str
+    return frozenset(code for code in territories if isinstance(code, str) and len(code) == 2 and code.isalpha())
 
 
 @cache
