@@ -1,4 +1,5 @@
-"""Exchange Online cmdlets over the InvokeCommand REST endpoint and its $batch: allow-list, paging, retries, errors."""
+"""The Exchange Online client: allow-listed cmdlets over the InvokeCommand REST endpoint and its $batch, with paging,
+and retries for reads only (a change is sent once per job attempt; see handlers/jobs.py)."""
 
 from __future__ import annotations
 
@@ -23,165 +24,25 @@ from tenacity import (
 )
 
 from m365.credentials import MsalCredentials
-from m365.errors import (
-    AddressInUse,
-    CmdletNotAllowed,
-    DirSynced,
-    ExchangeCmdletError,
-    ExchangeNotFound,
-    InvalidRequest,
-    M365Error,
-    PermissionDenied,
-    Throttled,
-    TransientError,
-)
+from m365.errors import InvalidRequest, M365Error, TransientError
+from m365.exchange_cmdlets import allowed_cmdlet, is_change
+from m365.exchange_errors import exchange_error
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_EXCHANGE_SCOPE = "https://outlook.office365.com/.default"
 
-# The cmdlets the desk may send. Anything else is refused before a token is even asked for, so a bug
-# (or a crafted request) can never reach e.g. Remove-Mailbox unless it is listed here on purpose.
-ALLOWED_CMDLETS: frozenset[str] = frozenset(
-    {
-        # distribution lists
-        "Get-DistributionGroup",
-        "New-DistributionGroup",
-        "Set-DistributionGroup",
-        "Remove-DistributionGroup",
-        "Get-DistributionGroupMember",
-        "Add-DistributionGroupMember",
-        "Remove-DistributionGroupMember",
-        "Update-DistributionGroupMember",
-        # recipients and mailboxes
-        "Get-Recipient",
-        "Get-EXORecipient",
-        "Get-User",
-        "Get-Mailbox",
-        "Get-EXOMailbox",
-        "New-Mailbox",
-        "Set-Mailbox",
-        "Remove-Mailbox",
-        # mailbox permissions (Full Access, Send As)
-        "Get-MailboxPermission",
-        "Add-MailboxPermission",
-        "Remove-MailboxPermission",
-        "Get-RecipientPermission",
-        "Add-RecipientPermission",
-        "Remove-RecipientPermission",
-        # activity
-        "Get-MailboxStatistics",
-        "Get-EXOMailboxStatistics",
-        "Get-MessageTraceV2",
-    }
-)
-_CANONICAL = {name.lower(): name for name in ALLOWED_CMDLETS}
-
 # The arbitration mailbox EXO's own REST module anchors org-wide cmdlets on.
 _SYSTEM_MAILBOX = "SystemMailbox{bb558c35-97f1-4cb9-8ff7-d53741dc928c}"
-_RETRY_STATUSES = frozenset({408, 429, 503, 504})
-_CONCURRENCY_TEXT = "maximum number of concurrent requests"
 _PROPERTY_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9]*$")
 # Cmdlets per $batch request: no limit is documented; CIPP, the largest public user, sends 10 (M365-APIS.md §2.2).
 BATCH_LIMIT = 10
-# Texts that mark an error the desk explains to people (M365-APIS.md §2.4); Exchange gives them no own exception.
-_ADDRESS_IN_USE_TEXT = "is already being used by the proxy addresses"
-_DIR_SYNCED_TEXT = "being synchronized from your on-premises organization"
 
 
 @dataclass(frozen=True, slots=True)
 class ExchangeResult:
     values: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class CmdletErrorDetail:
-    """``error.details[0].message`` of a failed cmdlet: ``<ErrorId>|<ExceptionType>|<text>``."""
-
-    error_id: str
-    exception_type: str
-    text: str
-
-    @property
-    def exception_name(self) -> str:
-        """The exception's class name without its namespace (``MemberAlreadyExistsException``)."""
-        return self.exception_type.rsplit(".", 1)[-1]
-
-
-def parse_error_detail(message: str) -> CmdletErrorDetail:
-    parts = message.split("|", 2)
-    if len(parts) == 3:
-        return CmdletErrorDetail(parts[0].strip(), parts[1].strip(), parts[2].strip())
-    return CmdletErrorDetail("", "", message.strip())
-
-
-def exchange_error(
-    status: int, body: Any, headers: Mapping[str, str] | None = None, *, cmdlet: str = ""
-) -> M365Error:
-    """The typed error for a failed InvokeCommand response (``body`` is the parsed JSON or raw text)."""
-    code, message, detail = _error_parts(body)
-    retry_after = _retry_after(headers)
-    text = detail.text if detail is not None else message
-    if status == 429:
-        return Throttled(text or "throttled", code=code, status=status, retry_after=retry_after)
-    if status in _RETRY_STATUSES or _CONCURRENCY_TEXT in json.dumps(body).lower():
-        return TransientError(text or f"HTTP {status}", code=code, status=status, retry_after=retry_after)
-    if status in (401, 403):
-        return PermissionDenied(text or f"HTTP {status}", code=code, status=status)
-    if detail is not None and detail.exception_type:
-        text_lower = detail.text.lower()
-        kind: type[ExchangeCmdletError] = ExchangeCmdletError
-        if detail.exception_name == "ManagementObjectNotFoundException":
-            kind = ExchangeNotFound
-        elif _ADDRESS_IN_USE_TEXT in text_lower:
-            kind = AddressInUse
-        elif _DIR_SYNCED_TEXT in text_lower:
-            kind = DirSynced
-        return kind(
-            f"{cmdlet}: {detail.text}" if cmdlet else detail.text,
-            exception_type=detail.exception_type,
-            error_id=detail.error_id,
-            code=code,
-            status=status,
-        )
-    if status >= 500:
-        return TransientError(text or f"HTTP {status}", code=code, status=status, retry_after=retry_after)
-    if status >= 400:
-        return InvalidRequest(text or f"HTTP {status}", code=code, status=status)
-    return M365Error(text or f"HTTP {status}", code=code, status=status)
-
-
-def _error_parts(body: Any) -> tuple[str, str, CmdletErrorDetail | None]:
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return "", str(body or "")[:500], None
-    error = body["error"]
-    code = str(error.get("code") or "")
-    message = str(error.get("message") or "")
-    details = error.get("details")
-    if isinstance(details, list) and details and isinstance(details[0], dict) and details[0].get("message"):
-        return code, message, parse_error_detail(str(details[0]["message"]))
-    # Fallbacks seen in public clients: the inner error's internal exception, then the outer message.
-    inner = error.get("innererror") or error.get("innerError")
-    internal = (
-        (inner.get("internalexception") or inner.get("internalException"))
-        if isinstance(inner, dict)
-        else None
-    )
-    if isinstance(internal, dict) and internal.get("message"):
-        return code, message, parse_error_detail(str(internal["message"]))
-    return code, message, None
-
-
-def _retry_after(headers: Mapping[str, str] | None) -> float | None:
-    """Retry-After in seconds, looked up case-insensitively (aiohttp's headers are, a plain dict is not)."""
-    value = next((v for k, v in (headers or {}).items() if k.lower() == "retry-after"), None)
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
 
 
 class _WaitRetryAfter:
@@ -200,7 +61,12 @@ class _WaitRetryAfter:
 
 
 class ExchangeClient:
-    """Runs allow-listed cmdlets through ``POST {base_url}/{tenant}/InvokeCommand``."""
+    """Runs allow-listed cmdlets through ``POST {base_url}/{tenant}/InvokeCommand``.
+
+    Reads (Get-*) are retried here on throttling and outages, up to ``max_attempts``. A change is sent once: after a
+    timeout or a 5xx it may have been applied, so only the job runner, whose steps re-read before they write, may
+    send it again (the retry budget is described in handlers/jobs.py).
+    """
 
     def __init__(
         self,
@@ -240,11 +106,14 @@ class ExchangeClient:
         select: Sequence[str] = (),
         anchor: str | None = None,
     ) -> ExchangeResult:
-        """Run one cmdlet and return every page of its output; raises typed errors, never returns them."""
-        name = _allowed(cmdlet)
+        """Run one cmdlet and return every page of its output; raises typed errors, never returns them.
+
+        A read is retried on throttling and outages; a change is sent once (its TransientError is the caller's)."""
+        name = allowed_cmdlet(cmdlet)
         body = {"CmdletInput": {"CmdletName": name, "Parameters": dict(parameters)}}
         anchor_header = self._anchor(anchor)
-        page = await self._post_with_retries(self._invoke_url(select), body, name, anchor_header)
+        attempts = self._attempts((name,))
+        page = await self._post_with_retries(self._invoke_url(select), body, name, anchor_header, attempts=attempts)
         return await self._all_pages(page, body, name, anchor_header)
 
     async def invoke_batch(
@@ -256,12 +125,13 @@ class ExchangeClient:
     ) -> list[ExchangeResult | M365Error]:
         """Run many cmdlets through ``$batch`` (BATCH_LIMIT per request); one outcome per command, in order.
 
-        A failed cmdlet is returned as its typed error, never raised. Throttled or unavailable items (429/5xx,
+        A failed cmdlet is returned as its typed error, never raised. Throttled or unavailable reads (429/5xx,
         or the whole request failing transiently) are sent again, honouring Retry-After, up to ``max_attempts``;
-        what still fails then is returned as its TransientError. Only a cmdlet outside the allow-list raises
-        (CmdletNotAllowed), before anything is sent.
+        a change is sent once, and a request carrying one is not resent as a whole either. What still fails is
+        returned as its TransientError. Only a cmdlet outside the allow-list raises (CmdletNotAllowed), before
+        anything is sent.
         """
-        names = [_allowed(cmdlet) for cmdlet, _ in commands]
+        names = [allowed_cmdlet(cmdlet) for cmdlet, _ in commands]
         url = self._invoke_url(select)
         anchor_header = self._anchor(anchor)
         bodies = [{"CmdletInput": {"CmdletName": name, "Parameters": dict(parameters)}}
@@ -278,8 +148,8 @@ class ExchangeClient:
                 answers, sent = await self._send_batch(chunk, names, bodies, url, anchor_header)
                 for index, outcome in zip(chunk, answers, strict=True):
                     outcomes[index] = outcome
-                    # A request that failed as a whole was already retried max_attempts times: not again here.
-                    if sent and isinstance(outcome, TransientError):
+                    # A request that failed as a whole was already retried as often as it may be: not again here.
+                    if sent and isinstance(outcome, TransientError) and not is_change(names[index]):
                         retry.append(index)
                         waits.append(outcome.retry_after)
             if not retry or attempt == self._max_attempts:
@@ -294,8 +164,8 @@ class ExchangeClient:
     async def _send_batch(
         self, chunk: list[int], names: list[str], bodies: list[dict[str, Any]], url: str, anchor: str
     ) -> tuple[list[ExchangeResult | M365Error], bool]:
-        """One $batch request (itself retried when it fails as a whole): the outcomes of ``chunk``, and whether
-        the request got an answer (False: every outcome is the request's own error)."""
+        """One $batch request (itself retried when it fails as a whole, unless it carries a change): the outcomes of
+        ``chunk``, and whether the request got an answer (False: every outcome is the request's own error)."""
         requests = [
             {"id": str(index), "method": "POST", "url": url, "body": bodies[index],
              "headers": {"X-CmdletName": names[index], "X-AnchorMailbox": anchor, "Content-Type": "application/json"}}
@@ -304,6 +174,7 @@ class ExchangeClient:
         try:
             answer = await self._post_with_retries(
                 f"{self._base_url}/{self._tenant_id}/$batch", {"requests": requests}, None, anchor,
+                attempts=self._attempts([names[index] for index in chunk]),
                 extra_headers={"Prefer": "odata.continue-on-error"},
             )
         except M365Error as exc:
@@ -353,7 +224,7 @@ class ExchangeClient:
             if urlsplit(next_url).netloc.lower() != self._host:
                 # The same body and bearer token go to the next link: never to another host.
                 raise M365Error(f"{name}: refusing to follow a nextLink to another host: {next_url}")
-            page = await self._post_with_retries(next_url, body, name, anchor)
+            page = await self._post_with_retries(next_url, body, name, anchor, attempts=self._attempts((name,)))
 
     def _invoke_url(self, select: Sequence[str]) -> str:
         for prop in select:
@@ -365,6 +236,10 @@ class ExchangeClient:
     def _anchor(self, anchor: str | None) -> str:
         return f"UPN:{anchor}" if anchor else f"APP:{_SYSTEM_MAILBOX}@{self._tenant_id}"
 
+    def _attempts(self, cmdlets: Sequence[str]) -> int:
+        """How often a request carrying ``cmdlets`` may be sent: once if any of them is a change."""
+        return 1 if any(is_change(name) for name in cmdlets) else self._max_attempts
+
     async def _post_with_retries(
         self,
         url: str,
@@ -372,12 +247,13 @@ class ExchangeClient:
         cmdlet: str | None,
         anchor: str,
         *,
+        attempts: int,
         extra_headers: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         retrying = AsyncRetrying(
             retry=retry_if_exception_type(TransientError),
             wait=_WaitRetryAfter(self._base_delay, self._max_delay),
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(attempts),
             before_sleep=self._log_retry,
             reraise=True,  # after the last attempt the caller sees our TransientError/Throttled itself
         )
@@ -438,14 +314,6 @@ class ExchangeClient:
             error,
             delay,
         )
-
-
-def _allowed(cmdlet: str) -> str:
-    """The cmdlet's canonical name, or CmdletNotAllowed when it is not on the allow-list."""
-    name = _CANONICAL.get(cmdlet.lower())
-    if name is None:
-        raise CmdletNotAllowed(f"cmdlet {cmdlet!r} is not on the desk's allow-list", code="CmdletNotAllowed")
-    return name
 
 
 def _json_or_text(text: str) -> Any:

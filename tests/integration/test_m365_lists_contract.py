@@ -15,7 +15,7 @@ import pytest
 from m365_fixtures import EXCHANGE_MAX_ATTEMPTS
 
 from m365.distribution_lists import ExchangeDistributionLists
-from m365.errors import AddressInUse, CmdletNotAllowed, DirSynced, M365Error, NotFound, Throttled
+from m365.errors import AddressInUse, CmdletNotAllowed, DirSynced, M365Error, NotFound, Throttled, TransientError
 from m365.exchange import BATCH_LIMIT, ExchangeClient, ExchangeResult
 from m365.ports import DistributionLists, ListChanges, MemberChange, NewDistributionList, Recipients
 
@@ -232,36 +232,55 @@ class TestHttpExchangeBatching:
         assert len(_calls(tenant, "exchange")) == 3 == -(-25 // BATCH_LIMIT)
         assert [c.cmdlet for c in _calls(tenant, "exchange.batch")] == ["Add-DistributionGroupMember"] * 25
 
-    async def test_throttled_items_are_sent_again(
-        self, tenant: Any, distribution_lists: ExchangeDistributionLists, seed: Any
-    ) -> None:
-        people = [seed.demo_employee.mail, seed.demo_admin.mail, seed.list_owner.mail]
+    async def test_throttled_reads_are_sent_again(self, tenant: Any, exchange: ExchangeClient, seed: Any) -> None:
         tenant.state.reset_call_log()
         tenant.faults.set("exchange", status=429, retry_after=0.2, times=2, path_contains="/InvokeCommand")
-        outcomes = await distribution_lists.add_members(seed.open_list.alias, people)
-        assert outcomes == [MemberChange.ADDED] * 3
+        results = await exchange.invoke_batch(
+            [("Get-DistributionGroup", {"Identity": dl.alias}) for dl in seed.distribution_lists[:3]])
+        assert all(isinstance(r, ExchangeResult) for r in results)
         items = _calls(tenant, "exchange.batch")
         assert [c.status for c in items] == [429, 429, 200, 200, 200]
         assert len(_calls(tenant, "exchange")) == 2  # the batch, then one with the two throttled items
 
-    async def test_a_whole_batch_failing_transiently_is_retried(
+    async def test_throttled_changes_are_sent_once(
+        self, tenant: Any, distribution_lists: ExchangeDistributionLists, seed: Any
+    ) -> None:
+        # A change is the job runner's to send again (after re-reading), never the client's.
+        people = [seed.demo_employee.mail, seed.demo_admin.mail, seed.list_owner.mail]
+        tenant.state.reset_call_log()
+        tenant.faults.set("exchange", status=429, retry_after=0.2, times=2, path_contains="/InvokeCommand")
+        outcomes = await distribution_lists.add_members(seed.open_list.alias, people)
+        assert isinstance(outcomes[0], Throttled) and isinstance(outcomes[1], Throttled)
+        assert outcomes[2] == MemberChange.ADDED
+        assert [c.status for c in _calls(tenant, "exchange.batch")] == [429, 429, 200]
+        assert len(_calls(tenant, "exchange")) == 1
+
+    async def test_a_whole_batch_of_reads_failing_transiently_is_retried(
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
+    ) -> None:
+        tenant.state.reset_call_log()
+        tenant.faults.set("exchange", status=503, retry_after=0.01, times=1)
+        [result] = await exchange.invoke_batch([("Get-DistributionGroup", {"Identity": seed.open_list.alias})])
+        assert isinstance(result, ExchangeResult)
+        assert [c.status for c in _calls(tenant, "exchange")] == [503, 200]
+
+    async def test_a_whole_batch_of_changes_failing_transiently_is_sent_once(
         self, tenant: Any, distribution_lists: ExchangeDistributionLists, seed: Any
     ) -> None:
         tenant.state.reset_call_log()
         tenant.faults.set("exchange", status=503, retry_after=0.01, times=1)
-        assert await distribution_lists.add_members(seed.open_list.alias, [seed.demo_employee.mail]) == [
-            MemberChange.ADDED]
-        assert [c.status for c in _calls(tenant, "exchange")] == [503, 200]
+        [outcome] = await distribution_lists.add_members(seed.open_list.alias, [seed.demo_employee.mail])
+        assert isinstance(outcome, TransientError) and outcome.status == 503
+        assert [c.status for c in _calls(tenant, "exchange")] == [503]
 
     async def test_throttled_for_good_ends_in_throttled_outcomes(
-        self, tenant: Any, distribution_lists: ExchangeDistributionLists, seed: Any
+        self, tenant: Any, exchange: ExchangeClient, seed: Any
     ) -> None:
         tenant.state.reset_call_log()
         tenant.faults.set("exchange", status=429, retry_after=0.01, path_contains="/InvokeCommand")
-        outcomes = await distribution_lists.add_members(seed.open_list.alias, [seed.demo_employee.mail] * 2)
+        outcomes = await exchange.invoke_batch([("Get-DistributionGroup", {"Identity": seed.open_list.alias})] * 2)
         assert all(isinstance(o, Throttled) for o in outcomes)
         assert len(_calls(tenant, "exchange.batch")) == 2 * EXCHANGE_MAX_ATTEMPTS
-        assert seed.demo_employee.id not in tenant.state.list_members(seed.open_list.id)
 
     async def test_invoke_batch_keeps_the_allow_list(self, tenant: Any, exchange: ExchangeClient) -> None:
         tenant.state.reset_call_log()

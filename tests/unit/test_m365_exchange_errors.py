@@ -14,7 +14,9 @@ from m365.errors import (
     Throttled,
     TransientError,
 )
-from m365.exchange import ALLOWED_CMDLETS, ExchangeClient, exchange_error, parse_error_detail
+from m365.exchange import ExchangeClient
+from m365.exchange_cmdlets import ALLOWED_CMDLETS
+from m365.exchange_errors import exchange_error, parse_error_detail
 
 NOT_FOUND_DETAIL = (
     "Ex6F9304|Microsoft.Exchange.Configuration.Tasks.ManagementObjectNotFoundException|"
