@@ -16,15 +16,8 @@ from m365.memory.licenses import MemoryLicenses
 from m365.memory.lists import MemoryDistributionLists
 from m365.memory.mailboxes import MemoryMailboxes
 from m365.memory.recipients import MemoryRecipients
-from m365.memory.state import (
-    GroupSeed,
-    ListSeed,
-    MailboxSeed,
-    SkuSeed,
-    TenantSeed,
-    TenantState,
-    UserSeed,
-)
+from m365.memory.seed import GroupSeed, ListSeed, MailboxSeed, SkuSeed, TenantSeed, UserSeed
+from m365.memory.state import TenantState
 from m365.ports import Tenant
 
 __all__ = [

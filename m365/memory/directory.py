@@ -6,7 +6,8 @@ from babel import Locale
 
 from m365.errors import DeltaTokenExpired, InvalidRequest
 from m365.memory.errors import graph_bad_request, graph_not_found
-from m365.memory.state import TenantState, UserRecord
+from m365.memory.records import UserRecord
+from m365.memory.state import TenantState
 from m365.ports import DirectoryUser, MemberChange, UserDeltaPage, UserState
 
 _LINK = "https://graph.memory.invalid/v1.0/users/delta?"

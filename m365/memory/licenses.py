@@ -13,7 +13,8 @@ from m365.memory.errors import (
     no_free_seats,
     usage_location_missing,
 )
-from m365.memory.state import LicenseState, TenantState, UserRecord
+from m365.memory.records import LicenseState, UserRecord
+from m365.memory.state import TenantState
 from m365.ports import AssignOutcome, LicenseHolder, Sku, Subscription, UserLicense
 
 

@@ -17,7 +17,9 @@ from m365.memory.errors import (
     owner_required,
 )
 from m365.memory.recipients import resolve_list, resolve_recipient
-from m365.memory.state import ListRecord, TenantState, identity_key, stable_id, whole_seconds
+from m365.memory.records import ListRecord, identity_key, whole_seconds
+from m365.memory.seed import stable_id
+from m365.memory.state import TenantState
 from m365.ports import DistributionList, ListChanges, ListMember, MemberChange, NewDistributionList
 
 NAME_LIMIT = 64

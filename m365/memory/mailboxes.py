@@ -9,7 +9,8 @@ from m365.errors import NotFound
 from m365.memory.errors import dir_synced
 from m365.memory.lists import check_name, check_new_address
 from m365.memory.recipients import resolve_mailbox, resolve_recipient
-from m365.memory.state import TenantState, UserRecord, whole_seconds
+from m365.memory.records import UserRecord, whole_seconds
+from m365.memory.state import TenantState
 from m365.ports import Access, MailboxDelegate, MemberChange, NewSharedMailbox, SharedMailbox
 
 # The cmdlet each access goes through, for the texts of errors.

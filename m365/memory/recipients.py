@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from m365.memory.errors import ambiguous, argument_not_found, object_not_found
-from m365.memory.state import DISTRIBUTION_LIST, ListRecord, TenantState, UserRecord
+from m365.memory.records import DISTRIBUTION_LIST, ListRecord, UserRecord
+from m365.memory.state import TenantState
 from m365.ports import Recipient
 
 

@@ -1,259 +1,23 @@
-"""The live state of an in-memory tenant: the seed values it starts from, the records the ports read and change,
-the identity matching Exchange does, and the changes an admin makes outside the desk (for tests)."""
+"""The live state of an in-memory tenant: its records as the ports read and change them, loaded from its seed,
+the lookups the ports share, and the changes an admin makes outside the desk (for tests)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-# Ids the seed leaves out are uuid5s of what the object is, so they stay the same from run to run.
-_ID_NAMESPACE = uuid.UUID("0b5d3c1e-7f7a-4e0c-9d43-6d2c6f1f8a51")
-SHARED_MAILBOX = "SharedMailbox"
-USER_MAILBOX = "UserMailbox"
-DISTRIBUTION_LIST = "MailUniversalDistributionGroup"
-
-
-def stable_id(kind: str, key: str) -> str:
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{kind}:{key.lower()}"))
-
-
-def exchange_guid(object_id: str) -> str:
-    """Exchange objects carry a Guid of their own, distinct from the Entra object id (as devtenant and Exchange do)."""
-    try:
-        return str(uuid.uuid5(uuid.UUID(object_id), "exchange"))
-    except ValueError:
-        return stable_id("exchange", object_id)
-
-
-def whole_seconds(moment: datetime) -> datetime:
-    """WhenChangedUTC as Exchange keeps it: UTC, whole seconds."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).replace(microsecond=0)
-
-
-# ---------------------------------------------------------------------------------------------------- seed values
-@dataclass(frozen=True, slots=True)
-class UserSeed:
-    """A person (an Entra user with a mailbox unless ``mail`` is ""). ``licenses``: SKU part numbers or ids held
-    directly; an empty ``id`` becomes a stable id from the UPN."""
-
-    user_principal_name: str
-    display_name: str
-    id: str = ""
-    mail: str | None = None  # None: the UPN; "": no mailbox (not a recipient in Exchange)
-    given_name: str | None = None
-    surname: str | None = None
-    department: str | None = None
-    job_title: str | None = None
-    country: str | None = None  # as Graph shows it ("Poland"), not the usage location's code
-    usage_location: str | None = None
-    account_enabled: bool = True
-    preferred_language: str | None = None
-    manager_id: str | None = None
-    licenses: tuple[str, ...] = ()
-    last_successful_sign_in: datetime | None = None
-    proxy_addresses: tuple[str, ...] = ()  # besides the primary one and alias@<initial domain>, which are automatic
-    is_dir_synced: bool = False
-
-    @property
-    def user_id(self) -> str:
-        return self.id or stable_id("user", self.user_principal_name)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSeed:
-    """A security group; ``licenses`` (part numbers or ids) makes it a group-based licensing group."""
-
-    id: str
-    display_name: str
-    member_ids: tuple[str, ...] = ()
-    licenses: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class SkuSeed:
-    """A subscribed SKU and the one subscription that pays for it (``enabled_units`` seats)."""
-
-    sku_id: str
-    sku_part_number: str
-    enabled_units: int
-    next_lifecycle: datetime | None = None
-    subscription_id: str = ""
-    subscription_status: str = "Enabled"
-    is_trial: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class ListSeed:
-    """A distribution list; owners and members by user id or address."""
-
-    alias: str
-    display_name: str
-    id: str = ""
-    name: str = ""  # "" = the display name
-    primary_smtp_address: str = ""  # "" = alias@<domain>
-    owners: tuple[str, ...] = ()
-    member_ids: tuple[str, ...] = ()
-    member_join_restriction: str = "Closed"
-    member_depart_restriction: str = "Open"
-    is_dir_synced: bool = False
-    description: str = ""
-    accepts_external_senders: bool = False
-    changed_at: datetime | None = None  # None = when the tenant is built
-
-    @property
-    def list_id(self) -> str:
-        return self.id or stable_id("list", self.alias)
-
-
-@dataclass(frozen=True, slots=True)
-class MailboxSeed:
-    """A shared mailbox (a disabled user with a mailbox) and its delegates by user id."""
-
-    alias: str
-    display_name: str
-    id: str = ""
-    name: str = ""  # "" = the display name
-    primary_smtp_address: str = ""  # "" = alias@<domain>
-    full_access: tuple[tuple[str, bool], ...] = ()  # (user id, AutoMapping)
-    send_as: tuple[str, ...] = ()
-    send_on_behalf: tuple[str, ...] = ()
-    is_dir_synced: bool = False
-    changed_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TenantSeed:
-    """Everything an in-memory tenant starts with."""
-
-    domain: str = "contoso.com"
-    initial_domain: str = ""  # "" = <first label of domain>.onmicrosoft.com
-    users: tuple[UserSeed, ...] = ()
-    groups: tuple[GroupSeed, ...] = ()
-    skus: tuple[SkuSeed, ...] = ()
-    lists: tuple[ListSeed, ...] = ()
-    mailboxes: tuple[MailboxSeed, ...] = ()
-    other_accepted_domains: tuple[str, ...] = ()
-
-
-# ---------------------------------------------------------------------------------------------------- live records
-@dataclass(slots=True)
-class LicenseState:
-    """One assignment path of a SKU to a user: direct (group_id None) or through a group; an "Error" one (a group's
-    CountViolation) exists but is not held."""
-
-    sku_id: str
-    group_id: str | None = None
-    active: bool = True
-
-
-@dataclass(slots=True)
-class SharedMailboxRecord:
-    name: str
-    changed_at: datetime
-    full_access: list[tuple[str, bool]] = field(default_factory=list)
-    send_as: list[str] = field(default_factory=list)
-    send_on_behalf: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class UserRecord:
-    id: str
-    display_name: str
-    user_principal_name: str
-    mail: str | None
-    alias: str
-    given_name: str | None = None
-    surname: str | None = None
-    department: str | None = None
-    job_title: str | None = None
-    country: str | None = None
-    usage_location: str | None = None
-    account_enabled: bool = True
-    preferred_language: str | None = None
-    manager_id: str | None = None
-    licenses: list[LicenseState] = field(default_factory=list)
-    last_successful_sign_in: datetime | None = None
-    proxy_addresses: list[str] = field(default_factory=list)  # every address but the primary, lower-case free
-    is_dir_synced: bool = False
-    shared: SharedMailboxRecord | None = None  # set for a shared mailbox
-
-    @property
-    def recipient_name(self) -> str:
-        """Exchange's Name: a shared mailbox keeps the one it was created with, a person's is the alias."""
-        return self.shared.name if self.shared is not None else self.alias
-
-    @property
-    def recipient_type(self) -> str:
-        return SHARED_MAILBOX if self.shared is not None else USER_MAILBOX
-
-    def exchange_keys(self) -> set[str]:
-        """Everything Exchange resolves a mailbox by, case-folded (ids, Guid, names, every address)."""
-        return _keys((self.id, exchange_guid(self.id), self.alias, self.recipient_name, self.user_principal_name,
-                      self.mail, self.display_name, *self.proxy_addresses))
-
-    def delta_fields(self) -> tuple[object, ...]:
-        """What /users/delta tracks for the directory sync (UserState)."""
-        return (self.display_name, self.user_principal_name, self.mail, self.account_enabled, self.department,
-                self.manager_id)
-
-
-@dataclass(slots=True)
-class GroupRecord:
-    id: str
-    display_name: str
-    member_ids: list[str]
-    license_sku_ids: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class ListRecord:
-    id: str
-    name: str
-    display_name: str
-    alias: str
-    primary_smtp_address: str
-    proxy_addresses: list[str]
-    owners: list[str]  # primary SMTP addresses, as Exchange's ManagedBy shows them here
-    member_ids: list[str]
-    member_join_restriction: str
-    member_depart_restriction: str
-    is_dir_synced: bool
-    description: str
-    accepts_external_senders: bool
-    changed_at: datetime
-
-    def exchange_keys(self) -> set[str]:
-        return _keys((self.id, exchange_guid(self.id), self.name, self.alias, self.primary_smtp_address,
-                      self.display_name, *self.proxy_addresses))
-
-
-@dataclass(slots=True)
-class SkuRecord:
-    sku_id: str
-    sku_part_number: str
-    enabled_units: int
-    next_lifecycle: datetime | None
-    subscription_id: str
-    subscription_status: str
-    is_trial: bool
-
-
-def _keys(values: Iterable[str | None]) -> set[str]:
-    keys = set()
-    for value in values:
-        if value:
-            text = value.strip().casefold()
-            keys.add(text[5:] if text.startswith("smtp:") else text)
-    return keys
-
-
-def identity_key(identity: str) -> str:
-    key = identity.strip().casefold()
-    return key[5:] if key.startswith("smtp:") else key
+from m365.memory.records import (
+    GroupRecord,
+    LicenseState,
+    ListRecord,
+    SharedMailboxRecord,
+    SkuRecord,
+    UserRecord,
+    identity_key,
+    match_keys,
+    whole_seconds,
+)
+from m365.memory.seed import ListSeed, MailboxSeed, TenantSeed, UserSeed, stable_id
 
 
 class TenantState:
@@ -399,10 +163,10 @@ class TenantState:
         """The Name of whoever uses ``address`` (primary or proxy, mailbox or list), or None when it is free."""
         key = identity_key(address)
         for user in self.mail_users():
-            if key in _keys((user.mail, *user.proxy_addresses)):
+            if key in match_keys((user.mail, *user.proxy_addresses)):
                 return user.recipient_name
         for dl in self.lists.values():
-            if key in _keys((dl.primary_smtp_address, *dl.proxy_addresses)):
+            if key in match_keys((dl.primary_smtp_address, *dl.proxy_addresses)):
                 return dl.name
         return None
 
