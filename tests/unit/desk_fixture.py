@@ -5,7 +5,9 @@ Load with ``pytest_plugins = ["desk_fixture"]`` in a test module (tests/unit has
 on sys.path), then ask for ``desk``; call a handler with ``desk.services`` and ``desk.actor(...)``, and look at what
 it stored through ``desk.services.uow()``. ``desk.tenant`` changes the tenant from outside (m365.memory.TenantState).
 The seed is ``small_tenant()``: a few well-known people (ANNA, LENA the list owner, JONAS the admin), two lists and
-three SKUs; a test that needs other people builds its own ``Desk`` with ``build_desk(..., seed=...)``.
+three SKUs; a test that needs other people opens its own ``Desk`` with ``open_desk(migrated_sqlite, tmp_path, seed)``
+(``licensing_tenant()`` adds PIA, who holds a license through a licensing group). ``desk.faults`` makes the next
+calls of a tenant port method fail (m365.memory.faults), e.g. with a TransientError for the retry paths.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +31,7 @@ from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services
 from kinds.registry import build_registry
 from m365.memory import GroupSeed, ListSeed, SkuSeed, TenantSeed, TenantState, UserSeed, memory_tenant, tenant_state
+from m365.memory.faults import Faults
 from storage.db import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWorkFactory
@@ -48,6 +52,8 @@ MARKETING = ListSeed("marketing", "Marketing Team", owners=(LENA.user_id,), memb
                      changed_at=datetime(2024, 1, 1, tzinfo=UTC))
 BOOK_CLUB = ListSeed("book-club", "Book Club", owners=(LENA.user_id,), member_join_restriction="Open",
                      changed_at=datetime(2024, 1, 1, tzinfo=UTC))
+LICENSING_GROUP_ID = "9c4e2a17-5b3d-4f6e-8a91-2e7d0c5b4a02"
+PIA = UserSeed("pia.nowak@contoso.com", "Pia Nowak", department="Sales", usage_location="PL", manager_id=LENA.user_id)
 
 
 def small_tenant() -> TenantSeed:
@@ -59,6 +65,15 @@ def small_tenant() -> TenantSeed:
               SkuSeed(STANDARD_SKU_ID, "O365_BUSINESS_PREMIUM", 3), SkuSeed(E3_SKU_ID, "ENTERPRISEPACK", 1)),
         lists=(MARKETING, BOOK_CLUB),
     )
+
+
+def licensing_tenant() -> TenantSeed:
+    """small_tenant() and Pia (Sales, managed by Lena), who holds Business Standard only through the licensing
+    group License_BusinessStandard (kept out of small_tenant, whose seats and holders other tests count)."""
+    seed = small_tenant()
+    group = GroupSeed(LICENSING_GROUP_ID, "License_BusinessStandard", member_ids=(PIA.user_id,),
+                      licenses=("O365_BUSINESS_PREMIUM",))
+    return replace(seed, users=(*seed.users, PIA), groups=(*seed.groups, group))
 
 
 class Clock:
@@ -112,6 +127,7 @@ class Desk:
     messenger: RecordingMessenger
     clock: Clock
     engine: AsyncEngine
+    faults: Faults
 
     def actor(self, person: UserSeed | str, *, locale: str = "en-US") -> Actor:
         """The Actor Teams would vouch for: a seeded person, or anyone of the tenant by id, UPN or mail."""
@@ -125,6 +141,7 @@ async def build_desk(database_url: str, *, seed: TenantSeed | None = None, clock
     """Services as app.py wires them, over a memory tenant and the (already migrated) database at ``database_url``."""
     clock = clock or Clock()
     tenant = memory_tenant(seed or small_tenant(), clock=clock)
+    faults = Faults(tenant)
     messenger = RecordingMessenger()
     engine = create_engine(database_url)
     services = Services(
@@ -136,7 +153,7 @@ async def build_desk(database_url: str, *, seed: TenantSeed | None = None, clock
         kinds=build_registry(families()),
         clock=clock,
     )
-    return Desk(services, tenant_state(tenant), messenger, clock, engine)
+    return Desk(services, tenant_state(tenant), messenger, clock, engine, faults)
 
 
 @pytest.fixture(scope="session")
@@ -147,10 +164,19 @@ def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@asynccontextmanager
+async def open_desk(migrated: Path, tmp_path: Path, seed: TenantSeed | None = None) -> AsyncIterator[Desk]:
+    """A Desk over a copy of the migrated database and a tenant built from ``seed``; its engine closed on exit."""
+    path = tmp_path / "desk.db"
+    shutil.copyfile(migrated, path)
+    built = await build_desk(f"sqlite+aiosqlite:///{path}", seed=seed)
+    try:
+        yield built
+    finally:
+        await built.engine.dispose()
+
+
 @pytest_asyncio.fixture
 async def desk(migrated_sqlite: Path, tmp_path: Path) -> AsyncIterator[Desk]:
-    path = tmp_path / "desk.db"
-    shutil.copyfile(migrated_sqlite, path)
-    built = await build_desk(f"sqlite+aiosqlite:///{path}")
-    yield built
-    await built.engine.dispose()
+    async with open_desk(migrated_sqlite, tmp_path) as built:
+        yield built
