@@ -22,7 +22,7 @@ from handlers.my_requests import my_requests
 from handlers.services import Services
 from handlers.suggestions import MAX_COMMAND_LENGTH
 from kinds.card_data import NoData, bounded
-from kinds.family import Command, Family, HelpTopic, VerbRoute
+from kinds.family import Command, Family, HelpTopic, ManifestCommand, VerbRoute
 
 # Longer than any request id on purpose: a forged or oversized id is refused like a missing one and audited as a
 # guess (cut to 40 characters) by handlers.access, so the bound here is only the activity body's own.
@@ -104,5 +104,25 @@ def family() -> Family:
             VerbRoute(Verb.RUN_COMMAND, TypedCommand, run_command),
         ),
         help=(HelpTopic(90, "help.my_requests"), HelpTopic(100, "help.help")),
+        manifest=(
+            ManifestCommand(
+                10,
+                titles={"en": "help", "pl": "pomoc", "de": "hilfe"},
+                descriptions={
+                    "en": "Show what M365 Desk can do for you",
+                    "pl": "Pokaż, w czym może pomóc M365 Desk",
+                    "de": "Zeigt, wobei M365 Desk Ihnen helfen kann",
+                },
+            ),
+            ManifestCommand(
+                40,
+                titles={"en": "my requests", "pl": "moje wnioski", "de": "meine Anträge"},
+                descriptions={
+                    "en": "See your requests and where each one stands",
+                    "pl": "Zobacz swoje wnioski i stan każdego z nich",
+                    "de": "Ihre Anfragen und deren aktuellen Stand anzeigen",
+                },
+            ),
+        ),
     )
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cards.verbs import Verb
 from handlers.context import Actor, Reply
 from handlers.services import Services
-from kinds.family import Approvers, Command, Family, HelpTopic, Kind, VerbRoute
+from kinds.family import Approvers, Command, Family, HelpTopic, Kind, ManifestCommand, VerbRoute
 from kinds.licenses import assign, bulk, catalogue, changes, reports
 from kinds.licenses.assign import LicenseFormClick
 from kinds.licenses.commands import (
@@ -66,5 +66,26 @@ def family() -> Family:
             HelpTopic(10, ASK_HELP),
             HelpTopic(20, CHANGE_HELP),
             HelpTopic(40, "help.licenses"),
+        ),
+        manifest=(
+            ManifestCommand(
+                20,
+                titles={"en": "request license E3", "pl": "poproś o licencję E3", "de": "Lizenz E3 anfordern"},
+                descriptions={
+                    "en": "Ask for an E3 license (or any plan the tenant has); the request goes to an approver",
+                    "pl": "Poproś o licencję E3 (lub inny plan organizacji); wniosek trafi do osoby zatwierdzającej",
+                    "de": "Eine E3-Lizenz (oder einen anderen Plan des Mandanten) anfordern; der Antrag geht an eine "
+                    "genehmigende Person",
+                },
+            ),
+            ManifestCommand(
+                50,
+                titles={"en": "licenses", "pl": "licencje", "de": "Lizenzen"},
+                descriptions={
+                    "en": "The tenant's license plans: seats in use, free seats and monthly cost",
+                    "pl": "Plany licencyjne organizacji: licencje w użyciu, wolne licencje i koszt miesięczny",
+                    "de": "Die Lizenzpläne des Mandanten: vergebene und freie Lizenzen, monatliche Kosten",
+                },
+            ),
         ),
     )

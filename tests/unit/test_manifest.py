@@ -1,8 +1,10 @@
-"""The Teams app package: manifest valid against schema 1.22, ids filled in, icons, localizations and zip contents."""
+"""The Teams app package as built: manifest valid against schema 1.22, ids filled in, the command list and its
+translations rendered from the registry's families, icons, localizations and zip contents."""
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 import struct
@@ -17,12 +19,13 @@ from jsonschema import Draft4Validator, Draft6Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
-from handlers.commands import ShowHelp, ShowMyRequests
+from handlers.commands import ShowHelp, ShowMyRequests, ShowSla
+from kinds.family import Family, ManifestCommand
 from kinds.licenses.commands import RequestLicense, ShowPlans
 from kinds.lists.commands import JoinList
-from kinds.registry import Registry
+from kinds.registry import Registry, build_registry
 from manifest import build, icons
-from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_manifest
+from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_localization, render_manifest
 from tests.unit.conftest import command_of
 
 BOT_ID = "1b4e28ba-2fa1-11d2-883f-0016d3cca427"
@@ -66,17 +69,28 @@ def validator() -> Validator:
     return ManifestValidator(schema)
 
 
-@pytest.fixture()
-def manifest() -> dict[str, Any]:
-    return render_manifest(BOT_ID)
-
-
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_package(BOT_ID, tmp_path_factory.mktemp("package") / "m365-desk.zip")
+def package(tmp_path_factory: pytest.TempPathFactory, registry: Registry) -> Path:
+    return build_package(BOT_ID, tmp_path_factory.mktemp("package") / "m365-desk.zip", registry)
 
 
-def _localization(locale: str) -> dict[str, str]:
+def _packaged(package: Path, name: str) -> Any:
+    with zipfile.ZipFile(package) as archive:
+        return json.loads(archive.read(name))
+
+
+@pytest.fixture()
+def manifest(package: Path) -> dict[str, Any]:
+    return _packaged(package, "manifest.json")
+
+
+@pytest.fixture()
+def localizations(package: Path) -> dict[str, dict[str, str]]:
+    """locale → the localization file as packaged (its committed strings and the rendered commands)."""
+    return {locale: _packaged(package, f"{locale}.json") for locale in LOCALES}
+
+
+def _committed(locale: str) -> dict[str, str]:
     return json.loads((MANIFEST_DIR / f"{locale}.json").read_text(encoding="utf-8"))
 
 
@@ -135,8 +149,8 @@ def test_bot_id_is_substituted_everywhere(manifest: dict[str, Any]) -> None:
     assert rendered.count(BOT_ID) == template.count("{{BOT_ID}}") == 4
 
 
-def test_bot_id_is_normalised_to_lower_case() -> None:
-    assert render_manifest(f"  {BOT_ID.upper()} ")["id"] == BOT_ID
+def test_bot_id_is_normalised_to_lower_case(registry: Registry) -> None:
+    assert render_manifest(f"  {BOT_ID.upper()} ", registry)["id"] == BOT_ID
 
 
 @pytest.mark.parametrize(
@@ -154,21 +168,23 @@ def test_bot_id_is_normalised_to_lower_case() -> None:
         "1b4e28ba-2fa1-11d2-883f-0016d3ccaz27",
     ],
 )
-def test_a_bad_bot_id_is_refused(bad_id: str, tmp_path: Path) -> None:
+def test_a_bad_bot_id_is_refused(bad_id: str, tmp_path: Path, registry: Registry) -> None:
     with pytest.raises(ManifestError):
-        render_manifest(bad_id)
+        render_manifest(bad_id, registry)
     with pytest.raises(ManifestError):
-        build_package(bad_id, tmp_path / "app.zip")
+        build_package(bad_id, tmp_path / "app.zip", registry)
     assert not (tmp_path / "app.zip").exists()
 
 
-def test_a_template_placeholder_left_unfilled_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_template_placeholder_left_unfilled_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, registry: Registry
+) -> None:
     template = json.loads((MANIFEST_DIR / "manifest.template.json").read_text(encoding="utf-8"))
     template["developer"]["websiteUrl"] = "https://{{WEBSITE_HOST}}/"
     monkeypatch.setattr(build, "TEMPLATE", tmp_path / "manifest.template.json")
     build.TEMPLATE.write_text(json.dumps(template), encoding="utf-8")
     with pytest.raises(ManifestError, match="WEBSITE_HOST"):
-        render_manifest(BOT_ID)
+        render_manifest(BOT_ID, registry)
 
 
 def test_personal_chat_bot_with_its_commands(manifest: dict[str, Any]) -> None:
@@ -196,14 +212,26 @@ def test_every_url_is_https(manifest: dict[str, Any]) -> None:
 # --- localizations --------------------------------------------------------------------------------------------------
 
 
-def test_localization_files_are_declared_and_have_the_same_keys(manifest: dict[str, Any]) -> None:
+def test_localization_files_are_declared_and_have_the_same_keys(
+    manifest: dict[str, Any], localizations: dict[str, dict[str, str]]
+) -> None:
     info = manifest["localizationInfo"]
     assert info["defaultLanguageTag"] == "en-us"
     assert {(lang["languageTag"], lang["file"]) for lang in info["additionalLanguages"]} == {
         (locale, f"{locale}.json") for locale in LOCALES
     }
-    polish, german = (_localization(locale) for locale in LOCALES)
+    polish, german = (localizations[locale] for locale in LOCALES)
     assert polish.keys() == german.keys()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_committed_localizations_hold_only_the_apps_own_strings(
+    locale: str, localizations: dict[str, dict[str, str]]
+) -> None:
+    """The commands' translations live with their families; a copy left in the committed file would go stale."""
+    committed = _committed(locale)
+    assert set(committed) == {"$schema", "name.short", "name.full", "description.short", "description.full"}
+    assert {key: localizations[locale][key] for key in committed} == committed
 
 
 def _resolve(document: Any, key: str) -> Any:
@@ -217,8 +245,10 @@ def _resolve(document: Any, key: str) -> Any:
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_localized_key_exists_in_the_manifest(locale: str, manifest: dict[str, Any]) -> None:
-    strings = _localization(locale)
+def test_every_localized_key_exists_in_the_manifest(
+    locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]]
+) -> None:
+    strings = localizations[locale]
     assert _errors(Draft4Validator(LOCALIZATION_SCHEMA), strings) == []
     assert strings["$schema"] == (
         "https://developer.microsoft.com/json-schemas/teams/v1.22/MicrosoftTeams.Localization.schema.json"
@@ -233,8 +263,10 @@ def test_every_localized_key_exists_in_the_manifest(locale: str, manifest: dict[
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_everything_a_user_reads_is_translated(locale: str, manifest: dict[str, Any]) -> None:
-    strings = _localization(locale)
+def test_everything_a_user_reads_is_translated(
+    locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]]
+) -> None:
+    strings = localizations[locale]
     commands = manifest["bots"][0]["commandLists"][0]["commands"]
     expected = {"name.short", "name.full", "description.short", "description.full"} | {
         f"bots[0].commandLists[0].commands[{i}].{field}"
@@ -250,18 +282,111 @@ def _fill(title: str) -> str:
     return re.sub(r"<[^>]+>", "Sales", title)
 
 
-@pytest.mark.parametrize("locale", ("en-us", *LOCALES))
-def test_command_titles_are_what_the_bot_understands(locale: str, manifest: dict[str, Any], registry: Registry) -> None:
+def _titles(locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]]) -> list[str]:
+    """The command list's titles as a reader of `locale` sees them."""
     commands = manifest["bots"][0]["commandLists"][0]["commands"]
-    strings = {} if locale == "en-us" else _localization(locale)
-    titles = [strings.get(f"bots[0].commandLists[0].commands[{i}].title", c["title"]) for i, c in enumerate(commands)]
-    assert [command_of(_fill(title), registry) for title in titles] == [
+    strings = localizations.get(locale, {})
+    return [strings.get(f"bots[0].commandLists[0].commands[{i}].title", c["title"]) for i, c in enumerate(commands)]
+
+
+@pytest.mark.parametrize("locale", ("en-us", *LOCALES))
+def test_command_titles_are_what_the_bot_understands(
+    locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]], registry: Registry
+) -> None:
+    assert [command_of(_fill(title), registry) for title in _titles(locale, manifest, localizations)] == [
         ShowHelp(),
         RequestLicense(plan="E3"),
         JoinList("Sales"),
         ShowMyRequests(),
         ShowPlans(),
     ]
+
+
+# --- the command list, from the families -------------------------------------------------------------------------
+
+
+def _sla_report(order: int) -> ManifestCommand:
+    return ManifestCommand(
+        order,
+        titles={"en": "sla", "pl": "pokaż sla", "de": "zeige sla"},
+        descriptions={
+            "en": "How quickly this month's requests were decided",
+            "pl": "Jak szybko rozpatrzono wnioski w tym miesiącu",
+            "de": "Wie schnell die Anträge dieses Monats entschieden wurden",
+        },
+    )
+
+
+def _with(registry: Registry, *commands: ManifestCommand) -> Registry:
+    """The desk's registry plus one family that declares only these manifest commands."""
+    return build_registry((*registry.families, Family(name="reports", manifest=commands)))
+
+
+def test_a_familys_new_manifest_command_appears_in_the_package(
+    registry: Registry, validator: Validator, tmp_path: Path
+) -> None:
+    # Between "join <list>" (30) and "my requests" (40): its place comes from its order, not from its family's.
+    package = build_package(BOT_ID, tmp_path / "m365-desk.zip", _with(registry, _sla_report(35)))
+    manifest = _packaged(package, "manifest.json")
+    localizations = {locale: _packaged(package, f"{locale}.json") for locale in LOCALES}
+    assert _errors(validator, manifest) == []
+    assert manifest["bots"][0]["commandLists"][0]["commands"][3] == {
+        "title": "sla",
+        "description": "How quickly this month's requests were decided",
+    }
+    assert localizations["pl-pl"]["bots[0].commandLists[0].commands[3].description"] == (
+        "Jak szybko rozpatrzono wnioski w tym miesiącu"
+    )
+    assert localizations["de-de"]["bots[0].commandLists[0].commands[3].description"] == (
+        "Wie schnell die Anträge dieses Monats entschieden wurden"
+    )
+    for locale in ("en-us", *LOCALES):
+        assert [command_of(_fill(title), registry) for title in _titles(locale, manifest, localizations)] == [
+            ShowHelp(),
+            RequestLicense(plan="E3"),
+            JoinList("Sales"),
+            ShowSla(),
+            ShowMyRequests(),
+            ShowPlans(),
+        ], locale
+
+
+def test_teams_limits_are_accepted_up_to_the_last_character(registry: Registry, tmp_path: Path) -> None:
+    longest = ManifestCommand(
+        99,
+        titles={language: "t" * TITLE_MAX for language in ("en", "pl", "de")},
+        descriptions={language: "d" * COMMAND_DESCRIPTION_MAX for language in ("en", "pl", "de")},
+    )
+    filled = _with(registry, *[longest] * (10 - len(registry.manifest_commands())))
+    manifest = _packaged(build_package(BOT_ID, tmp_path / "m365-desk.zip", filled), "manifest.json")
+    assert len(manifest["bots"][0]["commandLists"][0]["commands"]) == 10
+
+
+def _changed(what: str, language: str, text: str) -> ManifestCommand:
+    command = _sla_report(99)
+    texts = {**getattr(command, what), language: text}
+    if not text:
+        del texts[language]
+    return dataclasses.replace(command, **{what: texts})
+
+
+@pytest.mark.parametrize(
+    ("extra", "refusal"),
+    [
+        ([_sla_report(99)] * 6, "at most 10"),
+        ([_changed("titles", "de", "t" * (TITLE_MAX + 1))], "title in 'de' is longer than Teams' 32"),
+        ([_changed("descriptions", "pl", "d" * (COMMAND_DESCRIPTION_MAX + 1))], "description in 'pl' is longer"),
+        ([_changed("titles", "pl", "")], "title missing in 'pl'"),
+        ([_changed("descriptions", "en", "  ")], "description missing in 'en'"),
+    ],
+    ids=["eleven-commands", "long-title", "long-description", "untranslated-title", "blank-description"],
+)
+def test_commands_teams_would_refuse_are_not_packaged(
+    registry: Registry, tmp_path: Path, extra: list[ManifestCommand], refusal: str
+) -> None:
+    with pytest.raises(ManifestError, match=re.escape(refusal)):
+        build_package(BOT_ID, tmp_path / "m365-desk.zip", _with(registry, *extra))
+    assert not (tmp_path / "m365-desk.zip").exists()
 
 
 # --- icons ----------------------------------------------------------------------------------------------------------
@@ -382,7 +507,9 @@ def test_committed_icons_match_their_generator(name: str, draw: Any) -> None:
 # --- the package ----------------------------------------------------------------------------------------------------
 
 
-def test_package_holds_exactly_the_expected_files_at_its_root(package: Path, manifest: dict[str, Any]) -> None:
+def test_package_holds_exactly_the_expected_files_at_its_root(
+    package: Path, manifest: dict[str, Any], registry: Registry
+) -> None:
     with zipfile.ZipFile(package) as archive:
         assert archive.testzip() is None
         names = archive.namelist()
@@ -391,18 +518,20 @@ def test_package_holds_exactly_the_expected_files_at_its_root(package: Path, man
             == sorted(PACKAGE_FILES)
             == sorted(["manifest.json", "color.png", "outline.png", "pl-pl.json", "de-de.json"])
         )
-        assert json.loads(archive.read("manifest.json")) == manifest
+        assert manifest == render_manifest(BOT_ID, registry)
         for name in names:
-            if name != "manifest.json":
+            if name.endswith(".png"):
                 assert archive.read(name) == (MANIFEST_DIR / name).read_bytes(), name
+            elif name != "manifest.json":
+                assert json.loads(archive.read(name)) == render_localization(name, registry), name
             assert b"{{" not in archive.read(name), name
     languages = manifest["localizationInfo"]["additionalLanguages"]
     referenced = {*manifest["icons"].values(), *(language["file"] for language in languages)}
     assert referenced | {"manifest.json"} == set(names)
 
 
-def test_package_is_reproducible(package: Path, tmp_path: Path) -> None:
-    assert build_package(BOT_ID, tmp_path / "again" / "m365-desk.zip").read_bytes() == package.read_bytes()
+def test_package_is_reproducible(package: Path, tmp_path: Path, registry: Registry) -> None:
+    assert build_package(BOT_ID, tmp_path / "again" / "m365-desk.zip", registry).read_bytes() == package.read_bytes()
 
 
 def test_command_line_builds_the_package(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
