@@ -1,4 +1,5 @@
-"""The msgraph-sdk client built from our credentials, Graph error mapping, and the SDK warm-up."""
+"""The msgraph-sdk client built from our credentials, the send-once configuration of changes, Graph error mapping,
+and the SDK warm-up."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from kiota_abstractions.authentication import (
     AllowedHostsValidator,
     BaseBearerTokenAuthenticationProvider,
 )
+from kiota_abstractions.base_request_configuration import RequestConfiguration
+from kiota_abstractions.request_option import RequestOption
 from kiota_http.middleware.options import RetryHandlerOption
 from msgraph import GraphRequestAdapter, GraphServiceClient
 from msgraph_core import GraphClientFactory
@@ -96,7 +99,8 @@ def build_graph(
     """A Graph client for ``base_url`` (e.g. ``https://graph.microsoft.com/v1.0``); opens no connection yet.
 
     The SDK's middleware (retry on 429/503/504 honouring Retry-After, redirects, telemetry) is kept;
-    ``max_retries`` and ``retry_delay`` (the base delay kiota adds when there is no Retry-After) tune it.
+    ``max_retries`` and ``retry_delay`` (the base delay kiota adds when there is no Retry-After) tune it for reads.
+    A change opts out per request (``send_once``).
     """
     base_url = base_url.rstrip("/")
     host = urlsplit(base_url).hostname
@@ -117,6 +121,21 @@ def build_graph(
     return GraphApi(
         client=GraphServiceClient(request_adapter=adapter), adapter=adapter, http_client=http_client
     )
+
+
+def send_once_options() -> list[RequestOption]:
+    """Request options that make the SDK's retry middleware send a change once (``max_retries=0``).
+
+    After a 503, a 504 or a timeout a change may have been applied; sending it again is the job runner's decision,
+    whose steps re-read before they write (the retry budget is described in handlers/jobs.py). Reads keep the
+    client's retries, set in ``build_graph``.
+    """
+    return [RetryHandlerOption(max_retries=0)]
+
+
+def send_once() -> RequestConfiguration[Any]:
+    """The request configuration of a change (assignLicense, PATCH, DELETE): sent once, see ``send_once_options``."""
+    return RequestConfiguration(options=send_once_options())
 
 
 async def graph_call(awaitable: Awaitable[T]) -> T:

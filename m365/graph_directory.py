@@ -20,7 +20,7 @@ from msgraph.generated.users.item.user_item_request_builder import UserItemReque
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
 from m365.errors import DeltaTokenExpired, InvalidRequest, M365Error, NotFound
-from m365.graph import GraphApi, graph_call
+from m365.graph import GraphApi, graph_call, send_once
 from m365.ports import DirectoryUser, MemberChange, UserDeltaPage, UserState
 
 logger = logging.getLogger(__name__)
@@ -172,7 +172,7 @@ class GraphDirectory:
             return MemberChange.NOT_PRESENT
         member = self._graph.client.groups.by_group_id(group_id).members.by_directory_object_id(user_id)
         try:
-            await graph_call(member.ref.delete())
+            await graph_call(member.ref.delete(send_once()))
         except NotFound:
             return MemberChange.NOT_PRESENT  # removed by someone else between the read and the write
         return MemberChange.REMOVED
@@ -181,7 +181,7 @@ class GraphDirectory:
         code = country_code.strip().upper()
         if len(code) != 2 or not code.isalpha():
             raise InvalidRequest(f"usage location must be an ISO 3166 alpha-2 code, not {country_code!r}")
-        await graph_call(self._graph.client.users.by_user_id(user_id).patch(User(usage_location=code)))
+        await graph_call(self._graph.client.users.by_user_id(user_id).patch(User(usage_location=code), send_once()))
 
 
     # ------------------------------------------------------------------ DirectorySync

@@ -24,8 +24,8 @@ from msgraph.generated.users.item.assign_license.assign_license_post_request_bod
 from msgraph.generated.users.item.user_item_request_builder import UserItemRequestBuilder
 from msgraph.generated.users.users_request_builder import UsersRequestBuilder
 
-from m365.errors import InvalidRequest, M365Error, Throttled
-from m365.graph import GraphApi, graph_call, map_graph_error
+from m365.errors import InvalidRequest, M365Error, Throttled, TransientError
+from m365.graph import GraphApi, graph_call, map_graph_error, send_once, send_once_options
 from m365.ports import AssignOutcome, LicenseHolder, Sku, Subscription, UserLicense
 
 logger = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ class GraphLicenses:
         graph: GraphApi,
         *,
         batch_size: int = BATCH_LIMIT,
-        batch_rounds: int = 4,
         default_retry_after: float = 2.0,
         max_retry_after: float = 60.0,
     ) -> None:
@@ -59,7 +58,6 @@ class GraphLicenses:
             raise ValueError(f"batch_size must be within 1..{BATCH_LIMIT}")
         self._graph = graph
         self._batch_size = batch_size
-        self._batch_rounds = batch_rounds
         self._default_retry_after = default_retry_after
         self._max_retry_after = max_retry_after
 
@@ -200,7 +198,7 @@ class GraphLicenses:
             add_licenses=[AssignedLicense(sku_id=_guid(s), disabled_plans=[]) for s in add_sku_ids],
             remove_licenses=[_guid(s) for s in remove_sku_ids],
         )
-        await graph_call(self._graph.client.users.by_user_id(user_id).assign_license.post(body))
+        await graph_call(self._graph.client.users.by_user_id(user_id).assign_license.post(body, send_once()))
         logger.info("assignLicense for %s: +%s -%s", user_id, list(add_sku_ids), list(remove_sku_ids))
 
     async def assign_many(
@@ -208,10 +206,10 @@ class GraphLicenses:
     ) -> list[AssignOutcome]:
         """assignLicense for many users through $batch; one outcome per item, in the order given.
 
-        Items that come back 429 are sent again, in a batch of just those, after the largest Retry-After
-        of the round; other per-item failures are final and carried as typed errors in the outcome.
-        Once Graph has throttled this call, every later batch first waits that Retry-After too: the write
-        budget is the app's, not the batch's, so sending at once would only buy another round of 429s.
+        Each item is sent once, and so is each $batch request: a throttled item or a failed request comes back
+        as its TransientError, for the job runner to send again after re-reading (handlers/jobs.py). Once Graph
+        has throttled this call, every later batch first waits that Retry-After: the write budget is the app's,
+        not the batch's, so sending at once would only buy more 429s.
         """
         outcomes: list[AssignOutcome | None] = [None] * len(items)
         bodies: dict[int, dict[str, Any]] = {}
@@ -239,53 +237,39 @@ class GraphLicenses:
         pending: list[int],
         outcomes: list[AssignOutcome | None],
     ) -> float:
-        """Sends one chunk (and its throttled items again); returns the last Retry-After it met, 0 if none."""
-        delay = 0.0
-        for round_no in range(1, self._batch_rounds + 1):
-            try:
-                responses = await self._post_batch({str(i): bodies[i] for i in pending})
-            except M365Error as exc:
-                # The whole batch failed (after the SDK's own retries): each of its items gets the error.
-                logger.warning("$batch of %d assignLicense calls failed: %s", len(pending), exc)
-                for i in pending:
-                    outcomes[i] = AssignOutcome(items[i][0], exc.status or 0, exc)
-                return delay
-            throttled: list[int] = []
-            waits: list[float] = []
+        """Sends one chunk, once; returns the largest Retry-After its throttled items asked for, 0 if none."""
+        try:
+            responses = await self._post_batch({str(i): bodies[i] for i in pending})
+        except M365Error as exc:
+            # The whole batch failed: each of its items gets the error (a TransientError is the job's to retry).
+            logger.warning("$batch of %d assignLicense calls failed: %s", len(pending), exc)
             for i in pending:
-                response = responses.get(str(i))
-                if response is None:
-                    error = M365Error("missing from the $batch response")
-                    outcomes[i] = AssignOutcome(items[i][0], 0, error)
-                    continue
-                status = int(response.get("status", 0))
-                if 200 <= status < 300:
-                    outcomes[i] = AssignOutcome(items[i][0], status)
-                    continue
-                error = _item_error(status, response)
-                outcomes[i] = AssignOutcome(items[i][0], status, error)
-                if isinstance(error, Throttled):
-                    throttled.append(i)
-                    waits.append(
-                        error.retry_after if error.retry_after is not None else self._default_retry_after
-                    )
-            if throttled:
-                delay = min(max(waits), self._max_retry_after)
-            if not throttled or round_no == self._batch_rounds:
-                return delay
-            logger.info(
-                "%d of %d batched assignLicense calls throttled; retrying in %.1f s",
-                len(throttled),
-                len(pending),
-                delay,
-            )
-            await asyncio.sleep(delay)
-            pending = throttled
-        return delay
+                outcomes[i] = AssignOutcome(items[i][0], exc.status or 0, exc)
+            asked = exc.retry_after if isinstance(exc, TransientError) else None
+            return min(asked, self._max_retry_after) if asked else 0.0
+        waits: list[float] = []
+        for i in pending:
+            response = responses.get(str(i))
+            if response is None:
+                outcomes[i] = AssignOutcome(items[i][0], 0, M365Error("missing from the $batch response"))
+                continue
+            status = int(response.get("status", 0))
+            if 200 <= status < 300:
+                outcomes[i] = AssignOutcome(items[i][0], status)
+                continue
+            error = _item_error(status, response)
+            outcomes[i] = AssignOutcome(items[i][0], status, error)
+            if isinstance(error, Throttled):
+                waits.append(error.retry_after if error.retry_after is not None else self._default_retry_after)
+        if waits:
+            logger.info("%d of %d batched assignLicense calls throttled; the job sends them again", len(waits),
+                        len(pending))
+        return min(max(waits), self._max_retry_after) if waits else 0.0
 
     async def _post_batch(self, requests: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """POST one $batch through the SDK's adapter, so auth, retry middleware and error mapping apply."""
+        """POST one $batch of changes through the SDK's adapter (auth and error mapping apply), sent once."""
         info = RequestInformation()
+        info.add_request_options(send_once_options())
         info.http_method = Method.POST
         info.url = f"{self._graph.base_url}/$batch"
         info.headers = HeadersCollection()
