@@ -110,12 +110,12 @@ def _register_verb(
         reply = await _guarded(actor, lambda who: dispatch_click(services, who, verb, data))
         if reply.card is None:
             return _invoke_message(reply.text or "")
-        if reply.request_id is not None and context.activity.reply_to_id:
+        if reply.status_card_of is not None and context.activity.reply_to_id:
             # The form the person clicked becomes the request's status card: remember it to update it later.
             conversation = context.activity.conversation
             await remember_card(
                 services,
-                reply.request_id,
+                reply.status_card_of,
                 actor.user_id,
                 REQUESTER,
                 SentActivity(conversation.id, context.activity.service_url or "", context.activity.reply_to_id),
@@ -181,10 +181,10 @@ async def _send_reply(services: Services, context: TurnContext, actor: Actor, re
     parts = message_activities(reply.text, reply.card)
     responses = await context.send_activities(parts) if parts else []
     response = responses[-1] if responses else None  # the card's: text and card go out as two messages
-    if reply.request_id is not None and response is not None and response.id:
+    if reply.status_card_of is not None and response is not None and response.id:
         await remember_card(
             services,
-            reply.request_id,
+            reply.status_card_of,
             actor.user_id,
             REQUESTER,
             SentActivity(context.activity.conversation.id, context.activity.service_url or "", response.id),

@@ -32,8 +32,9 @@ class Reply:
 
     text: str | None = None
     card: Mapping[str, Any] | None = None
-    # Set when the reply is a request's status card, so its activity id can be stored and updated later.
-    request_id: int | None = None
+    # The stored request (its row id, not the public REQ-… id) whose status card this reply is, so the card's
+    # activity id can be stored and the card updated later.
+    status_card_of: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

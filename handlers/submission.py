@@ -124,7 +124,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
         notice = t("request.auto_approved", request_id=request.public_id, rule=t(auto_approve))
     else:
         notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
-    return Reply(text=notice, card=status_card(view, t), request_id=request.id)
+    return Reply(text=notice, card=status_card(view, t), status_card_of=request.id)
 
 
 def _without_subjects(draft: Draft) -> Draft:

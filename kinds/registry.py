@@ -72,7 +72,8 @@ class Registry:
         return tuple(topic.key for topic in topics)
 
     def manifest_commands(self) -> tuple[ManifestCommand, ...]:
-        return tuple(command for family in self.families for command in family.manifest)
+        """The Teams manifest's command list, in its order across families."""
+        return tuple(sorted((c for family in self.families for c in family.manifest), key=lambda c: c.order))
 
     def sla_days(self) -> dict[str, int]:
         return {kind.id: kind.sla_days for kind in self._kinds.values()}

@@ -97,7 +97,7 @@ async def request_bulk(services: Services, actor: Actor, command: RequestLicense
     filed = BulkReportView(
         plan=plan_name,
         lines=report.lines,
-        request_id=await _public_id(services, reply.request_id),
+        request_id=await _public_id(services, reply.status_card_of),
         approvers=", ".join(approvers.names),
     )
     try:
@@ -109,7 +109,7 @@ async def request_bulk(services: Services, actor: Actor, command: RequestLicense
         invalid = [f"{line.entry}: {line.reason}" for line in lines if line.reason]
         summary = t("license.bulk.summary", valid=len(valid), total=len(lines), invalid=len(invalid))
         text = "\n\n".join([reply.text or "", summary, *invalid])
-        return Reply(text=text, card=reply.card, request_id=reply.request_id)
+        return Reply(text=text, card=reply.card, status_card_of=reply.status_card_of)
     return reply
 
 

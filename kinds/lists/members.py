@@ -158,7 +158,8 @@ async def request_member_changes(
                          auto_approve="policy.owner_changes_members" if owner else "policy.admin_changes_members")
     if report:
         header = t("dl.members.some_refused", count=len(refused))
-        return Reply(text="\n".join([reply.text or "", header, *report]), card=reply.card, request_id=reply.request_id)
+        text = "\n".join([reply.text or "", header, *report])
+        return Reply(text=text, card=reply.card, status_card_of=reply.status_card_of)
     return reply
 
 

@@ -103,19 +103,19 @@ async def _expire(services: Services, grant: MailboxGrant) -> str:
         services, actor, Access(grant.access), grant.mailbox_id, (grant.person_address,), desk_actor=True
     )
     async with services.uow() as uow:
-        await uow.grants.close_expired(grant.id, reply.request_id, services.clock())
+        await uow.grants.close_expired(grant.id, reply.status_card_of, services.clock())
         await uow.commit()
-    if reply.request_id is None:
+    if reply.status_card_of is None:
         # Nothing left to take away (revoked by hand, mailbox gone): the expiry ends without a request.
         logger.info("grant %s expired with nothing to revoke: %s", grant.id, reply.text)
         return "closed"
     t = await translator_for(services, grant.person_id, fallback=actor.locale)
     async with services.uow() as uow:
-        request = await uow.requests.get(reply.request_id)
+        request = await uow.requests.get(reply.status_card_of)
     public_id = request.public_id if request else ""
     text = t("mailbox.expiry.revoked", access=t("mailbox.access." + grant.access), mailbox=grant.mailbox_name,
              request_id=public_id)
     sent = await services.messenger.send(grant.person_id, text=text, card=reply.card)
     if sent is not None:
-        await remember_card(services, reply.request_id, grant.person_id, REQUESTER_ROLE, sent)
+        await remember_card(services, reply.status_card_of, grant.person_id, REQUESTER_ROLE, sent)
     return "filed"

@@ -192,7 +192,7 @@ def with_refusals(t: Translator, reply: Reply, refused: Sequence[Refused]) -> Re
     if card is not None:
         # A form click shows only the card (Teams drops an invoke's text), so the card carries the report too.
         card = {**card, "body": [*card["body"][:1], text(report, color="Attention"), *card["body"][1:]]}
-    return Reply(text=f"{reply.text or ''}\n{report}", card=card, request_id=reply.request_id)
+    return Reply(text=f"{reply.text or ''}\n{report}", card=card, status_card_of=reply.status_card_of)
 
 
 def nothing_valid(t: Translator, refused: Sequence[Refused]) -> Reply:

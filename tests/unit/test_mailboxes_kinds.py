@@ -86,7 +86,7 @@ async def test_a_time_bound_grant_goes_to_the_admins_with_its_expiry_as_a_step(d
     reply = await say(desk, ANNA, "grant full access on helpdesk to me until 2025-12-31 without automapping")
     (request,) = await filed(desk, ANNA)
     assert (request.kind, request.state, request.approver_ids) == ("mailbox.grant", "pending", [JONAS.user_id])
-    assert reply.request_id == request.id
+    assert reply.status_card_of == request.id
     about = {"mailbox_id": helpdesk_id(desk), "mailbox": "Helpdesk", "access": "Full Access", "right": "full_access"}
     (grant, expiry) = plan_of(desk, request)
     assert grant == GrantMailboxAccess(**about, user="Anna Kowalska", user_id=ANNA.user_id, address=mail(desk, ANNA),

@@ -92,7 +92,7 @@ async def test_an_order_is_filed_for_the_admins_with_the_seat_figures_and_one_ty
     basic = await plan_name(desk, BASIC_SKU_ID)
     # Not approved by any policy: seats cost money, an admin decides.
     assert (request.kind, request.state, request.target_id) == ("license.seats", "pending", BASIC_SKU_ID)
-    assert request.approver_ids == [JONAS.user_id] and reply.request_id == request.id
+    assert request.approver_ids == [JONAS.user_id] and reply.status_card_of == request.id
     assert request.target_label == f"{basic} · +2"
     # Anna holds one of the five Business Basic seats.
     assert request.payload["seats"] == {"plan": basic, "purchased": 5, "assigned": 1, "change": 2, "resulting": 7}
