@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from cards.i18n import Translator
 from desk_logging import bind as bind_log_context
-from handlers import directory_sync
+from handlers import directory_sync_exchange
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.services import Services
 from handlers.submission import sync_job
@@ -198,7 +198,8 @@ async def refresh_directory(services: Services, plan: Sequence[Step]) -> None:
     the next periodic sync, so it is logged, never raised."""
     touched = sorted({touch for step in plan for touch in step.touches()}, key=lambda t: (t.cached, t.identity))
     for touch in touched:
-        refresh = directory_sync.refresh_list if touch.cached is Cached.LIST else directory_sync.refresh_mailbox
+        refresh = (directory_sync_exchange.refresh_list if touch.cached is Cached.LIST
+                   else directory_sync_exchange.refresh_mailbox)
         try:
             await refresh(services, touch.identity)
         except Exception:

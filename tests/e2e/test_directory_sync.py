@@ -14,7 +14,9 @@ from desk_harness import Desk
 
 from app import main
 from devtenant import DevTenant
-from handlers.directory_sync import USERS, refresh_list, refresh_mailbox, run_sync
+from handlers.directory_sync import run_sync
+from handlers.directory_sync_exchange import refresh_list, refresh_mailbox
+from handlers.directory_sync_users import USERS
 from m365.ports import Access
 
 EXCHANGE_SCOPE = "https://outlook.office365.com/.default"

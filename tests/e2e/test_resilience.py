@@ -13,7 +13,8 @@ from desk_harness import Desk, action_data
 
 from app import RUNNER
 from cards.verbs import Verb
-from handlers.directory_sync import LEASE, USERS
+from handlers.directory_sync_run import LEASE
+from handlers.directory_sync_users import USERS
 from handlers.stopping import StopSignal
 from storage.models import Job
 
@@ -67,6 +68,28 @@ async def _transient_failure_scenario(desk: Desk) -> None:
         assert job is not None and job.attempts == 2 and job.status == "done"
         actions = [event.action for event in await uow.audit.for_request(request.id)]
     assert actions.count("step.done") == 2
+
+
+async def test_a_throttled_write_is_sent_once_per_attempt_and_completes_through_the_job(
+    tenant, database_url: str
+) -> None:
+    # The Graph client keeps its retries for reads, but a change is sent once: the 429 reaches the job runner,
+    # which comes back after Retry-After, re-reads, and sends it again. So one assignLicense per job attempt.
+    desk = await start_desk(tenant, desk_settings(tenant, database_url))
+    try:
+        person = tenant.seed.demo_employee
+        await _approved_request_for(desk, person)
+        tenant.state.reset_call_log()
+        tenant.faults.set("graph", status=429, retry_after=0, times=1, path_contains="assignLicense")
+        await desk.run_jobs()
+        assert [c.status for c in tenant.state.calls("graph") if c.path.endswith("/assignLicense")] == [429, 200]
+        async with desk.uow() as uow:
+            [request] = await uow.requests.list_for_requester(person.id)
+            job = await uow.jobs.for_request(request.id, "execute")
+        assert request.state == "completed"
+        assert job is not None and job.attempts == 2 and job.status == "done"
+    finally:
+        await desk.client.close()
 
 
 async def test_runner_crash_after_applying_a_step_resumes_without_repeating_it(tenant, database_url: str) -> None:
