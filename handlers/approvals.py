@@ -13,8 +13,8 @@ from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import approver_card_for, request_view
-from handlers.submission import EXECUTE_JOB, record_transition
 from handlers.services import Services
+from handlers.submission import EXECUTE_JOB, record_transition
 from m365.ports import DirectoryUser
 from storage.errors import StaleVersion
 
@@ -62,17 +62,18 @@ async def decide(
     found = await access.find(services, actor, public_id, verb)
     if isinstance(found, Reply):
         return found
-    request, standing = found
-    public_id = request.public_id
+    # As access.find read it, unlocked: enough to refuse early; the change below re-reads the row under a lock.
+    seen, standing = found
+    public_id = seen.public_id
     bind_log_context(req_id=public_id)
     if not standing.may_decide:
         # Involved, so they may see the request; the card says why they may not decide it.
         why, notice = _why_not(standing, public_id, t)
-        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=request)
+        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=seen)
         return await _current(services, actor, public_id, notice)
-    if request.state != RequestState.PENDING:
+    if seen.state != RequestState.PENDING:
         return await _already_decided(services, actor, public_id, t)
-    if not isinstance(version, int) or version != request.version:
+    if not isinstance(version, int) or version != seen.version:
         return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
 
     event = RequestEvent.APPROVE if approve else RequestEvent.REJECT

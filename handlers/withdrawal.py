@@ -10,8 +10,8 @@ from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
-from handlers.submission import record_transition
 from handlers.services import Services
+from handlers.submission import record_transition
 from storage.errors import StaleVersion
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,13 @@ async def withdraw(services: Services, actor: Actor, *, public_id: object) -> Re
     found = await access.find(services, actor, public_id, Verb.WITHDRAW)
     if isinstance(found, Reply):
         return found
-    request, standing = found
-    public_id = request.public_id
+    # As access.find read it, unlocked: enough to refuse early; the change below re-reads the row under a lock.
+    seen, standing = found
+    public_id = seen.public_id
     if not standing.requester:
         # Involved (an approver, an admin, the person it is for), so they may know it exists; still not theirs.
         await access.record_refusal(services, actor, Verb.WITHDRAW, access.Why.NOT_REQUESTER, public_id=public_id,
-                                    request=request)
+                                    request=seen)
         return Reply(text=t("withdraw.not_yours", request_id=public_id))
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)

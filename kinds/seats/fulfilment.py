@@ -21,7 +21,7 @@ from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
 from handlers.services import Services
-from handlers.submission import sync_job
+from handlers.submission import card_update_job
 from kinds.card_data import bounded
 from kinds.seats.orders import ANY_LENGTH, KIND
 from storage.errors import StaleVersion
@@ -66,7 +66,7 @@ async def hand_over(services: Services, job: Job) -> bool:
                 request_id=request.id,
                 detail={"public_id": request.public_id, "fulfillers_group_id": services.policy.fulfillers},
             )
-            await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+            await uow.jobs.enqueue(request.id, card_update_job(new_state.value))
             await uow.commit()
         elif request.state != RequestState.AWAITING_FULFILMENT:
             return True  # finished or withdrawn meanwhile: nothing to hand over
@@ -132,19 +132,20 @@ async def _finish(
     found = await access.find(services, actor, public_id, verb, kind=KIND)
     if isinstance(found, Reply):
         return found
-    request, standing = found
-    public_id = request.public_id
+    # As access.find read it, unlocked: enough to refuse early; the change below re-reads the row under a lock.
+    seen, standing = found
+    public_id = seen.public_id
     if not standing.fulfiller or standing.requester:
         # Involved (an admin, the requester), so they may see the order; the card says why they may not record it.
         if not standing.fulfiller:
             why, notice = access.Why.NOT_FULFILLER, t("seats.fulfil.not_fulfiller", request_id=public_id)
         else:
             why, notice = access.Why.REQUESTER, t("authority.own_seat_order", request_id=public_id)
-        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=request)
+        await access.record_refusal(services, actor, verb, why, public_id=public_id, request=seen)
         return await _current(services, actor, public_id, notice, can_fulfil=False)
-    if request.state != RequestState.AWAITING_FULFILMENT:
+    if seen.state != RequestState.AWAITING_FULFILMENT:
         return await _not_waiting(services, actor, public_id)
-    if version is None or version != request.version:
+    if version is None or version != seen.version:
         return await _current(services, actor, public_id, t("seats.fulfil.stale", request_id=public_id))
     if refusal:
         return await _current(services, actor, public_id, t(refusal, most=MAX_REFERENCE))
@@ -182,7 +183,7 @@ async def _finish(
                 "seats": request.payload.get("seats"),
             },
         )
-        await uow.jobs.enqueue(request.id, sync_job(new_state.value))
+        await uow.jobs.enqueue(request.id, card_update_job(new_state.value))
         await uow.commit()
         view = await request_view(services, uow, request)
     services.wake_jobs()
