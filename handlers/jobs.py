@@ -118,8 +118,8 @@ class JobRunner:
                 if error is None:
                     await uow.jobs.complete(job)
                 else:
-                    may_retry = retry is not None and job.attempts < job.max_attempts
-                    retry_at = utcnow() + retry if may_retry else None
+                    attempts_left = job.attempts < job.max_attempts
+                    retry_at = utcnow() + retry if retry is not None and attempts_left else None
                     await uow.jobs.fail(job, error, retry_at=retry_at)
                     logger.warning(
                         "job %s (%s) attempt %s: %s; %s",
