@@ -88,8 +88,12 @@ class Step:
         raise NotImplementedError
 
     def batch_key(self) -> Hashable:
-        """Steps with equal keys can go out in one batch (only read for batchable types)."""
-        return type(self)
+        """Steps with equal keys can go out in one batch (only read for batchable types).
+
+        The batch is already per step type (kinds.apply keys by type and this key), so by default every step of a
+        type shares one batch; a type narrows that by returning what must match, as lists' steps do.
+        """
+        return ()
 
     @classmethod
     async def apply_batch(cls, context: StepContext, steps: Sequence[Self]) -> list[Outcome]:

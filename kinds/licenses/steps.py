@@ -90,7 +90,10 @@ class AssignLicense(Step):
                 outcomes[index] = StepOutcome.ALREADY_DONE
             else:
                 todo.append(index)
-        items = [(steps[i].user_id, [steps[i].sku_id], []) for i in todo]
+        # (user, SKUs to add, SKUs to remove): an assignment removes none.
+        items: list[tuple[str, Sequence[str], Sequence[str]]] = [
+            (steps[i].user_id, [steps[i].sku_id], []) for i in todo
+        ]
         results = await bulk.assign_many(items) if items else []
         for index, result in zip(todo, results, strict=True):
             outcomes[index] = StepOutcome.DONE if result.ok else (result.error or M365Error("assignLicense failed"))
