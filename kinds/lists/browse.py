@@ -104,10 +104,10 @@ async def browse(
                 sections.append(BrowseSection("lists", tuple(_list_entry(d) for d in page.items), page.total,
                                               page.offset))
             if kind in ("all", "mailboxes"):
-                page = await cache.search_mailboxes(query, offset=offset if kind == "mailboxes" else 0,
-                                                    limit=PAGE_SIZE)
-                sections.append(BrowseSection("mailboxes", tuple(_mailbox_entry(m) for m in page.items),
-                                              page.total, page.offset))
+                mailboxes = await cache.search_mailboxes(query, offset=offset if kind == "mailboxes" else 0,
+                                                         limit=PAGE_SIZE)
+                sections.append(BrowseSection("mailboxes", tuple(_mailbox_entry(m) for m in mailboxes.items),
+                                              mailboxes.total, mailboxes.offset))
         elif view == "my_lists":
             page = await cache.lists_owned_by(address, offset=offset, limit=PAGE_SIZE)
             sections.append(BrowseSection("lists", tuple(_list_entry(d) for d in page.items), page.total, page.offset))

@@ -102,7 +102,9 @@ async def is_member_in_exchange(services: Services, the_list: DistributionList, 
 
 
 def owns(the_list: DistributionList, address: str | None) -> bool:
-    return bool(address) and address.casefold() in {owner.casefold() for owner in the_list.managed_by}
+    if not address:
+        return False
+    return address.casefold() in {owner.casefold() for owner in the_list.managed_by}
 
 
 async def owners_of(services: Services, the_list: DistributionList) -> list[DirectoryUser]:
