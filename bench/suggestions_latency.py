@@ -34,6 +34,7 @@ from devtenant import run_devtenant
 from handlers import suggestions
 from handlers.context import Actor
 from handlers.directory_sync import run_sync
+from handlers.suggestion_matching import suggest
 
 PG_URL = os.environ.get("DESK_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 TEXTS = {
@@ -91,7 +92,7 @@ async def _scenario(tenant: Any, database: str, repeats: int) -> dict[str, Any]:
             names = sum(len(v) for v in vocabulary.values())
 
             async def pure() -> None:
-                suggestions.suggest("joim Gen Lsit 01234", "en", vocabulary)
+                suggest("joim Gen Lsit 01234", "en", vocabulary, services.kinds)
 
             results["matching only"] = {"names": names, **await _time(repeats, pure)}
             results["reading names from the cache"] = await _time(

@@ -2,7 +2,7 @@
 
 The vocabulary is the emulated tenant's (devtenant's seed: its plans, 20 lists and 5 shared mailboxes) plus 2,000
 generated list names, the size of a large directory cache. The tables below are the ones the thresholds in
-handlers/suggestions.py were tuned on.
+handlers/suggestion_matching.py were tuned on.
 """
 
 from __future__ import annotations
@@ -21,17 +21,9 @@ from cards.verbs import Verb
 from devtenant.seed import build_seed
 from handlers.commands import ShowHelp, ShowMyRequests, Unknown
 from handlers.plans import PlanCatalogue
-from handlers.suggestions import (
-    MAX_CANDIDATES,
-    SLOTS,
-    TEMPLATES,
-    Name,
-    near,
-    needed_kinds,
-    plan_names,
-    slots_of,
-    suggest,
-)
+from handlers.suggestion_matching import MAX_CANDIDATES, Name, near, needed_kinds, suggest
+from handlers.suggestion_templates import SLOTS, TEMPLATES, slots_of
+from handlers.suggestions import plan_names
 from kinds.licenses.commands import RemoveLicense, RequestLicense, ShowPlans
 from kinds.lists.commands import JoinList, LeaveList, MyLists, ShowAnything
 from kinds.mailboxes.commands import GrantAccess, ShowMailbox
