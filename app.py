@@ -24,12 +24,12 @@ from bot.references import ReferenceBook
 from bot.turn_errors import install as install_turn_errors
 from desk_logging import request_scope
 from handlers.audit_check import seal_and_report
-from handlers.delivery import deliver_approval_cards, sync_request_cards
+from handlers.delivery import deliver_approval_cards, update_request_cards
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
-from handlers.submission import DELIVER_JOB, EXECUTE_JOB
+from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
 from kinds import desk, groups, licenses, lists, mailboxes, seats
 from kinds.family import Family
 from kinds.registry import build_registry
@@ -201,7 +201,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     )
     runner = JobRunner(
         services,
-        {DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, "sync": sync_request_cards},
+        {DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, CARD_UPDATE_JOB: update_request_cards},
         poll_seconds=settings.job_poll_seconds,
         lease_seconds=settings.job_lease_seconds,
     )

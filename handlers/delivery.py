@@ -54,7 +54,7 @@ async def _deliver_to(services: Services, request: Request, recipients: list[str
     return sent_count
 
 
-async def sync_request_cards(services: Services, job: Job) -> None:
+async def update_request_cards(services: Services, job: Job) -> None:
     """Every copy of the card shows the new state; the requester also gets a message saying what happened."""
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)

@@ -25,7 +25,7 @@ from desk_logging import bind as bind_log_context
 from handlers import directory_sync_exchange
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.services import Services
-from handlers.submission import sync_job
+from handlers.submission import card_update_job
 from kinds.apply import apply_steps
 from kinds.steps import Cached, Outcome, Step, StepContext
 from m365.errors import M365Error, TransientError
@@ -184,7 +184,7 @@ async def _finish(
             detail = {"steps": len(plan)}
         await uow.requests.transition(request, next_state(request.state, event).value, now=services.clock())
         await uow.audit.append(action=action, request_id=request.id, detail=detail)
-        await uow.jobs.enqueue(request.id, sync_job(state.value))
+        await uow.jobs.enqueue(request.id, card_update_job(state.value))
         await uow.commit()
     services.wake_jobs()
     if failed:

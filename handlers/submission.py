@@ -21,18 +21,20 @@ logger = logging.getLogger(__name__)
 
 DELIVER_JOB = "deliver"
 EXECUTE_JOB = "execute"
+# Stored in the outbox as "sync:<state>" since the first release; "sync" in code means the directory sync only.
+CARD_UPDATE_JOB = "sync"
 POLICY_APPROVER_ID = "desk:policy"
 POLICY_APPROVER_NAME = "M365 Desk"
 
 
-def sync_job(state: str) -> str:
-    """One card-sync job per state a request reaches, so each transition is announced exactly once."""
-    return f"sync:{state}"
+def card_update_job(state: str) -> str:
+    """One card-update job per state a request reaches, so each transition is announced exactly once."""
+    return f"{CARD_UPDATE_JOB}:{state}"
 
 
 async def record_transition(uow: UnitOfWork, request: Request, state: str, actor: Actor, **detail: Any) -> None:
-    """In the transaction that moved ``request`` to ``state``: its card-sync job and its audit entry by ``actor``."""
-    await uow.jobs.enqueue(request.id, sync_job(state))
+    """In the transaction that moved ``request`` to ``state``: its card-update job and its audit entry by ``actor``."""
+    await uow.jobs.enqueue(request.id, card_update_job(state))
     await uow.audit.append(
         action=f"request.{state}",
         request_id=request.id,

@@ -10,7 +10,7 @@ from desk_harness import Desk, action_data, leaks
 
 from cards.i18n import Translator
 from cards.verbs import Verb
-from handlers.submission import sync_job
+from handlers.submission import card_update_job
 from storage.models import JobStatus
 
 
@@ -44,7 +44,7 @@ async def test_a_refused_card_update_is_given_up_quietly(desk: Desk) -> None:
     await desk.run_jobs()
 
     assert refusal.hits >= 2  # the approved and the completed state each tried to update it, once
-    job = await _job(desk, request.id, sync_job("approved"))
+    job = await _job(desk, request.id, card_update_job("approved"))
     assert (job.status, job.attempts, job.last_error) == (JobStatus.DONE.value, 1, None)  # not retried, not failed
     assert state.activities[status_id].updates == 0
     texts = desk.texts(employee)
@@ -63,11 +63,11 @@ async def test_a_connector_outage_during_an_update_is_retried_and_nobody_is_told
     await desk.run_jobs()
 
     assert outage.hits == 1
-    job = await _job(desk, request.id, sync_job("approved"))
+    job = await _job(desk, request.id, card_update_job("approved"))
     assert job.status == JobStatus.QUEUED.value and job.attempts == 1 and "503" in (job.last_error or "")
     await asyncio.sleep(1.1)  # the job runner's first backoff is at most a second
     await desk.run_jobs()
-    job = await _job(desk, request.id, sync_job("approved"))
+    job = await _job(desk, request.id, card_update_job("approved"))
     assert (job.status, job.attempts) == (JobStatus.DONE.value, 2)
     assert state.activities[status_id].updates >= 1
     for person in (seed.demo_employee, seed.demo_admin):

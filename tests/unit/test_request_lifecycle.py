@@ -15,7 +15,7 @@ from cards.verbs import Verb
 from handlers.card_delivery import remember_card
 from handlers.commands import parse
 from handlers.context import Reply
-from handlers.delivery import REQUESTER, deliver_approval_cards, sync_request_cards
+from handlers.delivery import REQUESTER, deliver_approval_cards, update_request_cards
 from handlers.dispatch import dispatch_click, dispatch_command
 from handlers.execution import execute_request
 from handlers.jobs import JobHandler
@@ -32,7 +32,7 @@ t = Translator("en-US")
 RUNNER = "unit-test-runner"
 # As app.py hands them to the JobRunner: a job's kind up to its first ":" names its handler.
 JOB_HANDLERS: dict[str, JobHandler] = {
-    DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, "sync": sync_request_cards,
+    DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, "sync": update_request_cards,
 }
 Person = UserSeed | str  # a seeded person, or anyone of the tenant by id
 

@@ -15,7 +15,7 @@ from cards.i18n import Translator
 from cards.verbs import Verb
 from handlers.commands import parse
 from handlers.context import Reply
-from handlers.delivery import sync_request_cards
+from handlers.delivery import update_request_cards
 from handlers.dispatch import dispatch_click, dispatch_command
 from handlers.execution import execute_request
 from kinds.apply import apply_steps
@@ -63,7 +63,7 @@ async def run_job(desk: Desk, request: Request, kind: str) -> None:
     if kind == "execute":
         await execute_request(desk.services, job)
     else:
-        await sync_request_cards(desk.services, job)
+        await update_request_cards(desk.services, job)
 
 
 async def approved_order(desk: Desk) -> Request:
