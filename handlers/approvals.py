@@ -93,6 +93,7 @@ async def decide(
             approver_name=actor.name,
             outcome="approved" if approve else "rejected",
             reason=reason,
+            at=services.clock(),
         )
         if approve:
             await uow.jobs.enqueue(request.id, EXECUTE_JOB)

@@ -150,6 +150,7 @@ async def _approve_by_policy(uow: UnitOfWork, request: Request, reason: str, rul
         approver_name=POLICY_APPROVER_NAME,
         outcome="approved",
         reason=reason,
+        at=now,
     )
     await uow.audit.append(
         action="request.approved",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,14 +23,16 @@ class DecisionRepository:
         approver_name: str,
         outcome: str,
         reason: str | None = None,
+        at: datetime | None = None,
     ) -> Decision:
+        """``at``: the desk's clock (services.clock), so a decision and the transition it makes share one time."""
         decision = Decision(
             request_id=request_id,
             approver_id=approver_id,
             approver_name=approver_name,
             outcome=outcome,
             reason=reason,
-            created_at=utcnow(),
+            created_at=at or utcnow(),
         )
         self._session.add(decision)
         await self._session.flush()
