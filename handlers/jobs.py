@@ -1,4 +1,14 @@
-"""The job runner: claims outbox jobs with a lease, runs them, retries transient failures with backoff."""
+"""The job runner: claims outbox jobs with a lease, runs them, retries transient failures with backoff.
+
+The retry budget of a change lives here, and only here. A change (a Graph POST/PATCH/DELETE such as assignLicense,
+its $batch, a usage location, a group member's $ref; an Exchange cmdlet that is not Get-*) is sent at most once
+per job attempt: the clients never resend it (m365/graph.py ``send_once``, m365/exchange.py), because after a 503,
+a 504 or a timeout it may already have been applied. A TransientError ends the attempt; the runner tries the job
+again after the Retry-After it carried (else exponential backoff), up to the job's ``max_attempts`` (5), and each
+step re-reads before it writes, so a retried attempt never applies a change twice. A change is therefore sent at
+most ``max_attempts`` times. Reads (Graph GET, Get-* cmdlets) keep the clients' own retries: they change nothing,
+and they make a step's reads robust.
+"""
 
 from __future__ import annotations
 
