@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import date, datetime, time
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from cards.mailboxes import grant_form
@@ -35,6 +36,21 @@ from kinds.mailboxes.steps import GrantMailboxAccess
 from kinds.recipients import Refused
 from kinds.steps import Step
 from m365.ports import Access, DirectoryUser
+
+
+class _ExpiryFields(TypedDict):
+    """What ScheduleGrantExpiry and EndGrantExpiry both take: one grant's mailbox, delegation and people."""
+
+    mailbox_id: str
+    mailbox: str
+    mailbox_address: str
+    access: str
+    right: str
+    user: str
+    person_ids: tuple[str, ...]
+    person_addresses: tuple[str, ...]
+    person_names: tuple[str, ...]
+
 
 _DATE_FORMATS = (r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$", r"^(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})$")
 
@@ -119,20 +135,23 @@ async def request_grant(
                            auto_mapping=auto_mapping)
         for person in chosen
     ]
-    timed = {
-        **about,
-        "mailbox_address": mailbox.primary_smtp_address,
-        "user": ", ".join(person.display_name for person in chosen),
-        "person_ids": tuple(person.id for person in chosen),
-        "person_addresses": tuple(person.mail or "" for person in chosen),
-        "person_names": tuple(person.display_name for person in chosen),
-    }
+    timed = _ExpiryFields(
+        mailbox_id=mailbox.identity,
+        mailbox=mailbox.display_name,
+        mailbox_address=mailbox.primary_smtp_address,
+        access=label,
+        right=access.value,
+        user=", ".join(person.display_name for person in chosen),
+        person_ids=tuple(person.id for person in chosen),
+        person_addresses=tuple(person.mail or "" for person in chosen),
+        person_names=tuple(person.display_name for person in chosen),
+    )
     if expires_at is not None:
         plan.append(ScheduleGrantExpiry(**timed, until=expires_at.date().isoformat(),
                                         expires_at=expires_at.isoformat()))
     elif any(expiries[person.id] is not None for person in chosen):
         plan.append(EndGrantExpiry(**timed))  # a permanent grant replaces a time-bound one
-    facts = [("mailbox.field.access", t("mailbox.access." + access.value))]
+    facts: list[tuple[str, str]] = [("mailbox.field.access", t("mailbox.access." + access.value))]
     if access is Access.FULL_ACCESS:
         facts.append(("mailbox.field.auto_mapping", t("mailbox.yes" if auto_mapping else "mailbox.no")))
     if expires_at is not None:

@@ -94,7 +94,7 @@ async def request_revoke(
             person_addresses=tuple(item.primary_smtp_address for item in timed),
             person_names=tuple(item.display_name for item in timed),
         ))
-    facts = [("mailbox.field.access", t("mailbox.access." + access.value))]
+    facts: list[tuple[str, str]] = [("mailbox.field.access", t("mailbox.access." + access.value))]
     draft = mailbox_draft(REVOKE, mailbox, key, approvers, plan, facts)
     # Giving up one's own access needs nobody's approval (F14); the desk's own expiry revokes are policy too.
     rule = "policy.grant_expired" if desk_actor else "policy.revoke_own_access" if own else None
