@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     graph_scope: str = "https://graph.microsoft.com/.default"
     exchange_base_url: str = "https://outlook.office365.com/adminapi/beta"
     exchange_scope: str = "https://outlook.office365.com/.default"
-    graph_max_retries: int = 3  # the Graph client's own retries on 429/503/504 before a job backs off
+    # The Graph client's own retries of reads on 429/503/504; changes are sent once per job attempt (handlers/jobs.py).
+    graph_max_retries: int = 3
     ca_bundle: Path | None = None  # extra CA to trust (the emulator's); None = the system's
 
     # Where the desk opens 1:1 chats with people it has never talked to (Teams' regional service URL).
@@ -86,7 +87,6 @@ class Settings(BaseSettings):
     sla_targets: dict[str, float] = Field(default_factory=dict)
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
-    job_max_attempts: int = 6
 
     # License reports and alerts (F11). public_url: where people's browsers reach the desk, for report download
     # links ("" = http://host:port). compliance_rules: JSON, [{"plans": ["M365EDU_A3_FACULTY"], "only_members_of":
