@@ -158,6 +158,7 @@ async def record_refusal(
     refused unaudited past the person's budget since their last audited one are counted in ``suppressed``.
     ``reserved``: the click holds a reservation of the budget (``find``), which this refusal now uses.
     """
+    named: str | None
     if request is not None:
         named = request.public_id
     else:
