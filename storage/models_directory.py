@@ -16,7 +16,7 @@ ADDRESS = 320  # RFC 5321: 64 local part + @ + 255 domain
 OBJECT_ID = 64
 
 
-class DirUser(Base):
+class CachedUser(Base):
     """A user as Graph's /users/delta last reported them; ``deleted`` marks tombstones (@removed)."""
 
     __tablename__ = "dir_users"
@@ -34,7 +34,7 @@ class DirUser(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DirList(Base):
+class CachedList(Base):
     """A distribution list as Get-DistributionGroup last returned it; identity is its Entra object id."""
 
     __tablename__ = "dir_lists"
@@ -57,7 +57,7 @@ class DirList(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DirListMember(Base):
+class CachedListMember(Base):
     """One direct member of a cached list."""
 
     __tablename__ = "dir_list_members"
@@ -75,7 +75,7 @@ class DirListMember(Base):
     recipient_type: Mapped[str] = mapped_column(String(60), default="UserMailbox")
 
 
-class DirMailbox(Base):
+class CachedMailbox(Base):
     """A shared mailbox as Get-Mailbox -RecipientTypeDetails SharedMailbox last returned it."""
 
     __tablename__ = "dir_mailboxes"
@@ -92,7 +92,7 @@ class DirMailbox(Base):
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DirMailboxDelegate(Base):
+class CachedMailboxDelegate(Base):
     """One explicit delegation (Full Access, Send As or Send on Behalf) on a cached shared mailbox."""
 
     __tablename__ = "dir_mailbox_delegates"
@@ -111,7 +111,7 @@ class DirMailboxDelegate(Base):
     auto_mapping: Mapped[bool | None] = mapped_column(Boolean)
 
 
-class DirMailboxOwner(Base):
+class MailboxOwnerRecord(Base):
     """An owner of a shared mailbox as the desk recorded it (Exchange has no such notion); the sync only removes
     these when the mailbox itself is gone. No foreign key: the desk may record owners before the cache has seen
     the mailbox it just created."""
@@ -131,7 +131,7 @@ class DirMailboxOwner(Base):
     display_name: Mapped[str] = mapped_column(String(256))
 
 
-class DirSyncState(Base):
+class SyncStateRecord(Base):
     """Named sync state: a cursor (Graph delta link, Exchange watermark), run times, and the replicas' lease."""
 
     __tablename__ = "dir_sync_state"

@@ -15,7 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m365.ports import Access, DistributionList, ListMember, MailboxDelegate, SharedMailbox
 from storage.columns import utcnow
 from storage.dialect import insert_for
-from storage.models_directory import DirList, DirListMember, DirMailbox, DirMailboxDelegate, DirMailboxOwner
+from storage.models_directory import (
+    CachedList,
+    CachedListMember,
+    CachedMailbox,
+    CachedMailboxDelegate,
+    MailboxOwnerRecord,
+)
 from storage.repositories.directory_rows import Page, address_key, chunks, count_rows
 
 
@@ -36,7 +42,7 @@ def _contains(column: Any, query: str) -> ColumnElement[bool]:
     return func.lower(column).contains(query.lower(), autoescape=True)
 
 
-def _to_list(row: DirList) -> DistributionList:
+def _to_list(row: CachedList) -> DistributionList:
     return DistributionList(
         identity=row.identity,
         name=row.name,
@@ -53,7 +59,7 @@ def _to_list(row: DirList) -> DistributionList:
     )
 
 
-def _to_mailbox(row: DirMailbox) -> SharedMailbox:
+def _to_mailbox(row: CachedMailbox) -> SharedMailbox:
     return SharedMailbox(
         identity=row.identity,
         name=row.name,
@@ -92,14 +98,14 @@ class DirectoryCacheRepository:
             "owners": list(dl.managed_by),
             "synced_at": now or utcnow(),
         }
-        stmt = insert_for(self.session, DirList.__table__).values(identity=dl.identity, **values)
+        stmt = insert_for(self.session, CachedList.__table__).values(identity=dl.identity, **values)
         await self.session.execute(stmt.on_conflict_do_update(index_elements=["identity"], set_=values))
         if members is not None:
             await self._replace_members(dl.identity, members)
 
     async def _replace_members(self, identity: str, members: Sequence[ListMember]) -> None:
         # Delete-and-insert in the caller's transaction: readers see the old set or the new one, never a mix.
-        await self.session.execute(delete(DirListMember).where(DirListMember.list_id == identity))
+        await self.session.execute(delete(CachedListMember).where(CachedListMember.list_id == identity))
         rows: dict[str, dict[str, Any]] = {}
         for member in members:
             key = address_key(member.primary_smtp_address)
@@ -115,18 +121,18 @@ class DirectoryCacheRepository:
                 },
             )
         for chunk in chunks(list(rows.values())):
-            await self.session.execute(insert_for(self.session, DirListMember.__table__).values(list(chunk)))
+            await self.session.execute(insert_for(self.session, CachedListMember.__table__).values(list(chunk)))
 
     async def delete_list(self, identity: str) -> bool:
         """Forget the list and its members; False when it was not cached."""
-        await self.session.execute(delete(DirListMember).where(DirListMember.list_id == identity))
-        result = await self.session.execute(delete(DirList).where(DirList.identity == identity))
+        await self.session.execute(delete(CachedListMember).where(CachedListMember.list_id == identity))
+        result = await self.session.execute(delete(CachedList).where(CachedList.identity == identity))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get_list(self, identity_or_address: str) -> DistributionList | None:
         """By object id or primary SMTP address (any case)."""
         value = identity_or_address.strip()
-        stmt = select(DirList).where(or_(DirList.identity == value, DirList.address_key == value.lower()))
+        stmt = select(CachedList).where(or_(CachedList.identity == value, CachedList.address_key == value.lower()))
         row = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
         return _to_list(row) if row is not None else None
 
@@ -138,14 +144,14 @@ class DirectoryCacheRepository:
         if not value:
             return []
         lowered = value.lower()
-        stmt = select(DirList).where(or_(
-            DirList.identity == value,
-            DirList.address_key == lowered,
-            func.lower(DirList.alias) == lowered,
-            func.lower(DirList.name) == lowered,
-            func.lower(DirList.display_name) == lowered,
+        stmt = select(CachedList).where(or_(
+            CachedList.identity == value,
+            CachedList.address_key == lowered,
+            func.lower(CachedList.alias) == lowered,
+            func.lower(CachedList.name) == lowered,
+            func.lower(CachedList.display_name) == lowered,
         ))
-        rows = (await self.session.execute(stmt.order_by(DirList.identity).limit(limit))).scalars()
+        rows = (await self.session.execute(stmt.order_by(CachedList.identity).limit(limit))).scalars()
         return [_to_list(row) for row in rows]
 
     async def search_lists(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
@@ -153,7 +159,9 @@ class DirectoryCacheRepository:
         query = query.strip()
         if not query:
             return await self._list_page(None, offset, limit)
-        columns = (DirList.name, DirList.display_name, DirList.description, DirList.address, DirList.alias)
+        columns = (
+            CachedList.name, CachedList.display_name, CachedList.description, CachedList.address, CachedList.alias
+        )
         return await self._list_page(or_(*(_contains(c, query) for c in columns)), offset, limit)
 
     async def lists_owned_by(self, address: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
@@ -162,22 +170,22 @@ class DirectoryCacheRepository:
         # element match on both backends without JSON functions that differ between them. (Addresses are ASCII
         # in practice; json.dumps escapes anything else the same way on write and here.)
         needle = json.dumps(address_key(address))
-        owns = func.lower(cast(DirList.owners, String)).contains(needle, autoescape=True)
+        owns = func.lower(cast(CachedList.owners, String)).contains(needle, autoescape=True)
         return await self._list_page(owns, offset, limit)
 
     async def lists_with_member(self, address: str, *, offset: int = 0, limit: int = 10) -> Page[DistributionList]:
         """Lists this address is a direct member of."""
-        member_of = select(DirListMember.list_id).where(DirListMember.address_key == address_key(address))
-        return await self._list_page(DirList.identity.in_(member_of), offset, limit)
+        member_of = select(CachedListMember.list_id).where(CachedListMember.address_key == address_key(address))
+        return await self._list_page(CachedList.identity.in_(member_of), offset, limit)
 
     async def list_members(self, identity: str, *, offset: int = 0, limit: int | None = None) -> Page[ListMember]:
         """The list's members by display name; ``limit=None`` = all of them."""
-        where = DirListMember.list_id == identity
-        total = await self._count(select(DirListMember.id).where(where))
+        where = CachedListMember.list_id == identity
+        total = await self._count(select(CachedListMember.id).where(where))
         stmt = (
-            select(DirListMember)
+            select(CachedListMember)
             .where(where)
-            .order_by(func.lower(DirListMember.display_name), DirListMember.address_key)
+            .order_by(func.lower(CachedListMember.display_name), CachedListMember.address_key)
         )
         rows = (await self.session.execute(stmt.offset(offset).limit(limit))).scalars()
         items = tuple(
@@ -192,24 +200,24 @@ class DirectoryCacheRepository:
         return Page(items, total, offset)
 
     async def is_list_member(self, identity: str, address: str) -> bool:
-        stmt = select(DirListMember.id).where(
-            DirListMember.list_id == identity, DirListMember.address_key == address_key(address)
+        stmt = select(CachedListMember.id).where(
+            CachedListMember.list_id == identity, CachedListMember.address_key == address_key(address)
         )
         return (await self.session.execute(stmt.limit(1))).first() is not None
 
     async def list_identities(self) -> set[str]:
         """Every cached list's identity: what the sync compares with Exchange's to find deleted lists."""
-        return set((await self.session.execute(select(DirList.identity))).scalars())
+        return set((await self.session.execute(select(CachedList.identity))).scalars())
 
     async def _list_page(self, where: ColumnElement[bool] | None, offset: int, limit: int) -> Page[DistributionList]:
         """The lists matching ``where`` (None = all), by display name.
 
-        It takes the condition rather than a built select(DirList): SQLAlchemy 2.0 and 2.1 spell that statement's
-        type differently (Select[tuple[DirList]] vs Select[DirList]), and a condition types the same on both.
+        It takes the condition rather than a built select(CachedList): SQLAlchemy 2.0 and 2.1 spell that statement's
+        type differently (Select[tuple[CachedList]] vs Select[CachedList]), and a condition types the same on both.
         """
-        stmt = select(DirList) if where is None else select(DirList).where(where)
-        total = await self._count(stmt.with_only_columns(DirList.identity))
-        ordered = stmt.order_by(func.lower(DirList.display_name), DirList.identity).offset(offset).limit(limit)
+        stmt = select(CachedList) if where is None else select(CachedList).where(where)
+        total = await self._count(stmt.with_only_columns(CachedList.identity))
+        ordered = stmt.order_by(func.lower(CachedList.display_name), CachedList.identity).offset(offset).limit(limit)
         rows = (await self.session.execute(ordered)).scalars()
         return Page(tuple(_to_list(r) for r in rows), total, offset)
 
@@ -232,13 +240,13 @@ class DirectoryCacheRepository:
             "changed_at": mb.changed_at,
             "synced_at": now or utcnow(),
         }
-        stmt = insert_for(self.session, DirMailbox.__table__).values(identity=mb.identity, **values)
+        stmt = insert_for(self.session, CachedMailbox.__table__).values(identity=mb.identity, **values)
         await self.session.execute(stmt.on_conflict_do_update(index_elements=["identity"], set_=values))
         if delegates is not None:
             await self._replace_delegates(mb.identity, delegates)
 
     async def _replace_delegates(self, identity: str, delegates: Sequence[MailboxDelegate]) -> None:
-        await self.session.execute(delete(DirMailboxDelegate).where(DirMailboxDelegate.mailbox_id == identity))
+        await self.session.execute(delete(CachedMailboxDelegate).where(CachedMailboxDelegate.mailbox_id == identity))
         rows: dict[tuple[str, str], dict[str, Any]] = {}
         for d in delegates:
             key = address_key(d.primary_smtp_address)
@@ -255,20 +263,22 @@ class DirectoryCacheRepository:
                 },
             )
         for chunk in chunks(list(rows.values())):
-            await self.session.execute(insert_for(self.session, DirMailboxDelegate.__table__).values(list(chunk)))
+            await self.session.execute(insert_for(self.session, CachedMailboxDelegate.__table__).values(list(chunk)))
 
     async def delete_mailbox(self, identity: str) -> bool:
         """Forget the mailbox, its delegates and the owners the desk recorded; False when it was not cached."""
-        await self.session.execute(delete(DirMailboxDelegate).where(DirMailboxDelegate.mailbox_id == identity))
+        await self.session.execute(delete(CachedMailboxDelegate).where(CachedMailboxDelegate.mailbox_id == identity))
         # The owners are the desk's own record (mailbox_owners.py), not a cache; but a mailbox gone from Exchange
         # has nothing left to own, so its record goes with it.
-        await self.session.execute(delete(DirMailboxOwner).where(DirMailboxOwner.mailbox_id == identity))
-        result = await self.session.execute(delete(DirMailbox).where(DirMailbox.identity == identity))
+        await self.session.execute(delete(MailboxOwnerRecord).where(MailboxOwnerRecord.mailbox_id == identity))
+        result = await self.session.execute(delete(CachedMailbox).where(CachedMailbox.identity == identity))
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get_mailbox(self, identity_or_address: str) -> SharedMailbox | None:
         value = identity_or_address.strip()
-        stmt = select(DirMailbox).where(or_(DirMailbox.identity == value, DirMailbox.address_key == value.lower()))
+        stmt = select(CachedMailbox).where(
+            or_(CachedMailbox.identity == value, CachedMailbox.address_key == value.lower())
+        )
         row = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
         return _to_mailbox(row) if row is not None else None
 
@@ -278,14 +288,14 @@ class DirectoryCacheRepository:
         if not value:
             return []
         lowered = value.lower()
-        stmt = select(DirMailbox).where(or_(
-            DirMailbox.identity == value,
-            DirMailbox.address_key == lowered,
-            func.lower(DirMailbox.alias) == lowered,
-            func.lower(DirMailbox.name) == lowered,
-            func.lower(DirMailbox.display_name) == lowered,
+        stmt = select(CachedMailbox).where(or_(
+            CachedMailbox.identity == value,
+            CachedMailbox.address_key == lowered,
+            func.lower(CachedMailbox.alias) == lowered,
+            func.lower(CachedMailbox.name) == lowered,
+            func.lower(CachedMailbox.display_name) == lowered,
         ))
-        rows = (await self.session.execute(stmt.order_by(DirMailbox.identity).limit(limit))).scalars()
+        rows = (await self.session.execute(stmt.order_by(CachedMailbox.identity).limit(limit))).scalars()
         return [_to_mailbox(row) for row in rows]
 
     async def search_mailboxes(self, query: str, *, offset: int = 0, limit: int = 10) -> Page[SharedMailbox]:
@@ -293,7 +303,7 @@ class DirectoryCacheRepository:
         query = query.strip()
         if not query:
             return await self._mailbox_page(None, offset, limit)
-        columns = (DirMailbox.name, DirMailbox.display_name, DirMailbox.address, DirMailbox.alias)
+        columns = (CachedMailbox.name, CachedMailbox.display_name, CachedMailbox.address, CachedMailbox.alias)
         return await self._mailbox_page(or_(*(_contains(c, query) for c in columns)), offset, limit)
 
     async def mailboxes_for(
@@ -301,22 +311,24 @@ class DirectoryCacheRepository:
     ) -> Page[SharedMailbox]:
         """Mailboxes this person owns (recorded by the desk) or holds any delegation on, by address or object id."""
         key = address_key(address)
-        owned = select(DirMailboxOwner.mailbox_id).where(
-            or_(DirMailboxOwner.user_id == user_id, DirMailboxOwner.address_key == key)
+        owned = select(MailboxOwnerRecord.mailbox_id).where(
+            or_(MailboxOwnerRecord.user_id == user_id, MailboxOwnerRecord.address_key == key)
         )
-        delegated = select(DirMailboxDelegate.mailbox_id).where(
-            or_(DirMailboxDelegate.address_key == key, DirMailboxDelegate.object_id == user_id)
+        delegated = select(CachedMailboxDelegate.mailbox_id).where(
+            or_(CachedMailboxDelegate.address_key == key, CachedMailboxDelegate.object_id == user_id)
         )
-        held = or_(DirMailbox.identity.in_(owned), DirMailbox.identity.in_(delegated))
+        held = or_(CachedMailbox.identity.in_(owned), CachedMailbox.identity.in_(delegated))
         return await self._mailbox_page(held, offset, limit)
 
     async def mailbox_delegates(self, identity: str) -> list[MailboxDelegate]:
         """Every delegation on the mailbox, by access then display name."""
         stmt = (
-            select(DirMailboxDelegate)
-            .where(DirMailboxDelegate.mailbox_id == identity)
+            select(CachedMailboxDelegate)
+            .where(CachedMailboxDelegate.mailbox_id == identity)
             .order_by(
-                DirMailboxDelegate.access, func.lower(DirMailboxDelegate.display_name), DirMailboxDelegate.address_key
+                CachedMailboxDelegate.access,
+                func.lower(CachedMailboxDelegate.display_name),
+                CachedMailboxDelegate.address_key,
             )
         )
         return [
@@ -331,12 +343,12 @@ class DirectoryCacheRepository:
         ]
 
     async def mailbox_identities(self) -> set[str]:
-        return set((await self.session.execute(select(DirMailbox.identity))).scalars())
+        return set((await self.session.execute(select(CachedMailbox.identity))).scalars())
 
     async def names(self) -> list[DirectoryName]:
         """Every cached list's and shared mailbox's names (three columns each), for "did you mean …?"."""
         names: list[DirectoryName] = []
-        for kind, model in (("list", DirList), ("mailbox", DirMailbox)):
+        for kind, model in (("list", CachedList), ("mailbox", CachedMailbox)):
             stmt = select(model.identity, model.display_name, model.alias, model.address)
             for identity, display_name, alias, address in await self.session.execute(stmt):
                 names.append(DirectoryName(kind, identity, display_name or "", alias or "", address or ""))
@@ -344,9 +356,10 @@ class DirectoryCacheRepository:
 
     async def _mailbox_page(self, where: ColumnElement[bool] | None, offset: int, limit: int) -> Page[SharedMailbox]:
         """The shared mailboxes matching ``where`` (None = all), by display name (a condition, as _list_page)."""
-        stmt = select(DirMailbox) if where is None else select(DirMailbox).where(where)
-        total = await self._count(stmt.with_only_columns(DirMailbox.identity))
-        ordered = stmt.order_by(func.lower(DirMailbox.display_name), DirMailbox.identity).offset(offset).limit(limit)
+        stmt = select(CachedMailbox) if where is None else select(CachedMailbox).where(where)
+        total = await self._count(stmt.with_only_columns(CachedMailbox.identity))
+        ordered = stmt.order_by(func.lower(CachedMailbox.display_name), CachedMailbox.identity)
+        ordered = ordered.offset(offset).limit(limit)
         rows = (await self.session.execute(ordered)).scalars()
         return Page(tuple(_to_mailbox(r) for r in rows), total, offset)
 

@@ -1,6 +1,6 @@
 """Named leases between replicas: one holder at a time until a deadline, so replicas share one run per period.
 
-A lease lives on the sync state row of the same name (DirSyncState's lease columns); nothing here knows what
+A lease lives on the sync state row of the same name (SyncStateRecord's lease columns); nothing here knows what
 the holder does with it.
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
-from storage.models_directory import DirSyncState
+from storage.models_directory import SyncStateRecord
 
 
 class LeaseRepository:
@@ -29,19 +29,20 @@ class LeaseRepository:
         committed row and SQLite runs under its single write lock. Commit right after claiming.
         """
         await self.session.flush()
-        stmt = insert_for(self.session, DirSyncState.__table__).values(name=name, lease_owner=owner, lease_until=until)
+        table = SyncStateRecord.__table__
+        stmt = insert_for(self.session, table).values(name=name, lease_owner=owner, lease_until=until)
         inserted = await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
         if inserted.rowcount == 1:  # type: ignore[attr-defined]
             return True
         result = await self.session.execute(
-            update(DirSyncState)
+            update(SyncStateRecord)
             .where(
-                DirSyncState.name == name,
+                SyncStateRecord.name == name,
                 or_(
-                    DirSyncState.lease_owner.is_(None),
-                    DirSyncState.lease_until.is_(None),
-                    DirSyncState.lease_until < now,
-                    DirSyncState.lease_owner == owner,
+                    SyncStateRecord.lease_owner.is_(None),
+                    SyncStateRecord.lease_until.is_(None),
+                    SyncStateRecord.lease_until < now,
+                    SyncStateRecord.lease_owner == owner,
                 ),
             )
             .values(lease_owner=owner, lease_until=until)
@@ -52,8 +53,8 @@ class LeaseRepository:
     async def extend(self, name: str, owner: str, until: datetime) -> bool:
         """Push the lease's end out while a long run is still working; False when another owner holds it now."""
         result = await self.session.execute(
-            update(DirSyncState)
-            .where(DirSyncState.name == name, DirSyncState.lease_owner == owner)
+            update(SyncStateRecord)
+            .where(SyncStateRecord.name == name, SyncStateRecord.lease_owner == owner)
             .values(lease_until=until)
             .execution_options(synchronize_session=False)
         )
@@ -62,8 +63,8 @@ class LeaseRepository:
     async def release(self, name: str, owner: str) -> None:
         """Give the lease back (only if it is still ``owner``'s)."""
         await self.session.execute(
-            update(DirSyncState)
-            .where(DirSyncState.name == name, DirSyncState.lease_owner == owner)
+            update(SyncStateRecord)
+            .where(SyncStateRecord.name == name, SyncStateRecord.lease_owner == owner)
             .values(lease_owner=None, lease_until=None)
             .execution_options(synchronize_session=False)
         )

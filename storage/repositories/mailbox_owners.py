@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
-from storage.models_directory import DirMailboxOwner
+from storage.models_directory import MailboxOwnerRecord
 from storage.repositories.directory_rows import address_key
 
 # (user id, address, display name) of one owner.
@@ -26,15 +26,15 @@ class MailboxOwnerRepository:
     async def of(self, identity: str) -> list[Owner]:
         """(user id, address, display name) of each owner the desk recorded for the mailbox, by display name."""
         stmt = (
-            select(DirMailboxOwner)
-            .where(DirMailboxOwner.mailbox_id == identity)
-            .order_by(func.lower(DirMailboxOwner.display_name), DirMailboxOwner.user_id)
+            select(MailboxOwnerRecord)
+            .where(MailboxOwnerRecord.mailbox_id == identity)
+            .order_by(func.lower(MailboxOwnerRecord.display_name), MailboxOwnerRecord.user_id)
         )
         return [(r.user_id, r.address, r.display_name) for r in (await self.session.execute(stmt)).scalars()]
 
     async def replace(self, identity: str, owners: Sequence[Owner]) -> None:
         """The mailbox's recorded owners become exactly ``owners`` (user id, address, display name)."""
-        await self.session.execute(delete(DirMailboxOwner).where(DirMailboxOwner.mailbox_id == identity))
+        await self.session.execute(delete(MailboxOwnerRecord).where(MailboxOwnerRecord.mailbox_id == identity))
         rows: dict[str, dict[str, Any]] = {}
         for user_id, address, display_name in owners:
             rows.setdefault(
@@ -48,7 +48,8 @@ class MailboxOwnerRepository:
                 },
             )
         if rows:
-            await self.session.execute(insert_for(self.session, DirMailboxOwner.__table__).values(list(rows.values())))
+            table = MailboxOwnerRecord.__table__
+            await self.session.execute(insert_for(self.session, table).values(list(rows.values())))
 
 
 __all__ = ["MailboxOwnerRepository", "Owner"]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import insert_for
-from storage.models_directory import DirSyncState
+from storage.models_directory import SyncStateRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class SyncStateRepository:
         self.session = session
 
     async def cursor(self, name: str) -> str | None:
-        stmt = select(DirSyncState.cursor).where(DirSyncState.name == name)
+        stmt = select(SyncStateRecord.cursor).where(SyncStateRecord.name == name)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def set_cursor(self, name: str, value: str | None) -> None:
@@ -42,7 +42,7 @@ class SyncStateRepository:
     async def state(self, name: str) -> SyncState | None:
         row = (
             await self.session.execute(
-                select(DirSyncState).where(DirSyncState.name == name).execution_options(populate_existing=True)
+                select(SyncStateRecord).where(SyncStateRecord.name == name).execution_options(populate_existing=True)
             )
         ).scalar_one_or_none()
         if row is None:
@@ -71,7 +71,7 @@ class SyncStateRepository:
         await self._upsert(name, **values)
 
     async def _upsert(self, name: str, **values: Any) -> None:
-        stmt = insert_for(self.session, DirSyncState.__table__).values(name=name, **values)
+        stmt = insert_for(self.session, SyncStateRecord.__table__).values(name=name, **values)
         await self.session.execute(stmt.on_conflict_do_update(index_elements=["name"], set_=values))
 
 

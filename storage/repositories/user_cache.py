@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from m365.ports import UserState
 from storage.columns import utcnow
 from storage.dialect import insert_for
-from storage.models_directory import DirUser
+from storage.models_directory import CachedUser
 from storage.repositories.directory_rows import CHUNK_ROWS, address_key, chunks, count_rows
 
 _USER_FIELDS = frozenset(
@@ -20,7 +20,7 @@ _USER_FIELDS = frozenset(
 )
 
 
-def _to_user(row: DirUser) -> UserState:
+def _to_user(row: CachedUser) -> UserState:
     return UserState(
         id=row.id,
         display_name=row.display_name,
@@ -67,7 +67,7 @@ class UserCacheRepository:
         for fields, group in by_fields.items():
             columns = {*fields, "deleted", "synced_at"} | ({"mail_key"} if "mail" in fields else set())
             for chunk in chunks(group):
-                stmt = insert_for(self.session, DirUser.__table__).values(list(chunk))
+                stmt = insert_for(self.session, CachedUser.__table__).values(list(chunk))
                 excluded = stmt.excluded
                 stmt = stmt.on_conflict_do_update(
                     index_elements=["id"], set_={name: excluded[name] for name in sorted(columns)}
@@ -79,8 +79,8 @@ class UserCacheRepository:
         count = 0
         for start in range(0, len(ids), CHUNK_ROWS):
             result = await self.session.execute(
-                update(DirUser)
-                .where(DirUser.id.in_(list(ids[start : start + CHUNK_ROWS])))
+                update(CachedUser)
+                .where(CachedUser.id.in_(list(ids[start : start + CHUNK_ROWS])))
                 .values(deleted=True, synced_at=now or utcnow())
                 .execution_options(synchronize_session=False)
             )
@@ -90,8 +90,8 @@ class UserCacheRepository:
     async def remove_users_synced_before(self, when: datetime) -> int:
         """Mark deleted every live user not reported since ``when`` (the start of a full round that just ended)."""
         result = await self.session.execute(
-            update(DirUser)
-            .where(DirUser.deleted.is_(False), DirUser.synced_at < when)
+            update(CachedUser)
+            .where(CachedUser.deleted.is_(False), CachedUser.synced_at < when)
             .values(deleted=True)
             .execution_options(synchronize_session=False)
         )
@@ -99,20 +99,20 @@ class UserCacheRepository:
 
     async def get_user(self, user_id: str, *, include_deleted: bool = False) -> UserState | None:
         """The cached user; None when unknown or deleted (unless ``include_deleted``)."""
-        stmt = select(DirUser).where(DirUser.id == user_id)
+        stmt = select(CachedUser).where(CachedUser.id == user_id)
         if not include_deleted:
-            stmt = stmt.where(DirUser.deleted.is_(False))
+            stmt = stmt.where(CachedUser.deleted.is_(False))
         row = (await self.session.execute(stmt)).scalar_one_or_none()
         return _to_user(row) if row is not None else None
 
     async def is_user_deleted(self, user_id: str) -> bool:
-        stmt = select(DirUser.deleted).where(DirUser.id == user_id)
+        stmt = select(CachedUser.deleted).where(CachedUser.id == user_id)
         return bool((await self.session.execute(stmt)).scalar_one_or_none())
 
     async def count_users(self, *, include_deleted: bool = False) -> int:
-        stmt = select(DirUser.id)
+        stmt = select(CachedUser.id)
         if not include_deleted:
-            stmt = stmt.where(DirUser.deleted.is_(False))
+            stmt = stmt.where(CachedUser.deleted.is_(False))
         return await count_rows(self.session, stmt)
 
 
