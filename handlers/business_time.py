@@ -156,7 +156,7 @@ class BusinessCalendar:
             values["closed_dates"] = frozenset(d if isinstance(d, date) else date.fromisoformat(str(d)) for d in raw)
         if "business_day" in config:
             values["business_day"] = _parse_duration(config["business_day"])
-        return cls(**values)  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]  # each key was checked and converted above
 
     # -- what one day looks like ------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ class CmdletRegistry:
         self._handlers[spec.name.lower()] = handler
 
     def emulated(self) -> list[str]:
-        return sorted(self.catalog.get(n).name for n in self._handlers)  # type: ignore[union-attr]
+        return sorted(self.catalog.get(n).name for n in self._handlers)  # type: ignore[union-attr]  # every registered handler is in the catalog
 
     async def invoke(self, state: TenantState, name: str, parameters: Any) -> CmdletResult:
         spec = self.catalog.get(name)

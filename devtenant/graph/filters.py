@@ -152,7 +152,7 @@ class _Parser:
         if op.kind == "ident" and op.text.lower() == "in":
             self.expect("(")
             values = [self.literal()]
-            while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]
+            while self.peek() is not None and self.peek().text == ",":  # type: ignore[union-attr]  # peek() is not None just above
                 self.next()
                 values.append(self.literal())
             self.expect(")")

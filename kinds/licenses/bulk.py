@@ -187,7 +187,7 @@ async def _holders(services: Services, users: list[DirectoryUser], sku: Sku) -> 
     """Who already holds the plan: one read of its holders when the port can, else one read per person."""
     licenses = services.tenant.licenses
     if supports_bulk(licenses):
-        return {user_id.lower() for user_id in await licenses.holders(sku.sku_id)}  # type: ignore[attr-defined]
+        return {user_id.lower() for user_id in await licenses.holders(sku.sku_id)}  # type: ignore[attr-defined]  # supports_bulk checked it
     held: set[str] = set()
     for user in users:
         if any(license.sku_id.lower() == sku.sku_id.lower() for license in await licenses.user_licenses(user.id)):

@@ -171,7 +171,7 @@ def build_report(
             saving=price.amount if price else None,
             currency=price.currency if price else None,
             via_group=_only_via_group(holder, part),
-            **extra,  # type: ignore[arg-type]
+            **extra,  # type: ignore[arg-type]  # the kind-specific fields, typed where built
         )
 
     cutoff = now - timedelta(days=stale_days)

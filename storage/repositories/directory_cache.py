@@ -127,7 +127,7 @@ class DirectoryCacheRepository:
         """Forget the list and its members; False when it was not cached."""
         await self.session.execute(delete(CachedListMember).where(CachedListMember.list_id == identity))
         result = await self.session.execute(delete(CachedList).where(CachedList.identity == identity))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
 
     async def get_list(self, identity_or_address: str) -> DistributionList | None:
         """By object id or primary SMTP address (any case)."""
@@ -272,7 +272,7 @@ class DirectoryCacheRepository:
         # has nothing left to own, so its record goes with it.
         await self.session.execute(delete(MailboxOwnerRecord).where(MailboxOwnerRecord.mailbox_id == identity))
         result = await self.session.execute(delete(CachedMailbox).where(CachedMailbox.identity == identity))
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
 
     async def get_mailbox(self, identity_or_address: str) -> SharedMailbox | None:
         value = identity_or_address.strip()

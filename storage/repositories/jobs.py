@@ -108,7 +108,7 @@ class JobRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount == 1:  # type: ignore[attr-defined]
+            if result.rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
                 return await self._load_where(Job.id == row.id)
         return None
 
@@ -172,7 +172,7 @@ class JobRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
             raise LeaseLost(job.id, job.lease_owner)
         # ``job`` may come from an earlier unit of work (claimed in one, finished in another), so
         # mirror the row into the object itself rather than reloading through this session.

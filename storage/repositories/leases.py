@@ -32,7 +32,7 @@ class LeaseRepository:
         table = SyncStateRecord.__table__
         stmt = insert_for(self.session, table).values(name=name, lease_owner=owner, lease_until=until)
         inserted = await self.session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-        if inserted.rowcount == 1:  # type: ignore[attr-defined]
+        if inserted.rowcount == 1:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
             return True
         result = await self.session.execute(
             update(SyncStateRecord)
@@ -48,7 +48,7 @@ class LeaseRepository:
             .values(lease_owner=owner, lease_until=until)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
 
     async def extend(self, name: str, owner: str, until: datetime) -> bool:
         """Push the lease's end out while a long run is still working; False when another owner holds it now."""
@@ -58,7 +58,7 @@ class LeaseRepository:
             .values(lease_until=until)
             .execution_options(synchronize_session=False)
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+        return result.rowcount == 1  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
 
     async def release(self, name: str, owner: str) -> None:
         """Give the lease back (only if it is still ``owner``'s)."""

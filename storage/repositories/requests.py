@@ -121,7 +121,7 @@ class RequestRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if result.rowcount != 1:  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
             raise StaleVersion(request.id, request.version)
         # Mirror the row into the object without marking it dirty (no second UPDATE on flush).
         for key, value in values.items():

@@ -84,7 +84,7 @@ class UserCacheRepository:
                 .values(deleted=True, synced_at=now or utcnow())
                 .execution_options(synchronize_session=False)
             )
-            count += result.rowcount  # type: ignore[attr-defined]
+            count += result.rowcount  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
         return count
 
     async def remove_users_synced_before(self, when: datetime) -> int:
@@ -95,7 +95,7 @@ class UserCacheRepository:
             .values(deleted=True)
             .execution_options(synchronize_session=False)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        return int(result.rowcount)  # type: ignore[attr-defined]  # DML gives a CursorResult, typed as Result
 
     async def get_user(self, user_id: str, *, include_deleted: bool = False) -> UserState | None:
         """The cached user; None when unknown or deleted (unless ``include_deleted``)."""
