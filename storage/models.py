@@ -56,8 +56,11 @@ class Request(Base):
 
     __tablename__ = "requests"
     __table_args__ = (
+        # Each "newest first" filter of the admins' history walks one of these backwards (0009).
         Index("ix_requests_requester_id_created_at", "requester_id", "created_at"),
-        Index("ix_requests_state", "state"),
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_kind_created_at", "kind", "created_at"),
+        Index("ix_requests_state_created_at", "state", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -109,7 +112,7 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id"), index=True)
-    approver_id: Mapped[str] = mapped_column(String(64))
+    approver_id: Mapped[str] = mapped_column(String(64), index=True)  # history's "decided by"
     approver_name: Mapped[str] = mapped_column(String(DISPLAY_NAME))
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
