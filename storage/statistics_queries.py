@@ -1,0 +1,158 @@
+"""The admins' statistics queries (F21): requests per kind and week, median times to decision and completion per
+group of kinds, and the most frequent requesters and targets; each returns small dataclasses, never ORM rows."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dialect import session_is_postgres
+from storage.models import Request
+
+
+@dataclass(frozen=True, slots=True)
+class KindWeekCount:
+    """How many requests of one kind were filed in one week (``week``: the index into the week starts given)."""
+
+    kind: str
+    week: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMedians:
+    """Median seconds from filing to decision and to completion for one group of kinds (None: none yet)."""
+
+    group: str
+    decided: int
+    decision_seconds: float | None
+    completed: int
+    completion_seconds: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopEntry:
+    """A requester or a request's target, with how many requests name it."""
+
+    key: str
+    label: str
+    count: int
+
+
+async def requests_per_kind_and_week(
+    session: AsyncSession, *, week_starts: Sequence[datetime], end: datetime
+) -> list[KindWeekCount]:
+    """Counts per (kind, week) of requests created in [week_starts[0], end); weeks without requests are absent.
+
+    The weeks are bucketed by a CASE over the given instants rather than by date functions, which SQLite and
+    PostgreSQL spell differently and which would not know the calendar's zone anyway.
+    """
+    if not week_starts:
+        return []
+    week = case(
+        *((Request.created_at >= start, index) for index, start in reversed(list(enumerate(week_starts)))),
+        else_=-1,
+    ).label("week")
+    stmt = (
+        select(Request.kind, week, func.count())
+        .where(Request.created_at >= week_starts[0], Request.created_at < end)
+        .group_by(Request.kind, week)
+        .order_by(Request.kind, week)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [KindWeekCount(kind, int(index), int(count)) for kind, index, count in rows]
+
+
+async def median_durations(
+    session: AsyncSession, *, group_of: Mapping[str, str], start: datetime, end: datetime
+) -> list[GroupMedians]:
+    """Per group of kinds (``group_of``: kind → group; other kinds are left out), the medians over requests created
+    in [start, end) that have been decided, and that have completed; groups in name order.
+
+    PostgreSQL computes the medians itself (percentile_cont); SQLite has no median, so its rows come back and
+    Python takes them — SQLite serves development and tests, where the rows are few.
+    """
+    if not group_of:
+        return []
+    in_window = (Request.created_at >= start, Request.created_at < end, Request.kind.in_(list(group_of)))
+    group = case(*((Request.kind == kind, literal(name)) for kind, name in group_of.items())).label("grp")
+    if session_is_postgres(session):
+        decision = _pg_median(Request.decided_at - Request.created_at)
+        completion = _pg_median(Request.completed_at - Request.created_at)
+        stmt = (
+            select(group, func.count(Request.decided_at), decision, func.count(Request.completed_at), completion)
+            .where(*in_window, Request.decided_at.is_not(None) | Request.completed_at.is_not(None))
+            .group_by(group)
+            .order_by(group)
+        )
+        rows = (await session.execute(stmt)).all()
+        return [
+            GroupMedians(name, int(decided), _seconds(decision_s), int(completed), _seconds(completion_s))
+            for name, decided, decision_s, completed, completion_s in rows
+        ]
+    stmt_rows = select(Request.kind, Request.created_at, Request.decided_at, Request.completed_at).where(
+        *in_window, Request.decided_at.is_not(None) | Request.completed_at.is_not(None)
+    )
+    decisions: dict[str, list[float]] = defaultdict(list)
+    completions: dict[str, list[float]] = defaultdict(list)
+    for kind, created_at, decided_at, completed_at in (await session.execute(stmt_rows)).all():
+        name = group_of[kind]
+        decisions.setdefault(name, [])
+        if decided_at is not None:
+            decisions[name].append((decided_at - created_at).total_seconds())
+        if completed_at is not None:
+            completions[name].append((completed_at - created_at).total_seconds())
+    return [
+        GroupMedians(
+            name,
+            len(decisions[name]),
+            statistics.median(decisions[name]) if decisions[name] else None,
+            len(completions[name]),
+            statistics.median(completions[name]) if completions[name] else None,
+        )
+        for name in sorted(decisions)
+    ]
+
+
+async def top_requesters(session: AsyncSession, *, start: datetime, end: datetime, limit: int) -> list[TopEntry]:
+    """The people who filed the most requests created in [start, end), most first (ties by name)."""
+    count = func.count().label("n")
+    name = func.max(Request.requester_name).label("name")
+    stmt = (
+        select(Request.requester_id, name, count)
+        .where(Request.created_at >= start, Request.created_at < end)
+        .group_by(Request.requester_id)
+        .order_by(count.desc(), name, Request.requester_id)
+        .limit(limit)
+    )
+    return [TopEntry(key, label, int(n)) for key, label, n in (await session.execute(stmt)).all()]
+
+
+async def top_targets(session: AsyncSession, *, start: datetime, end: datetime, limit: int) -> list[TopEntry]:
+    """The targets (a list, a mailbox, a person's license) most requests created in [start, end) were about."""
+    count = func.count().label("n")
+    label = func.max(Request.target_label).label("label")
+    stmt = (
+        select(Request.target_id, label, count)
+        .where(Request.created_at >= start, Request.created_at < end)
+        .group_by(Request.target_id)
+        .order_by(count.desc(), label, Request.target_id)
+        .limit(limit)
+    )
+    return [TopEntry(key, text, int(n)) for key, text, n in (await session.execute(stmt)).all()]
+
+
+def _pg_median(interval: ColumnElement[Any]) -> ColumnElement[float]:
+    # NULL intervals (not decided, not completed) are skipped by the ordered-set aggregate, as by count().
+    return func.percentile_cont(0.5).within_group(func.extract("epoch", interval))
+
+
+def _seconds(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]  # a Decimal or float from the driver
