@@ -35,3 +35,6 @@ class Verb(enum.StrEnum):
     MAILBOX_DELETE = "mailbox.delete"
     MAILBOX_GRANT_SUBMIT = "mailbox.grant.submit"
     MAILBOX_REVOKE = "mailbox.revoke"
+    # The admins' queue (F19): paging it, and opening one waiting request's approval card from it.
+    QUEUE_PAGE = "queue.page"
+    QUEUE_OPEN = "queue.open"

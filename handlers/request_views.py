@@ -71,11 +71,18 @@ def is_breached(request: Request, now: datetime) -> bool:
 
 
 def approver_card_for(
-    view: RequestView, request: Request, reader_id: str, t: Translator, notice: str | None = None
+    view: RequestView,
+    request: Request,
+    reader_id: str,
+    t: Translator,
+    notice: str | None = None,
+    *,
+    admin: bool = False,
 ) -> dict[str, Any]:
+    """``admin``: the reader is in the admins group now, so may decide any request (the queue's Open button)."""
     # Neither the requester nor a person the request changes decides it (handlers.access re-checks every click).
     can_decide = (
-        reader_id in request.approver_ids
+        (admin or reader_id in request.approver_ids)
         and reader_id != request.requester_id
         and reader_id.casefold() not in view.subjects
     )
