@@ -16,11 +16,12 @@ from typing import Any
 
 from aiohttp import web
 
-from devtenant import botframework, connector, control, entra
+from devtenant import botframework, connector, control, entra, usage_control
 from devtenant.activities import ActivityFactory
 from devtenant.context import Context
 from devtenant.exchange import service as exchange_service
 from devtenant.faults import FaultInjector
+from devtenant.graph import reports as graph_reports
 from devtenant.graph import service as graph_service
 from devtenant.seed import Seed, build_seed
 from devtenant.state import TenantState
@@ -158,11 +159,14 @@ def build_apps(ctx: Context) -> tuple[web.Application, web.Application]:
     """The HTTPS application (Entra, Graph, Exchange, control) and the HTTP one (connector, control)."""
     https_app = web.Application(client_max_size=8 * 1024 * 1024)
     control.add_routes(https_app, ctx)
+    usage_control.add_routes(https_app, ctx)
     graph_service.add_routes(https_app, ctx)
     exchange_service.add_routes(https_app, ctx)
+    graph_reports.add_download_route(https_app, ctx)  # the CSV reports' preauthenticated download URLs
     entra.add_routes(https_app, ctx)  # last: its routes start with a {tenant} wildcard segment
     http_app = web.Application(client_max_size=8 * 1024 * 1024)
     control.add_routes(http_app, ctx)
+    usage_control.add_routes(http_app, ctx)
     connector.add_routes(http_app, ctx)
     botframework.add_routes(https_app, http_app, ctx)  # the channel token service, and the connector's token record
     return https_app, http_app

@@ -20,6 +20,7 @@ from devtenant.states.directory import DeletedUser, Directory, DomainRecord, Gro
 from devtenant.states.exchange import ExchangeGroupRecord, ExchangeState, FullAccessGrant, SendAsGrant
 from devtenant.states.licensing import Licensing, SkuRecord
 from devtenant.states.seeding import add_generated_lists, load_seed
+from devtenant.states.usage import UsageState
 from devtenant.states.user_changes import DeltaGenerations
 
 
@@ -50,6 +51,7 @@ class TenantState:
         self.connector = ConnectorState(self.directory, tenant_id=self.tenant_id, bot_app_id=self.bot_app_id,
                                         bot_name=self.bot_name)
         self.call_history = CallLog(self.tenant_id)
+        self.usage = UsageState()  # mailbox activity, report settings, message traffic (no activity seeded)
         self.delta_tokens.start_new()
         load_seed(self.seed, self.directory, self.licensing, self.exchange)
 

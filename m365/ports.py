@@ -1,4 +1,5 @@
-"""The ports the desk uses to read and change the tenant (protocols), and the Tenant that bundles them.
+"""The ports the desk uses to read and change the tenant (protocols), message trace limits, and the Tenant that bundles
+them.
 
 The values they speak live in m365.ports_values and are re-exported here, where most callers import them from.
 """
@@ -20,6 +21,7 @@ from m365.ports_values import (
     ListChanges,
     ListMember,
     MailboxDelegate,
+    MailboxUsage,
     MemberChange,
     NewDistributionList,
     NewSharedMailbox,
@@ -27,6 +29,7 @@ from m365.ports_values import (
     SharedMailbox,
     Sku,
     Subscription,
+    TraceRow,
     UserDeltaPage,
     UserLicense,
     UserState,
@@ -46,6 +49,7 @@ __all__ = [
     "ListChanges",
     "ListMember",
     "MailboxDelegate",
+    "MailboxUsage",
     "Mailboxes",
     "MemberChange",
     "NewDistributionList",
@@ -56,6 +60,8 @@ __all__ = [
     "Sku",
     "Subscription",
     "Tenant",
+    "TraceRow",
+    "Usage",
     "UserDeltaPage",
     "UserLicense",
     "UserState",
@@ -249,6 +255,35 @@ class DirectorySync(Protocol):
         ...
 
 
+# Message trace's documented limits (Get-MessageTraceV2): the adapters and the emulators enforce the same ones.
+TRACE_HISTORY_DAYS = 90
+TRACE_MAX_DAYS_PER_QUERY = 10
+TRACE_MAX_RESULT_SIZE = 5000
+TRACE_QUERIES_PER_WINDOW = 100
+TRACE_WINDOW_SECONDS = 300
+
+
+class Usage(Protocol):
+    """Activity: Graph's mailbox usage report, its tenant's report settings, and Exchange message trace."""
+
+    async def mailbox_usage(self, period_days: int) -> list[MailboxUsage]:
+        """Every row of getMailboxUsageDetail(period='D<period_days>'); period_days is 7, 30, 90 or 180."""
+        ...
+
+    async def names_concealed(self) -> bool:
+        """Whether reports show hashes instead of names (``/admin/reportSettings`` displayConcealedNames)."""
+        ...
+
+    async def message_trace(self, recipients: Sequence[str], start: datetime, end: datetime, *,
+                            result_size: int = TRACE_MAX_RESULT_SIZE,
+                            starting_recipient: str | None = None) -> list[TraceRow]:
+        """One Get-MessageTraceV2 query: messages received for ``recipients`` in [start, end], newest first (then by
+        recipient), at most ``result_size`` rows and no paging: continue with ``starting_recipient`` and ``end`` taken
+        from the last row. InvalidRequest for more than 10 days or before the last 90; Throttled past 100 queries in
+        a rolling 5 minutes."""
+        ...
+
+
 @dataclass(slots=True)
 class Tenant:
     """The ports bundled, as the composition root hands them to handlers and the executor."""
@@ -259,3 +294,4 @@ class Tenant:
     mailboxes: Mailboxes | None = None
     recipients: Recipients | None = None
     directory_sync: DirectorySync | None = None
+    usage: Usage | None = None

@@ -1,10 +1,11 @@
-"""The values the m365 ports speak: users, SKUs and licenses, lists, mailboxes, recipients, delta pages, outcomes."""
+"""The values the m365 ports speak: users, SKUs and licenses, lists, mailboxes, recipients, delta pages, outcomes,
+mailbox usage rows and message trace rows."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from m365.errors import M365Error
 
@@ -238,3 +239,25 @@ class AssignOutcome:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+@dataclass(frozen=True, slots=True)
+class MailboxUsage:
+    """One row of Graph's mailbox usage report (getMailboxUsageDetail). When the tenant conceals names, the UPN and
+    display name are hashes; ``recipient_type`` is "User"/"Shared" or "UserMailbox"/"SharedMailbox" by tenant."""
+
+    user_principal_name: str
+    display_name: str
+    is_deleted: bool
+    last_activity: date | None
+    recipient_type: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceRow:
+    """One message trace row (Get-MessageTraceV2): when Exchange received a message for which recipient."""
+
+    received: datetime
+    recipient_address: str
+    sender_address: str
+    status: str

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 from aiohttp import web
 
 from devtenant.context import Context
-from devtenant.exchange import distribution_groups, mailboxes, permissions, recipients
+from devtenant.exchange import distribution_groups, mailboxes, message_trace, permissions, recipients
 from devtenant.exchange.cmdlets import CmdletCatalog
 from devtenant.exchange.errors import ARGUMENT, ODATA_EXCEPTION, CmdletError
 from devtenant.exchange.registry import CmdletRegistry, CmdletResult
@@ -45,6 +45,7 @@ def build_registry() -> CmdletRegistry:
     mailboxes.register(registry)
     permissions.register(registry)
     recipients.register(registry)
+    message_trace.register(registry)
     return registry
 
 

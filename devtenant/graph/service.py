@@ -13,7 +13,7 @@ from multidict import CIMultiDict, MultiDict
 
 from devtenant.context import Context
 from devtenant.faults import is_identity_write
-from devtenant.graph import groups, licensing, users
+from devtenant.graph import groups, licensing, reports, users
 from devtenant.graph.core import JSON_CONTENT_TYPE, GraphError, GraphRequest, GraphResponse, Router
 from devtenant.tokens import GRAPH_RESOURCE, TokenError
 
@@ -42,6 +42,7 @@ class GraphService:
         users.register(self.router, ctx)
         licensing.register(self.router, ctx)
         groups.register(self.router, ctx)
+        reports.register(self.router, ctx)
         self.router.add("POST", "/$batch", self.batch, ())
 
     # ------------------------------------------------------------------ responses

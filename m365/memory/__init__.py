@@ -18,6 +18,7 @@ from m365.memory.mailboxes import MemoryMailboxes
 from m365.memory.recipients import MemoryRecipients
 from m365.memory.seed import GroupSeed, ListSeed, MailboxSeed, SkuSeed, TenantSeed, UserSeed
 from m365.memory.state import TenantState
+from m365.memory.usage import MemoryUsage
 from m365.ports import Tenant
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "MemoryLicenses",
     "MemoryMailboxes",
     "MemoryRecipients",
+    "MemoryUsage",
     "SkuSeed",
     "TenantSeed",
     "TenantState",
@@ -48,7 +50,7 @@ def memory_tenant(seed: TenantSeed | None = None, *, clock: Callable[[], datetim
     directory = MemoryDirectory(state, page_size=page_size)
     return Tenant(directory=directory, licenses=MemoryLicenses(state),
                   distribution_lists=MemoryDistributionLists(state), mailboxes=MemoryMailboxes(state),
-                  recipients=MemoryRecipients(state), directory_sync=directory)
+                  recipients=MemoryRecipients(state), directory_sync=directory, usage=MemoryUsage(state))
 
 
 def tenant_state(tenant: Tenant) -> TenantState:

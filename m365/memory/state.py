@@ -18,6 +18,7 @@ from m365.memory.records import (
     whole_seconds,
 )
 from m365.memory.seed import ListSeed, MailboxSeed, TenantSeed, UserSeed, stable_id
+from m365.memory.usage import UsageRecords
 
 
 class TenantState:
@@ -35,6 +36,7 @@ class TenantState:
         self.groups: dict[str, GroupRecord] = {}
         self.skus: dict[str, SkuRecord] = {}
         self.lists: dict[str, ListRecord] = {}
+        self.usage = UsageRecords()  # mailbox activity, received messages, report settings (m365/memory/usage.py)
         # Users/delta: a round's snapshot of what it reported, and links that no longer count.
         self.delta_generation = 1
         self.expired_generations: dict[int, int] = {}  # generation -> HTTP status its links now answer

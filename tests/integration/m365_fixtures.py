@@ -1,8 +1,8 @@
 """Fixtures for the m365 contract suites: the ports of either implementation, seeded alike.
 
 A test that asks for a port (``directory``, ``licenses``, ``distribution_lists``, ``recipients``, ``mailboxes``,
-``directory_sync``) or the ``seed`` runs twice, once per ``tenant_impl``: "devtenant" (the production adapters
-against the devtenant emulator over real HTTPS) and "memory" (m365.memory, seeded from the same devtenant seed
+``directory_sync``, ``usage``) or the ``seed`` runs twice, once per ``tenant_impl``: "devtenant" (the production
+adapters against the devtenant emulator over real HTTPS) and "memory" (m365.memory, seeded from the same devtenant seed
 by memory_seed). A test about transport only (throttling, retries, tokens, batching, the emulator's call log) is
 marked ``@pytest.mark.devtenant_only("why")`` and runs once, against devtenant; a test that asks for devtenant
 itself (``tenant``, ``graph``, ``exchange``, ``credentials``) must carry that mark.
@@ -36,8 +36,9 @@ from m365.graph_directory import GraphDirectory
 from m365.graph_licenses import GraphLicenses
 from m365.mailboxes import ExchangeMailboxes
 from m365.memory import GroupSeed, ListSeed, MailboxSeed, SkuSeed, TenantSeed, UserSeed, memory_tenant, tenant_state
-from m365.ports import DirectorySync, DistributionLists, Licenses, Mailboxes, Recipients, Tenant
+from m365.ports import DirectorySync, DistributionLists, Licenses, Mailboxes, Recipients, Tenant, Usage
 from m365.recipients import ExchangeRecipients
+from m365.usage import GraphExchangeUsage
 
 # Small retry delays keep fault-injection tests fast; Retry-After from the emulator still wins.
 EXCHANGE_MAX_ATTEMPTS = 4
@@ -120,6 +121,11 @@ def mailboxes(tenant_impl: str, request: pytest.FixtureRequest) -> Mailboxes:
 @pytest.fixture
 def directory_sync(tenant_impl: str, request: pytest.FixtureRequest) -> DirectorySync:
     return _port(tenant_impl, request, "directory_sync")  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def usage(tenant_impl: str, request: pytest.FixtureRequest) -> Usage:
+    return _port(tenant_impl, request, "usage")  # type: ignore[no-any-return]
 
 
 @pytest.fixture
@@ -216,6 +222,11 @@ def devtenant_recipients(exchange: ExchangeClient) -> ExchangeRecipients:
 @pytest.fixture
 def devtenant_mailboxes(exchange: ExchangeClient) -> ExchangeMailboxes:
     return ExchangeMailboxes(exchange)
+
+
+@pytest.fixture
+def devtenant_usage(graph: GraphApi, exchange: ExchangeClient) -> GraphExchangeUsage:
+    return GraphExchangeUsage(graph, exchange)
 
 
 # ---------------------------------------------------------------------------------------------------------
