@@ -30,7 +30,7 @@ from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
-from kinds import desk, groups, licenses, lists, mailboxes, queue, seats
+from kinds import desk, groups, licenses, lists, mailboxes, queue, seats, statistics
 from kinds.family import Family
 from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
@@ -68,6 +68,7 @@ def families() -> list[Family]:
         mailboxes.family(),
         queue.family(),
         seats.family(),
+        statistics.family(),
     ]
 
 
@@ -94,6 +95,7 @@ def create_app(
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/readyz", endpoints.readyz)
     app.router.add_get("/reports/{token}.csv", endpoints.report_file)
+    app.router.add_get("/reports/{token}.png", endpoints.chart_image)
     return app
 
 

@@ -1,5 +1,5 @@
 """The desk's HTTP endpoints besides /api/messages: /healthz (alive), /readyz (ready for traffic, and why not) and
-/reports/<token>.csv (a report behind a short-lived link)."""
+/reports/<token>.csv and /reports/<token>.png (a report or a chart behind a short-lived link)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from aiohttp import web
 
 from kinds.licenses.reports import download as report_download
+from kinds.statistics.report import CHART_TYPE, download_chart
 from runtime.app_keys import ENGINE, READINESS, SERVICES, UOW
 from storage.migrate import is_up_to_date
 
@@ -15,7 +16,8 @@ from storage.migrate import is_up_to_date
 async def report_file(request: web.Request) -> web.Response:
     """A report behind a short-lived link: whoever holds the (unguessable) token gets it, until it expires."""
     found = await report_download(request.app[SERVICES], request.match_info["token"])
-    if found is None:
+    # A chart's token names a PNG (served below), not a text file.
+    if found is None or found[1] == CHART_TYPE:
         raise web.HTTPNotFound(text="This report link has expired or does not exist. Ask the desk for a new one.")
     name, content_type, content = found
     return web.Response(
@@ -27,6 +29,18 @@ async def report_file(request: web.Request) -> web.Response:
             "Cache-Control": "no-store",
             "X-Content-Type-Options": "nosniff",
         },
+    )
+
+
+async def chart_image(request: web.Request) -> web.Response:
+    """A chart behind a short-lived link, shown inline by the card that names it (Teams fetches it anonymously)."""
+    png = await download_chart(request.app[SERVICES], request.match_info["token"])
+    if png is None:
+        raise web.HTTPNotFound(text="This chart link has expired or does not exist. Ask the desk for new statistics.")
+    return web.Response(
+        body=png,
+        content_type=CHART_TYPE,
+        headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -1,0 +1,16 @@
+"""The statistics family (F21, F22): the admins' "statistics" command, its numbers card and its PNG charts."""
+
+from __future__ import annotations
+
+from kinds.family import Command, Family
+from kinds.statistics import report
+from kinds.statistics.commands import parse_statistics
+
+
+def family() -> Family:
+    return Family(
+        name="statistics",
+        # Before "show …" (140), the catch-all. An admins' command, like "sla" and the license report: no line on
+        # everyone's help card and no entry in everyone's manifest menu.
+        commands=(Command("statistics", 28, parse_statistics, report.show_statistics),),
+    )

@@ -1,0 +1,209 @@
+"""The admins' "statistics" (F21, F22): gathers the numbers (storage.statistics_queries, the SLA report's counts,
+the tenant's seats), draws the charts, stores them behind short-lived links and answers with the card; and serves
+a chart's PNG to whoever holds its link."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+from cards.charts import ChartText, Series, compliance_chart, seats_chart, volume_chart
+from cards.i18n import Translator
+from cards.statistics import (
+    Chart,
+    FamilyTimes,
+    KindVolume,
+    MonthCompliance,
+    Ranked,
+    StatisticsView,
+    statistics_card,
+    week_label,
+)
+from handlers.context import Actor, Reply, actor_translator
+from handlers.lifecycle import RequestState
+from handlers.services import Services, is_admin
+from handlers.sla_report import month_bounds
+from kinds.licenses.reports import token_hash
+from kinds.statistics.commands import ShowStatistics
+from m365.ports import Sku
+from storage.queries import sla_counts
+from storage.statistics_queries import (
+    GroupMedians,
+    KindWeekCount,
+    TopEntry,
+    median_durations,
+    requests_per_kind_and_week,
+    top_requesters,
+    top_targets,
+)
+
+logger = logging.getLogger(__name__)
+
+WEEKS = 8
+MONTHS = 6
+TOP = 5
+CHART_TYPE = "image/png"
+_FINAL_STATES = frozenset(state.value for state in RequestState if state.is_final)
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """What the queries and the tenant said, before anything is worded or drawn."""
+
+    weeks: tuple[date, ...]
+    volumes: Sequence[KindWeekCount]
+    medians: Sequence[GroupMedians]
+    months: Sequence[MonthCompliance]
+    requesters: Sequence[TopEntry]
+    resources: Sequence[TopEntry]
+
+
+async def show_statistics(services: Services, actor: Actor, _command: ShowStatistics) -> Reply:
+    """Checks the admins group on the server first; reads, then stores only the charts behind their links."""
+    t = actor_translator(actor)
+    if not await is_admin(services, actor):
+        return Reply(text=t("statistics.not_admin"))
+    now = services.clock()
+    figures = await gather_figures(services, now)
+    skus = await services.tenant.licenses.list_skus()
+    view = build_view(figures, now=now)
+    pngs = await asyncio.to_thread(draw_charts, view, _seat_lines(services, skus), t)
+    policy = services.reports
+    expires_at = now + timedelta(minutes=policy.link_minutes)
+    charts = []
+    async with services.uow() as uow:
+        for (element_id, alt_text), png in pngs:
+            token = secrets.token_urlsafe(32)
+            await uow.report_files.add(
+                token_hash=token_hash(token),
+                name=f"{element_id}.png",
+                content_type=CHART_TYPE,
+                # report_files holds text (the CSVs'): a chart is kept as base64 and decoded when served.
+                content=base64.b64encode(png).decode("ascii"),
+                created_by=actor.user_id,
+                now=now,
+                expires_at=expires_at,
+            )
+            charts.append(Chart(element_id, f"{policy.public_url}/reports/{token}.png", alt_text))
+        await uow.commit()
+    logger.info("statistics for %s with %d charts, links valid %d min", actor.user_id, len(charts), policy.link_minutes)
+    return Reply(card=statistics_card(replace(view, charts=tuple(charts), link_minutes=policy.link_minutes), t))
+
+
+async def gather_figures(services: Services, now: datetime) -> Figures:
+    """The window's numbers: weeks and months are the calendar's (where the SLA is kept), oldest first."""
+    zone = services.calendar.zone
+    today = now.astimezone(zone).date()
+    this_monday = today - timedelta(days=today.weekday())
+    mondays = tuple(this_monday - timedelta(weeks=back) for back in range(WEEKS - 1, -1, -1))
+    # Local midnight is never skipped or repeated in the zones the desk serves (DST changes at 02:00-03:00).
+    week_starts = [datetime(day.year, day.month, day.day, tzinfo=zone) for day in mondays]
+    months = [today.replace(day=1)]
+    while len(months) < MONTHS:
+        months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
+    family_of = {kind.id: family.name for family in services.kinds.families for kind in family.kinds}
+    start = week_starts[0]
+    async with services.uow() as uow:
+        session = uow.session
+        volumes = await requests_per_kind_and_week(session, week_starts=week_starts, end=now)
+        medians = await median_durations(session, group_of=family_of, start=start, end=now)
+        requesters = await top_requesters(session, start=start, end=now, limit=TOP)
+        resources = await top_targets(session, start=start, end=now, limit=TOP)
+        compliance = []
+        for month in months:
+            month_start, month_end = month_bounds(month, zone)
+            counts = await sla_counts(session, start=month_start, end=month_end, now=now, final_states=_FINAL_STATES)
+            compliance.append(MonthCompliance(month, sum(c.on_time for c in counts), sum(c.breached for c in counts)))
+    return Figures(mondays, volumes, medians, tuple(compliance), requesters, resources)
+
+
+def build_view(figures: Figures, *, now: datetime) -> StatisticsView:
+    """The card's view from the figures: pure, so every number is testable on known inputs."""
+    per_kind: dict[str, list[int]] = {}
+    for row in figures.volumes:
+        if 0 <= row.week < len(figures.weeks):
+            per_kind.setdefault(row.kind, [0] * len(figures.weeks))[row.week] += row.count
+    # The busiest kind first: it is the bottom layer of the chart and the first row of the table.
+    ordered = sorted(per_kind.items(), key=lambda item: (-sum(item[1]), item[0]))
+    volumes = tuple(KindVolume(kind, tuple(counts)) for kind, counts in ordered)
+    times = tuple(
+        FamilyTimes(m.group, m.decided, m.decision_seconds, m.completed, m.completion_seconds) for m in figures.medians
+    )
+    return StatisticsView(
+        as_of=now,
+        weeks=figures.weeks,
+        volumes=volumes,
+        times=times,
+        months=tuple(figures.months),
+        requesters=tuple(Ranked(entry.label, entry.count) for entry in figures.requesters),
+        resources=tuple(Ranked(entry.label, entry.count) for entry in figures.resources),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SeatLine:
+    plan: str
+    assigned: int
+    free: int
+
+
+def draw_charts(
+    view: StatisticsView, seats: Sequence[SeatLine], t: Translator
+) -> list[tuple[tuple[str, str], bytes]]:
+    """((element id, alt text), PNG) for each chart; CPU work, run off the event loop by the caller."""
+    empty = str(t("statistics.chart.empty"))
+    weeks = [week_label(week, t) for week in view.weeks]
+    total = sum(line.total for line in view.volumes)
+    volume = volume_chart(
+        weeks,
+        [Series(str(t("request.kind." + line.kind)), tuple(float(n) for n in line.counts)) for line in view.volumes],
+        ChartText(str(t("statistics.chart.volume")), str(t("statistics.chart.requests")), empty),
+    )
+    shares = [month.share for month in view.months]
+    latest = next((share for share in reversed(shares) if share is not None), None)
+    compliance = compliance_chart(
+        [t.month(month.month) for month in view.months],
+        shares,
+        ChartText(str(t("statistics.chart.sla")), str(t("statistics.chart.on_time")), empty),
+    )
+    seat_png = seats_chart(
+        [line.plan for line in seats],
+        [line.assigned for line in seats],
+        [line.free for line in seats],
+        (str(t("statistics.chart.assigned")), str(t("statistics.chart.free"))),
+        ChartText(str(t("statistics.chart.seats")), str(t("statistics.chart.seat_count")), empty),
+    )
+    first, last = (t.month(view.months[0].month), t.month(view.months[-1].month)) if view.months else ("", "")
+    assigned, free = t.number(sum(s.assigned for s in seats)), t.number(sum(s.free for s in seats))
+    return [
+        (("chart-volume", str(t("statistics.alt.volume", count=total, weeks=t.number(len(view.weeks))))), volume),
+        (("chart-sla", str(t("statistics.alt.sla", first=first, last=last,
+                                 latest="—" if latest is None else t.percent(latest)))), compliance),
+        (("chart-seats", str(t("statistics.alt.seats", plans=len(seats), assigned=assigned, free=free))), seat_png),
+    ]
+
+
+async def download_chart(services: Services, token: str) -> bytes | None:
+    """A chart's PNG while its link is valid; None otherwise (expired, unknown, or a link to something else)."""
+    if not token or len(token) > 100:
+        return None
+    async with services.uow() as uow:
+        row = await uow.report_files.get_valid(token_hash(token), now=services.clock())
+        if row is None or row.content_type != CHART_TYPE:
+            return None
+        return base64.b64decode(row.content)
+
+
+def _seat_lines(services: Services, skus: Sequence[Sku]) -> list[SeatLine]:
+    """Plans with any seat bought or handed out, by name; a plan nobody pays for or holds says nothing."""
+    lines = [
+        SeatLine(services.plans.name(sku), sku.consumed_units, sku.free_units)
+        for sku in skus
+        if sku.enabled_units or sku.consumed_units
+    ]
+    return sorted(lines, key=lambda line: line.plan.casefold())
