@@ -264,3 +264,4 @@ class ReportFile(Base):
 # that module imports Base from this one.
 import storage.models_directory  # noqa: E402, F401
 import storage.models_grants  # noqa: E402, F401  (time-bound mailbox grants, F6; same reason as above)
+import storage.models_usage  # noqa: E402, F401  (the desk's "last mail seen", F20; same reason as above)

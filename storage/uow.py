@@ -19,6 +19,7 @@ from storage.repositories import (
 )
 from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.grants import GrantRepository
+from storage.repositories.last_mail_seen import LastMailSeenRepository
 from storage.repositories.leases import LeaseRepository
 from storage.repositories.mailbox_owners import MailboxOwnerRepository
 from storage.repositories.reports import AlertRepository, ReportFileRepository
@@ -45,6 +46,7 @@ class UnitOfWork:
     sync_state: SyncStateRepository  # the sync's cursors and runs
     leases: LeaseRepository  # one replica per period
     grants: GrantRepository
+    last_mail_seen: LastMailSeenRepository  # the desk's own record of lists' last received mail (F20)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
         self._session_factory = session_factory
@@ -67,6 +69,7 @@ class UnitOfWork:
         self.sync_state = SyncStateRepository(self.session)
         self.leases = LeaseRepository(self.session)
         self.grants = GrantRepository(self.session)
+        self.last_mail_seen = LastMailSeenRepository(self.session)
         return self
 
     async def __aexit__(
