@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from desk_fixture import BOOK_CLUB, MARKETING, Desk
+
 from kinds.usage.collect import collect_now, covered_since
 
 pytest_plugins = ["desk_fixture"]
