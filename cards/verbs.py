@@ -38,3 +38,9 @@ class Verb(enum.StrEnum):
     # The admins' queue (F19): paging it, and opening one waiting request's approval card from it.
     QUEUE_PAGE = "queue.page"
     QUEUE_OPEN = "queue.open"
+    # Orphaned lists and mailboxes (F20); handled by the orphans family (kinds/orphans/).
+    ORPHANS_PAGE = "orphans.page"
+    ORPHAN_TAKE_OVER = "orphan.take_over"
+    ORPHAN_CHOOSE_OWNER = "orphan.choose_owner"
+    ORPHAN_DELETE = "orphan.delete"
+    ORPHAN_KEEP = "orphan.keep"

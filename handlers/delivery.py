@@ -49,7 +49,11 @@ async def _deliver_to(services: Services, request: Request, recipients: list[str
         if approver_id in have or approver_id == request.requester_id:
             continue
         t = await translator_for(services, approver_id)
-        card = approver_card_for(view, request, approver_id, t)
+        kinds_card = services.kinds.kind(request.kind).approver_card
+        if kinds_card is not None:
+            card = kinds_card(view, request, t, approver_id)
+        else:
+            card = approver_card_for(view, request, approver_id, t)
         sent_count += await send_card_and_record(services, request, approver_id, APPROVER, card)
     return sent_count
 
@@ -66,7 +70,9 @@ async def update_request_cards(services: Services, job: Job) -> None:
     for copy in copies:
         t = await translator_for(services, copy.recipient_id)
         role_card = kind.role_cards.get(copy.role)
-        if copy.role == APPROVER:
+        if copy.role == APPROVER and kind.approver_card is not None:
+            card = kind.approver_card(view, request, t, copy.recipient_id)
+        elif copy.role == APPROVER:
             card = approver_card_for(view, request, copy.recipient_id, t)
         elif role_card is not None:
             # A copy for a role the kind defines (a seat order's fulfillers): the kind draws it for that reader.

@@ -57,6 +57,9 @@ class Kind:
     # Kinds routed to their resource's owners say who the owners are now; without it, only admins decide.
     owns: OwnerCheck | None = None
     fulfils: FulfillerCheck | None = None
+    # The approver's card, when the kind's deciders choose among actions rather than approve one plan (orphan
+    # clean-ups); None = the desk's Approve / Reject card.
+    approver_card: RoleCard | None = None
 
 
 @dataclass(frozen=True, slots=True)
