@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from desk_fixture import BOOK_CLUB, MARKETING, Desk
 
-from kinds.usage.collect import collect_now, covered_since
+from kinds.usage.collect import CollectionRun, collect_now, covered_since
 
 pytest_plugins = ["desk_fixture"]
 pytestmark = pytest.mark.asyncio
@@ -36,7 +36,7 @@ async def test_first_round_reads_ninety_days_in_ten_day_slices(desk: Desk) -> No
 async def test_a_spent_budget_stops_the_run_and_the_next_one_goes_on(desk: Desk) -> None:
     now = desk.clock.now
     desk.tenant.usage.add_messages(BOOK_CLUB_ADDRESS, [now - timedelta(days=85)])
-    runs = []
+    runs: list[CollectionRun] = []
     while not runs or not runs[-1].finished:
         runs.append(await collect_now(desk.services, "replica-a", budget=5, chunk_size=1))
         assert len(runs) < 10
