@@ -30,7 +30,7 @@ from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
-from kinds import desk, groups, licenses, lists, mailboxes, orphans, queue, seats, statistics
+from kinds import desk, groups, history, licenses, lists, mailboxes, orphans, queue, seats, statistics
 from kinds.family import Family
 from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
@@ -63,6 +63,7 @@ def families() -> list[Family]:
     return [
         desk.family(),
         groups.family(),
+        history.family(),
         licenses.family(),
         lists.family(),
         mailboxes.family(),
