@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.bulk_assign
 	$(BIN)/python -m bench.bulk_members
 	$(BIN)/python -m bench.sync_tenant
+	$(BIN)/python -m bench.history_query
 
 # 10,000 generated activities against the real desk: counts by status, 5xx and tracebacks (expected 0).
 fuzz: $(STAMP)

@@ -42,6 +42,7 @@ from m365.graph_licenses import GraphLicenses
 from m365.mailboxes import ExchangeMailboxes
 from m365.ports import Tenant
 from m365.recipients import ExchangeRecipients
+from m365.usage import GraphExchangeUsage
 from runtime import background, cli, endpoints
 from runtime.app_keys import CLOCK, ENGINE, READINESS, RUNNER, SERVICES, SETTINGS, TENANT, UOW, Readiness
 from runtime.configuration import business_calendar, price_table, report_policy, service_url_allowlist, sla_targets
@@ -156,6 +157,7 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
         mailboxes=ExchangeMailboxes(exchange),
         recipients=ExchangeRecipients(exchange),
         directory_sync=directory,
+        usage=GraphExchangeUsage(graph, exchange),
     )
     warming = asyncio.create_task(_warm_up(app))
     yield

@@ -9,9 +9,9 @@ from typing import Any
 
 from cards.elements import Element, card, execute, text, title
 from cards.i18n import Translator, plain
+from cards.verbs import Verb
 
 # The page buttons' verb; the history family (kinds/history/) routes it.
-HISTORY_PAGE = "history.page"
 PAGE_SIZE = 10
 
 
@@ -52,10 +52,10 @@ def history_card(view: HistoryView, t: Translator) -> Element:
     actions: list[Element] = []
     if view.offset > 0:
         previous = max(view.offset - PAGE_SIZE, 0)
-        actions.append(execute(t("history.previous"), HISTORY_PAGE, {**view.page_data, "offset": previous}))
+        actions.append(execute(t("history.previous"), Verb.HISTORY_PAGE, {**view.page_data, "offset": previous}))
     if view.has_more:
         following = view.offset + len(view.lines)
-        actions.append(execute(t("history.next"), HISTORY_PAGE, {**view.page_data, "offset": following}))
+        actions.append(execute(t("history.next"), Verb.HISTORY_PAGE, {**view.page_data, "offset": following}))
     if view.csv_url:
         actions.append({"type": "Action.OpenUrl", "title": t("history.csv_button"), "url": view.csv_url})
     elif view.lines:

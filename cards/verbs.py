@@ -44,3 +44,5 @@ class Verb(enum.StrEnum):
     ORPHAN_CHOOSE_OWNER = "orphan.choose_owner"
     ORPHAN_DELETE = "orphan.delete"
     ORPHAN_KEEP = "orphan.keep"
+    # The searchable history (F21): its page buttons carry the filters.
+    HISTORY_PAGE = "history.page"

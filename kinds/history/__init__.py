@@ -3,7 +3,7 @@ cards, and the CSV behind a signed short-lived link. Reads only: nothing here ch
 
 from __future__ import annotations
 
-from cards.history import HISTORY_PAGE
+from cards.verbs import Verb
 from kinds.family import Command, Family, HelpTopic, VerbRoute
 from kinds.history.grammar import parse_history
 from kinds.history.search import HistoryPage, page_clicked, show_history
@@ -13,6 +13,6 @@ def family() -> Family:
     return Family(
         name="history",
         commands=(Command("history", 27, parse_history, show_history),),
-        verbs=(VerbRoute(HISTORY_PAGE, HistoryPage, page_clicked),),
+        verbs=(VerbRoute(Verb.HISTORY_PAGE, HistoryPage, page_clicked),),
         help=(HelpTopic(85, "help.history"),),
     )

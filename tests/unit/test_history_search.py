@@ -13,8 +13,8 @@ import pytest
 from desk_fixture import ANNA, JONAS, LENA, Desk
 from jsonschema import Draft6Validator
 
-from cards.history import HISTORY_PAGE
 from cards.i18n import Translator
+from cards.verbs import Verb
 from handlers.commands import parse
 from handlers.context import Reply
 from handlers.dispatch import dispatch_click, dispatch_command
@@ -136,16 +136,16 @@ async def test_pages_go_newest_first_and_the_buttons_carry_the_filters(desk: Des
     first = await ask(desk, "history anna pending")
     assert len(shown(first)) == 10
     assert first.card is not None
-    (older,) = [a for a in first.card["actions"] if a["verb"] == HISTORY_PAGE]
+    (older,) = [a for a in first.card["actions"] if a["verb"] == Verb.HISTORY_PAGE]
     assert older["data"] == {"person": "anna", "states": "pending", "offset": 10}
     jonas = desk.actor(JONAS)
-    second = await dispatch_click(desk.services, jonas, HISTORY_PAGE, older["data"])
-    third = await dispatch_click(desk.services, jonas, HISTORY_PAGE, {**older["data"], "offset": 20})
+    second = await dispatch_click(desk.services, jonas, Verb.HISTORY_PAGE, older["data"])
+    third = await dispatch_click(desk.services, jonas, Verb.HISTORY_PAGE, {**older["data"], "offset": 20})
     assert len(shown(second)) == 10 and len(shown(third)) == 3
     assert not set(shown(first)) & set(shown(second))
     assert third.card is not None
     assert [a["data"]["offset"] for a in third.card["actions"]] == [10]  # only "newer" on the last page
-    forged = await dispatch_click(desk.services, jonas, HISTORY_PAGE, {"states": "deleted", "offset": 0})
+    forged = await dispatch_click(desk.services, jonas, Verb.HISTORY_PAGE, {"states": "deleted", "offset": 0})
     assert forged.text == Translator("en")("error.bad_card")
 
 
@@ -176,7 +176,7 @@ async def test_someone_not_an_admin_learns_nothing(desk: Desk, tmp_path: Path) -
     for text in ("history", "history anna", "history foo:bar", "history csv"):
         reply = await ask(desk, text, person=ANNA)
         assert reply.card is None and reply.text == Translator("en")("history.not_admin")
-    click = await dispatch_click(desk.services, desk.actor(ANNA), HISTORY_PAGE, {"offset": 0})
+    click = await dispatch_click(desk.services, desk.actor(ANNA), Verb.HISTORY_PAGE, {"offset": 0})
     assert click.text == Translator("en")("history.not_admin")
 
 

@@ -13,6 +13,7 @@ import pytest
 from desk_fixture import ANNA, JONAS, LENA, Desk, open_desk, small_tenant
 from test_request_lifecycle import action_data, run_jobs
 
+from cards.i18n import Translator
 from cards.verbs import Verb
 from handlers.commands import parse
 from handlers.context import Reply
@@ -145,6 +146,12 @@ async def test_taking_over_executes_through_the_lifecycle_once(odesk: Desk) -> N
     (card,) = [s.card for s in odesk.messenger.to(LENA.user_id) if s.card is not None]
     data = action_data(card, Verb.ORPHAN_TAKE_OVER)
 
+    # A forged Approve (the card has none): the request has no plan until a choice is made, so nothing is approved.
+    forged = await click(odesk, LENA, Verb.APPROVE, {"request_id": data["request_id"], "version": 1})
+    assert forged.text == Translator("en")("error.bad_card")
+    async with odesk.services.uow() as uow:
+        waiting = await uow.requests.get_by_public_id(data["request_id"])
+    assert waiting is not None and waiting.state == "pending"
     keep = await click(odesk, LENA, Verb.ORPHAN_KEEP, data)  # forged: Lena is no admin
     assert keep.text == "Only admins can keep it without an owner."
     outsider = await click(odesk, OLAF, Verb.ORPHAN_DELETE, data)
