@@ -46,3 +46,5 @@ class Verb(enum.StrEnum):
     ORPHAN_KEEP = "orphan.keep"
     # The searchable history (F21): its page buttons carry the filters.
     HISTORY_PAGE = "history.page"
+    # Unused lists and mailboxes (F20); handled by the usage family (kinds/usage/).
+    USAGE_PAGE = "usage.page"
