@@ -30,7 +30,7 @@ from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
-from kinds import desk, groups, history, licenses, lists, mailboxes, orphans, queue, seats, statistics
+from kinds import desk, groups, history, licenses, lists, mailboxes, orphans, queue, seats, statistics, usage
 from kinds.family import Family
 from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
@@ -72,6 +72,7 @@ def families() -> list[Family]:
         queue.family(),
         seats.family(),
         statistics.family(),
+        usage.family(),
     ]
 
 
