@@ -96,6 +96,7 @@ def create_app(
         app.cleanup_ctx.append(background.directory_sync_task)
         app.cleanup_ctx.append(background.grant_expiry_task)
         app.cleanup_ctx.append(background.audit_check_task)
+        app.cleanup_ctx.append(background.orphans_task)
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/readyz", endpoints.readyz)
     app.router.add_get("/reports/{token}.csv", endpoints.report_file)

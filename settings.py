@@ -112,6 +112,14 @@ class Settings(BaseSettings):
     grant_expiry_check_seconds: float = 300.0
     grant_expiry_notice_hours: float = 24.0
 
+    # Orphaned lists and mailboxes (F20): how often the clean-up pass runs (0 = not in this replica; replicas share
+    # one filing pass per day), its first run after startup, and in business days (the SLA calendar) when a waiting
+    # clean-up reminds its deciders and when it is escalated to the admins.
+    orphan_check_seconds: float = 86400.0
+    orphan_first_check_seconds: float = 600.0
+    orphan_remind_days: float = 2.0
+    orphan_escalate_days: float = 5.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

@@ -1,5 +1,6 @@
 """Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
-it will not; the job runner, license alerts, directory sync, grant expiries and the audit check as cleanup contexts."""
+it will not; the job runner, license alerts, directory sync, grant expiries, the audit check and the orphan clean-up
+pass as cleanup contexts."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
 from handlers.stopping import StopSignal
 from kinds.mailboxes.expiry import expiry_loop
+from kinds.orphans.follow_up import FollowUp, orphan_loop
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
 
 logger = logging.getLogger("desk")
@@ -109,4 +111,18 @@ async def directory_sync_task(app: web.Application) -> AsyncIterator[None]:
         )
 
     async with supervised("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
+        yield
+
+
+async def orphans_task(app: web.Application) -> AsyncIterator[None]:
+    """Orphaned lists and mailboxes (F20): the daily clean-up pass, then reminders and escalations as they fall due;
+    every replica may run it, the database lets each filing, reminder and escalation happen once."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    follow_up = FollowUp(remind_days=settings.orphan_remind_days, escalate_days=settings.orphan_escalate_days)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return orphan_loop(services, every_seconds=settings.orphan_check_seconds,
+                           first_after_seconds=settings.orphan_first_check_seconds, follow_up=follow_up, stop=stop)
+
+    async with supervised("orphan-cleanup", loop if settings.orphan_check_seconds > 0 else None):
         yield
