@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     grant_expiry_check_seconds: float = 300.0
     grant_expiry_notice_hours: float = 24.0
 
+    # Channel digests (F21): how often a replica looks for digests whose moment has come (0 = not in this replica);
+    # a digest goes out within this many seconds of its time, once across replicas.
+    digest_check_seconds: float = 60.0
+
     # Orphaned lists and mailboxes (F20): how often the clean-up pass runs (0 = not in this replica; replicas share
     # one filing pass per day), its first run after startup, and in business days (the SLA calendar) when a waiting
     # clean-up reminds its deciders and when it is escalated to the admins.

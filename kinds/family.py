@@ -71,6 +71,9 @@ class Command:
     order: int
     parse: CommandParser
     handle: CommandHandler
+    # Served in Teams channels where the bot is @mentioned (the channel digest); every other command answers only
+    # in the personal chat, so nothing is ever filed from a channel.
+    in_channels: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from handlers.alerts import run_alerts
 from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
 from handlers.stopping import StopSignal
+from kinds.digest.post import digest_loop
 from kinds.mailboxes.expiry import expiry_loop
 from kinds.orphans.follow_up import FollowUp, orphan_loop
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
@@ -125,4 +126,17 @@ async def orphans_task(app: web.Application) -> AsyncIterator[None]:
                            first_after_seconds=settings.orphan_first_check_seconds, follow_up=follow_up, stop=stop)
 
     async with supervised("orphan-cleanup", loop if settings.orphan_check_seconds > 0 else None):
+        yield
+
+
+async def digest_task(app: web.Application) -> AsyncIterator[None]:
+    """Channel digests (F21): each check posts the digests whose moment has come; every replica may run it, the
+    database lets each channel's digest out once per period."""
+    settings, services = app[SETTINGS], app[SERVICES]
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return digest_loop(services, every_seconds=settings.digest_check_seconds,
+                           first_after_seconds=settings.digest_check_seconds, stop=stop)
+
+    async with supervised("channel-digests", loop if settings.digest_check_seconds > 0 else None):
         yield

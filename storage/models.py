@@ -262,6 +262,7 @@ class ReportFile(Base):
 # The directory cache's models live in their own module; importing it here puts them on Base.metadata for everyone
 # who imports the models (migrations, the migration-vs-models test, create_all in tools). At the end on purpose:
 # that module imports Base from this one.
+import storage.models_digest  # noqa: E402, F401  (channel digests, F21; same reason as above)
 import storage.models_directory  # noqa: E402, F401
 import storage.models_grants  # noqa: E402, F401  (time-bound mailbox grants, F6; same reason as above)
 import storage.models_usage  # noqa: E402, F401  (the desk's "last mail seen", F20; same reason as above)
