@@ -97,6 +97,7 @@ def create_app(
         app.cleanup_ctx.append(background.directory_sync_task)
         app.cleanup_ctx.append(background.grant_expiry_task)
         app.cleanup_ctx.append(background.audit_check_task)
+        app.cleanup_ctx.append(background.usage_collection_task)
         app.cleanup_ctx.append(background.digest_task)
         app.cleanup_ctx.append(background.orphans_task)
     app.router.add_get("/healthz", endpoints.healthz)

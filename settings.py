@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     grant_expiry_check_seconds: float = 300.0
     grant_expiry_notice_hours: float = 24.0
 
+    # The daily "last mail seen" collection (F20): message trace for every list, every this many seconds (0 = not
+    # in this replica); replicas share one round per day under a lease.
+    usage_collect_seconds: float = 86400.0
+    usage_collect_first_seconds: float = 120.0  # after startup, so a restart burst does not all start at once
+
     # Channel digests (F21): how often a replica looks for digests whose moment has come (0 = not in this replica);
     # a digest goes out within this many seconds of its time, once across replicas.
     digest_check_seconds: float = 60.0

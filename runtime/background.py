@@ -20,6 +20,7 @@ from handlers.stopping import StopSignal
 from kinds.digest.post import digest_loop
 from kinds.mailboxes.expiry import expiry_loop
 from kinds.orphans.follow_up import FollowUp, orphan_loop
+from kinds.usage.schedule import collect_forever
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
 
 logger = logging.getLogger("desk")
@@ -112,6 +113,20 @@ async def directory_sync_task(app: web.Application) -> AsyncIterator[None]:
         )
 
     async with supervised("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
+        yield
+
+
+async def usage_collection_task(app: web.Application) -> AsyncIterator[None]:
+    """The daily "last mail seen" collection (F20); every replica runs the loop, the lease lets one work per day."""
+    settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return collect_forever(
+            services, settings.usage_collect_seconds, replica=replica,
+            first_after_seconds=settings.usage_collect_first_seconds, stop=stop,
+        )
+
+    async with supervised("usage-collection", loop if settings.usage_collect_seconds > 0 else None):
         yield
 
 
