@@ -103,6 +103,8 @@ class ManifestCommand:
     order: int
     titles: dict[str, str]  # language → the command as typed, e.g. {"en": "request license E3", "pl": …, "de": …}
     descriptions: dict[str, str]  # language → what the command does
+    # Where Teams offers it: the personal chat, or channels of a team (typed after an @mention of the bot).
+    scope: str = "personal"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kinds.digest.channel import handle_digest
 from kinds.digest.commands import parse_digest
-from kinds.family import Command, Family
+from kinds.family import Command, Family, ManifestCommand
 
 
 def family() -> Family:
@@ -13,4 +13,17 @@ def family() -> Family:
         name="digest",
         # Before "show …" (140), the catch-all; the one command a channel is served (in_channels).
         commands=(Command("digest", 32, parse_digest, handle_digest, in_channels=True),),
+        manifest=(
+            ManifestCommand(
+                order=10,
+                scope="team",
+                titles={"en": "digest daily 08:00", "pl": "podsumowanie codziennie 08:00",
+                        "de": "Zusammenfassung täglich 08:00"},
+                descriptions={
+                    "en": "Admins: post the desk's digest to this channel every day at 08:00 (or weekly monday, off)",
+                    "pl": "Admini: podsumowanie w tym kanale codziennie o 08:00 (lub co tydzień, wyłącz)",
+                    "de": "Admins: die Zusammenfassung täglich um 08:00 in diesem Kanal posten (oder wöchentlich, aus)",
+                },
+            ),
+        ),
     )
