@@ -120,6 +120,8 @@ class Settings(BaseSettings):
     # Channel digests (F21): how often a replica looks for digests whose moment has come (0 = not in this replica);
     # a digest goes out within this many seconds of its time, once across replicas.
     digest_check_seconds: float = 60.0
+    # How long a digest's chart link works (days): the card is read for days after it is posted; 0 = no chart.
+    digest_chart_link_days: int = 7
 
     # Orphaned lists and mailboxes (F20): how often the clean-up pass runs (0 = not in this replica; replicas share
     # one filing pass per day), its first run after startup, and in business days (the SLA calendar) when a waiting

@@ -151,7 +151,8 @@ async def digest_task(app: web.Application) -> AsyncIterator[None]:
 
     def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
         return digest_loop(services, every_seconds=settings.digest_check_seconds,
-                           first_after_seconds=settings.digest_check_seconds, stop=stop)
+                           first_after_seconds=settings.digest_check_seconds, stop=stop,
+                           chart_link_days=settings.digest_chart_link_days)
 
     async with supervised("channel-digests", loop if settings.digest_check_seconds > 0 else None):
         yield

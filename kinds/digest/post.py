@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import replace
 from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from handlers.lifecycle import RequestState
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
 from kinds.digest.schedule import Schedule, latest_due, period_of, previous_due
+from kinds.digest.sections import alert_section, chart_section, unused_sections, waste_section
 from kinds.orphans.cleanup import KIND as ORPHAN_CLEANUP
 from m365.errors import TransientError
 from storage.models import Request
@@ -35,6 +37,7 @@ WAITING_STATES = (
     RequestState.AWAITING_FULFILMENT.value,
 )
 OLDEST_SHOWN = 5
+DEFAULT_CHART_LINK_DAYS = 7  # a digest is read for days after it is posted: its chart's link lives that long
 
 
 def schedule_of(row: ChannelDigest) -> Schedule:
@@ -71,6 +74,9 @@ async def digest_content(services: Services, start: datetime, end: datetime, *, 
         every_kind = {kind.id: "all" for kind in services.kinds.kinds}
         medians = await median_durations(session, group_of=every_kind, start=start, end=end)
     overall = medians[0] if medians else None
+    lists, mailboxes = await unused_sections(services)
+    waste = await waste_section(services)
+    alerts = await alert_section(services, start, end)
     return DigestContent(
         period_start=start,
         period_end=end,
@@ -95,10 +101,14 @@ async def digest_content(services: Services, start: datetime, end: datetime, *, 
         completed=overall.completed if overall else 0,
         median_decision_seconds=overall.decision_seconds if overall else None,
         chat_url=chat_link(bot_id),
+        unused_lists=lists,
+        unused_mailboxes=mailboxes,
+        waste=waste,
+        alerts=alerts,
     )
 
 
-async def run_digests(services: Services) -> int:
+async def run_digests(services: Services, *, chart_link_days: int = DEFAULT_CHART_LINK_DAYS) -> int:
     """Posts every digest that is due and not yet posted for its period; returns how many this replica posted.
     Safe on several replicas at once: each (channel, period) is claimed once before its card is built."""
     zone = ZoneInfo(services.calendar.timezone)
@@ -118,7 +128,8 @@ async def run_digests(services: Services) -> int:
         if not won:
             continue
         try:
-            delivered = await _post(services, row, previous_due(schedule, due, zone), due)
+            delivered = await _post(services, row, previous_due(schedule, due, zone), due,
+                                    chart_link_days=chart_link_days)
         except TransientError:
             delivered = False
             logger.warning("channel digest not delivered; the next pass tries again", exc_info=True)
@@ -131,9 +142,12 @@ async def run_digests(services: Services) -> int:
     return posted
 
 
-async def _post(services: Services, row: ChannelDigest, start: datetime, end: datetime) -> bool:
+async def _post(services: Services, row: ChannelDigest, start: datetime, end: datetime, *,
+                chart_link_days: int) -> bool:
+    t = Translator(row.locale, services.calendar.timezone)
     content = await digest_content(services, start, end, bot_id=row.bot_id)
-    card = digest_card(content, Translator(row.locale, services.calendar.timezone))
+    chart = await chart_section(services, t, link_days=chart_link_days, created_by="digest")
+    card = digest_card(replace(content, chart=chart), t)
     channel = ChannelAddress(
         conversation_id=row.conversation_id,
         service_url=row.service_url,
@@ -145,8 +159,10 @@ async def _post(services: Services, row: ChannelDigest, start: datetime, end: da
 
 
 async def digest_loop(
-    services: Services, *, every_seconds: float, first_after_seconds: float, stop: StopSignal
+    services: Services, *, every_seconds: float, first_after_seconds: float, stop: StopSignal,
+    chart_link_days: int = DEFAULT_CHART_LINK_DAYS,
 ) -> None:
     """The periodic pass until ``stop``; every replica may run it, the claims pick one per channel and period."""
-    await repeat(lambda: run_digests(services), every_seconds=every_seconds, stop=stop, what="channel digest pass",
+    await repeat(lambda: run_digests(services, chart_link_days=chart_link_days), every_seconds=every_seconds,
+                 stop=stop, what="channel digest pass",
                  first_after_seconds=first_after_seconds)
