@@ -131,6 +131,16 @@ class Settings(BaseSettings):
     orphan_remind_days: float = 2.0
     orphan_escalate_days: float = 5.0
 
+    # Still needed? (F20): lists quiet this many days (by the desk's "last mail seen") and shared mailboxes quiet this
+    # many (by the usage report) are asked about to their owners; a keep silences the question for unused_keep_days.
+    # The pass runs every unused_check_seconds (0 = not in this replica; replicas share one pass per day); reminders
+    # and escalation use the orphan clean-up's business days.
+    unused_list_days: int = 90
+    unused_mailbox_days: int = 60
+    unused_keep_days: int = 180
+    unused_check_seconds: float = 86400.0
+    unused_first_check_seconds: float = 900.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

@@ -20,6 +20,8 @@ from handlers.stopping import StopSignal
 from kinds.digest.post import digest_loop
 from kinds.mailboxes.expiry import expiry_loop
 from kinds.orphans.follow_up import FollowUp, orphan_loop
+from kinds.still_needed.ask import StillNeededPolicy
+from kinds.still_needed.follow_up import still_needed_loop
 from kinds.usage.schedule import collect_forever
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
 
@@ -141,6 +143,24 @@ async def orphans_task(app: web.Application) -> AsyncIterator[None]:
                            first_after_seconds=settings.orphan_first_check_seconds, follow_up=follow_up, stop=stop)
 
     async with supervised("orphan-cleanup", loop if settings.orphan_check_seconds > 0 else None):
+        yield
+
+
+async def still_needed_task(app: web.Application) -> AsyncIterator[None]:
+    """Still needed? (F20): the daily pass asking the owners of quiet lists and mailboxes, then reminders and
+    escalations as they fall due (the orphan clean-up's business days); each filing, reminder and escalation
+    happens once across replicas."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    policy = StillNeededPolicy(list_days=settings.unused_list_days, mailbox_days=settings.unused_mailbox_days,
+                               keep_days=settings.unused_keep_days)
+    follow_up = FollowUp(remind_days=settings.orphan_remind_days, escalate_days=settings.orphan_escalate_days)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return still_needed_loop(services, every_seconds=settings.unused_check_seconds,
+                                 first_after_seconds=settings.unused_first_check_seconds, policy=policy,
+                                 follow_up=follow_up, stop=stop)
+
+    async with supervised("still-needed", loop if settings.unused_check_seconds > 0 else None):
         yield
 
 
