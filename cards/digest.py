@@ -1,6 +1,7 @@
 """The channel digest card (F21, F22): what waits and what breached its SLA, orphaned and unused lists and mailboxes,
 license waste and the period's license alerts, the last period's numbers and a request-volume chart, with the
-commands (and a link to the desk's chat) that show more."""
+commands (and a link to the desk's chat) that show more; and the approvers' morning digest card of what waits
+for their decision."""
 
 from __future__ import annotations
 
@@ -184,3 +185,30 @@ def _license_section(content: DigestContent, t: Translator) -> list[Element]:
     else:
         body.append(text(t("digest.alert.none"), subtle=True))
     return body
+
+
+@dataclass(frozen=True, slots=True)
+class MorningItem:
+    """One pending request an approver may decide, as their morning digest names it."""
+
+    public_id: str
+    target_label: str
+    requester_name: str
+    created_at: datetime
+    due_at: datetime | None
+    breached: bool
+
+
+def morning_card(items: tuple[MorningItem, ...], total: int, t: Translator) -> Element:
+    """An approver's morning digest: what waits for their decision, oldest first, and how to open the rest."""
+    body: list[Element] = [title(t("digest.morning.title")), text(t("digest.morning.waiting", count=total))]
+    for item in items:
+        marker = t("digest.queue.breach_marker") if item.breached else ""
+        body.append(text(
+            t("digest.queue.item", id=item.public_id, target=item.target_label, requester=item.requester_name,
+              since=t.datetime(item.created_at), marker=marker),
+            color="Attention" if item.breached else None,
+        ))
+    body.append(text(t("digest.morning.how", command=t("digest.command.pending"),
+                       off=t("digest.morning.off_command")), subtle=True))
+    return card(body, None)

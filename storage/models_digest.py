@@ -1,4 +1,5 @@
-"""ORM model of the channel digests (F21): which Teams channel gets the admins' digest, how to reach it, and when."""
+"""ORM models of the digests (F21): which Teams channel gets the admins' digest, how to reach it, and when; and
+which approvers asked for the morning digest."""
 
 from __future__ import annotations
 
@@ -32,3 +33,13 @@ class ChannelDigest(Base):
     locale: Mapped[str] = mapped_column(String(35))
     set_by: Mapped[str] = mapped_column(String(64))  # Entra object id of the admin
     set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MorningDigest(Base):
+    """An approver who asked for the morning digest of what waits for them (F21); opting out deletes the row."""
+
+    __tablename__ = "morning_digests"
+
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # Entra object id
+    locale: Mapped[str] = mapped_column(String(35))  # the language the card is written in
+    opted_in_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

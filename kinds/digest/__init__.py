@@ -1,10 +1,11 @@
-"""The channel digest family (F21): the admins' "digest" command, served in Teams channels where the bot is
-@mentioned, and the scheduled digest card it posts there."""
+"""The digest family (F21): the admins' "digest" command, served in Teams channels where the bot is @mentioned,
+and the scheduled digest card it posts there; and the approvers' "morning digest on|off" in the personal chat."""
 
 from __future__ import annotations
 
 from kinds.digest.channel import handle_digest
 from kinds.digest.commands import parse_digest
+from kinds.digest.morning import handle_morning, parse_morning
 from kinds.family import Command, Family, ManifestCommand
 
 
@@ -12,7 +13,10 @@ def family() -> Family:
     return Family(
         name="digest",
         # Before "show …" (140), the catch-all; the one command a channel is served (in_channels).
-        commands=(Command("digest", 32, parse_digest, handle_digest, in_channels=True),),
+        commands=(
+            Command("digest", 32, parse_digest, handle_digest, in_channels=True),
+            Command("morning digest", 33, parse_morning, handle_morning),
+        ),
         manifest=(
             ManifestCommand(
                 order=10,

@@ -18,6 +18,7 @@ from handlers.context import ChannelAddress
 from handlers.lifecycle import RequestState
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
+from kinds.digest.morning import run_morning_digests
 from kinds.digest.schedule import Schedule, latest_due, period_of, previous_due
 from kinds.digest.sections import alert_section, chart_section, unused_sections, waste_section
 from kinds.orphans.cleanup import KIND as ORPHAN_CLEANUP
@@ -162,7 +163,11 @@ async def digest_loop(
     services: Services, *, every_seconds: float, first_after_seconds: float, stop: StopSignal,
     chart_link_days: int = DEFAULT_CHART_LINK_DAYS,
 ) -> None:
-    """The periodic pass until ``stop``; every replica may run it, the claims pick one per channel and period."""
-    await repeat(lambda: run_digests(services, chart_link_days=chart_link_days), every_seconds=every_seconds,
-                 stop=stop, what="channel digest pass",
+    """The periodic pass until ``stop``: the channel digests, then the approvers' morning digests; every replica
+    may run it, the claims pick one per channel and period, and one per approver and day."""
+
+    async def both() -> int:
+        return await run_digests(services, chart_link_days=chart_link_days) + await run_morning_digests(services)
+
+    await repeat(both, every_seconds=every_seconds, stop=stop, what="digest pass",
                  first_after_seconds=first_after_seconds)

@@ -1,4 +1,5 @@
-"""The channel digests' schedules: set (replacing a channel's earlier one), switch off, and list them all."""
+"""The channel digests' schedules: set (replacing a channel's earlier one), switch off, and list them all; and the
+approvers' morning digest choice: opt in, opt out, list who opted in."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models_digest import ChannelDigest
+from storage.models_digest import ChannelDigest, MorningDigest
 
 
 class DigestRepository:
@@ -48,3 +49,25 @@ class DigestRepository:
     async def all(self) -> list[ChannelDigest]:
         stmt = select(ChannelDigest).order_by(ChannelDigest.conversation_id)
         return list((await self.session.execute(stmt)).scalars())
+
+
+class MorningDigestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def opt_in(self, user_id: str, *, locale: str, now: datetime) -> None:
+        """Opting in again only updates the language the card is written in."""
+        row = await self.session.get(MorningDigest, user_id)
+        if row is None:
+            self.session.add(MorningDigest(user_id=user_id, locale=locale, opted_in_at=now))
+        else:
+            row.locale = locale
+        await self.session.flush()
+
+    async def opt_out(self, user_id: str) -> bool:
+        """True when the person had opted in."""
+        result = await self.session.execute(delete(MorningDigest).where(MorningDigest.user_id == user_id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # execute() types DML's CursorResult as Result
+
+    async def all(self) -> list[MorningDigest]:
+        return list((await self.session.execute(select(MorningDigest).order_by(MorningDigest.user_id))).scalars())
