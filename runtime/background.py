@@ -1,6 +1,6 @@
 """Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
-it will not; the job runner, license alerts, directory sync, grant expiries, the audit check and the orphan clean-up
-pass as cleanup contexts."""
+it will not; the job runner, license alerts, directory sync, grant expiries, the audit check, the orphan clean-up
+pass and the still-needed pass as cleanup contexts."""
 
 from __future__ import annotations
 

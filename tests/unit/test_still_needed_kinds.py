@@ -21,7 +21,9 @@ from cards.verbs import Verb
 from handlers.context import Reply
 from handlers.directory_sync import run_sync
 from handlers.dispatch import dispatch_click
+from kinds.orphans.follow_up import FollowUp
 from kinds.still_needed.ask import DESK_UNUSED_ID, KIND, StillNeededPolicy, file_still_needed, run_still_needed_pass
+from kinds.still_needed.follow_up import follow_up_waiting
 from kinds.usage.collect import collect_now
 from m365.memory import ListSeed, MailboxSeed, TenantSeed, UserSeed
 from storage.models import Request
@@ -138,3 +140,20 @@ async def test_delete_executes_and_outsiders_and_a_forged_approve_change_nothing
     assert done is not None and done.state == "completed"
     assert [step["op"] for step in done.plan] == ["delete_list"]
     assert "Silent List" not in [dl.display_name for dl in sdesk.tenant.lists.values()]
+
+
+async def test_reminded_then_escalated_to_the_admins_once_each(sdesk: Desk) -> None:
+    await file_still_needed(sdesk.services, POLICY)
+    await run_jobs(sdesk)
+    silent = (await filed(sdesk))["Silent List"]
+    sdesk.clock.advance(days=2, hours=1)  # Monday 9:00 + 2 days: Wednesday, 2 business days
+    assert (await follow_up_waiting(sdesk.services, FollowUp())).reminded == 2  # Silent List and Old Archive
+    assert (await follow_up_waiting(sdesk.services, FollowUp())).reminded == 0
+    assert f"Reminder: {silent.public_id}" in json.dumps(sdesk.messenger.to(ANNA.user_id)[-1].card)
+    sdesk.clock.advance(days=5)  # 5 business days: the admins join Anna's request (Old Archive is theirs already)
+    assert (await follow_up_waiting(sdesk.services, FollowUp())).escalated == 1
+    assert (await follow_up_waiting(sdesk.services, FollowUp())).escalated == 0
+    async with sdesk.services.uow() as uow:
+        widened = await uow.requests.get(silent.id)
+    assert widened is not None and widened.approver_ids == [ANNA.user_id, JONAS.user_id]
+    assert "now with the admins too" in json.dumps(sdesk.messenger.to(JONAS.user_id)[-1].card)
