@@ -17,7 +17,7 @@ from cards.i18n import Translator
 from cards.statistics import week_label
 from handlers.services import Services
 from kinds.licenses.catalogue import effective_prices
-from kinds.licenses.reports import _namer, _rule_inputs, build_report, token_hash
+from kinds.licenses.reports import build_report, plan_namer, rule_inputs, token_hash
 from kinds.usage.collect import covered_since
 from kinds.usage.commands import DEFAULT_DAYS, LISTS, MAILBOXES
 from kinds.usage.report import REPORT_PERIOD_DAYS
@@ -75,14 +75,14 @@ async def waste_section(services: Services) -> DigestWaste | None:
         skus, holders, rules = await asyncio.gather(
             services.tenant.licenses.list_skus(),
             services.tenant.licenses.license_holders(),
-            _rule_inputs(services, policy.compliance_rules),
+            rule_inputs(services, policy.compliance_rules),
         )
     except M365Error:
         logger.warning("licenses unreadable; the digest goes without license waste", exc_info=True)
         return None
     async with services.uow() as uow:
         prices = await effective_prices(services, uow)
-    view = build_report(skus=skus, holders=holders, prices=prices, name_of=_namer(services, skus),
+    view = build_report(skus=skus, holders=holders, prices=prices, name_of=plan_namer(services, skus),
                         overlaps=policy.overlaps, rules=rules, now=services.clock(), stale_days=policy.stale_days)
     seats = {(f.user_id, f.sku_part_number) for f in (*view.disabled, *view.stale, *view.overlaps)}
     return DigestWaste(seats=len(seats), monthly=view.total_savings())
