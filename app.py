@@ -30,7 +30,21 @@ from handlers.jobs import JobRunner
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
-from kinds import desk, groups, history, licenses, lists, mailboxes, orphans, queue, seats, statistics
+from kinds import (
+    desk,
+    digest,
+    groups,
+    history,
+    licenses,
+    lists,
+    mailboxes,
+    orphans,
+    queue,
+    seats,
+    statistics,
+    still_needed,
+    usage,
+)
 from kinds.family import Family
 from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
@@ -63,6 +77,7 @@ def families() -> list[Family]:
     """Every family of request kinds the desk has: adding a kind means adding its module and one line here."""
     return [
         desk.family(),
+        digest.family(),
         groups.family(),
         history.family(),
         licenses.family(),
@@ -72,6 +87,8 @@ def families() -> list[Family]:
         queue.family(),
         seats.family(),
         statistics.family(),
+        still_needed.family(),
+        usage.family(),
     ]
 
 
@@ -95,6 +112,10 @@ def create_app(
         app.cleanup_ctx.append(background.directory_sync_task)
         app.cleanup_ctx.append(background.grant_expiry_task)
         app.cleanup_ctx.append(background.audit_check_task)
+        app.cleanup_ctx.append(background.usage_collection_task)
+        app.cleanup_ctx.append(background.digest_task)
+        app.cleanup_ctx.append(background.orphans_task)
+        app.cleanup_ctx.append(background.still_needed_task)
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/readyz", endpoints.readyz)
     app.router.add_get("/reports/{token}.csv", endpoints.report_file)

@@ -112,6 +112,35 @@ class Settings(BaseSettings):
     grant_expiry_check_seconds: float = 300.0
     grant_expiry_notice_hours: float = 24.0
 
+    # The daily "last mail seen" collection (F20): message trace for every list, every this many seconds (0 = not
+    # in this replica); replicas share one round per day under a lease.
+    usage_collect_seconds: float = 86400.0
+    usage_collect_first_seconds: float = 120.0  # after startup, so a restart burst does not all start at once
+
+    # Channel digests (F21): how often a replica looks for digests whose moment has come (0 = not in this replica);
+    # a digest goes out within this many seconds of its time, once across replicas.
+    digest_check_seconds: float = 60.0
+    # How long a digest's chart link works (days): the card is read for days after it is posted; 0 = no chart.
+    digest_chart_link_days: int = 7
+
+    # Orphaned lists and mailboxes (F20): how often the clean-up pass runs (0 = not in this replica; replicas share
+    # one filing pass per day), its first run after startup, and in business days (the SLA calendar) when a waiting
+    # clean-up reminds its deciders and when it is escalated to the admins.
+    orphan_check_seconds: float = 86400.0
+    orphan_first_check_seconds: float = 600.0
+    orphan_remind_days: float = 2.0
+    orphan_escalate_days: float = 5.0
+
+    # Still needed? (F20): lists quiet this many days (by the desk's "last mail seen") and shared mailboxes quiet this
+    # many (by the usage report) are asked about to their owners; a keep silences the question for unused_keep_days.
+    # The pass runs every unused_check_seconds (0 = not in this replica; replicas share one pass per day); reminders
+    # and escalation use the orphan clean-up's business days.
+    unused_list_days: int = 90
+    unused_mailbox_days: int = 60
+    unused_keep_days: int = 180
+    unused_check_seconds: float = 86400.0
+    unused_first_check_seconds: float = 900.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

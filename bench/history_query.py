@@ -54,6 +54,8 @@ FILTERS = (
     "history last 30 days",
     "history from:2025-06-01 to:2025-06-30",
     '"REQ-2026-0001"',
+    "history text:person00004",
+    "history text:helpdesk 7",
 )
 
 

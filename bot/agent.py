@@ -23,7 +23,7 @@ from microsoft_agents.hosting.core import (
 )
 
 from bot.activity_check import ACTION_INVOKE
-from bot.identity import actor_from, is_personal
+from bot.identity import actor_from, is_personal, tenant_of
 from bot.messenger import message_activities, message_activity
 from bot.references import Reference, ReferenceBook
 from bot.turn_errors import summary
@@ -33,10 +33,11 @@ from cards.i18n import Translator
 from desk_logging import bind as bind_log_context
 from handlers.card_delivery import remember_card
 from handlers.commands import parse
-from handlers.context import Actor, Reply, SentActivity, actor_translator
+from handlers.context import Actor, ChannelAddress, Reply, SentActivity, actor_translator
 from handlers.delivery import REQUESTER, deliver_pending_to
 from handlers.dispatch import dispatch_click, dispatch_command
 from handlers.services import Services
+from kinds.registry import Parsed
 from m365.errors import TransientError
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,13 @@ def build_agent(
         if actor is None:
             return
         parsed = parse(context.activity.text, services.kinds)
+        if not is_personal(context.activity):
+            # A channel or group chat: only commands meant for channels, everything else to the personal chat.
+            channel = _channel_of(context.activity)
+            if channel is None or not isinstance(parsed, Parsed) or not parsed.route.in_channels:
+                await context.send_activity(message_activity(actor_translator(actor)("channel.personal_only")))
+                return
+            actor = replace(actor, channel=channel)
         reply = await _guarded(actor, lambda who: dispatch_command(services, who, parsed))
         await _send_reply(services, context, actor, reply)
 
@@ -121,6 +129,19 @@ def _register_verb(
                 SentActivity(conversation.id, context.activity.service_url or "", context.activity.reply_to_id),
             )
         return AdaptiveCardInvokeResponse(status_code=HTTPStatus.OK, type=ADAPTIVE_CARD, value=as_shown(reply.card))
+
+
+def _channel_of(activity: Activity) -> ChannelAddress | None:
+    """Where a channel's message came from, to post there later; None without a conversation or service URL."""
+    if activity.conversation is None or not activity.service_url:
+        return None
+    return ChannelAddress(
+        conversation_id=activity.conversation.id,
+        service_url=activity.service_url,
+        tenant_id=tenant_of(activity) or "",
+        bot_id=activity.recipient.id if activity.recipient else "",
+        channel_id=str(activity.channel_id or "msteams"),
+    )
 
 
 async def _guarded(actor: Actor, handler: Handler) -> Reply:

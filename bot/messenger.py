@@ -22,7 +22,7 @@ from microsoft_agents.hosting.core.authorization import AuthenticationConstants
 
 from bot.auth import ServiceUrlAllowList, origin_of
 from cards.elements import as_shown
-from handlers.context import SentActivity
+from handlers.context import ChannelAddress, SentActivity
 from m365.errors import TransientError
 from storage.uow import UnitOfWorkFactory
 
@@ -139,6 +139,36 @@ class TeamsMessenger:
             logger.warning("cannot update activity %s: connector answered %s", sent.activity_id, error.status)
         except ClientConnectionError as error:
             raise TransientError(f"Bot Connector unreachable: {error}") from error
+
+    async def post_to_channel(self, channel: ChannelAddress, card: Mapping[str, Any]) -> SentActivity | None:
+        """A new message in the channel conversation the stored reference names (a channel digest)."""
+        if self._refuses(channel.service_url):
+            return None
+        reference = ConversationReference(
+            channel_id=ChannelId(channel.channel_id),
+            service_url=channel.service_url,
+            conversation=ConversationAccount(
+                id=channel.conversation_id, conversation_type="channel", tenant_id=channel.tenant_id
+            ),
+            agent=ChannelAccount(id=channel.bot_id or f"28:{self._app_id}"),
+        )
+        sent: dict[str, str] = {}
+
+        async def deliver(context: TurnContext) -> None:
+            responses = await context.send_activities([message_activity(card=card)])
+            sent["id"] = responses[-1].id if responses and responses[-1].id else ""
+
+        try:
+            await self._adapter.continue_conversation(self._app_id, reference.get_continuation_activity(), deliver)
+        except ClientResponseError as error:
+            if error.status == 429 or error.status >= 500:
+                raise TransientError(f"Bot Connector answered {error.status}", status=error.status) from error
+            # The bot was removed from the team or the channel deleted: nothing to retry.
+            logger.warning("cannot post to channel conversation: connector answered %s", error.status)
+            return None
+        except ClientConnectionError as error:
+            raise TransientError(f"Bot Connector unreachable: {error}") from error
+        return SentActivity(channel.conversation_id, channel.service_url, sent.get("id", ""))
 
     async def _open_chat(self, user_id: str, callback: Any) -> None:
         parameters = ConversationParameters(

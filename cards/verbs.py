@@ -44,5 +44,10 @@ class Verb(enum.StrEnum):
     ORPHAN_CHOOSE_OWNER = "orphan.choose_owner"
     ORPHAN_DELETE = "orphan.delete"
     ORPHAN_KEEP = "orphan.keep"
+    # "Still needed?" for unused lists and mailboxes (F20); handled by kinds/still_needed/.
+    STILL_NEEDED_KEEP = "still_needed.keep"
+    STILL_NEEDED_DELETE = "still_needed.delete"
     # The searchable history (F21): its page buttons carry the filters.
     HISTORY_PAGE = "history.page"
+    # Unused lists and mailboxes (F20); handled by the usage family (kinds/usage/).
+    USAGE_PAGE = "usage.page"

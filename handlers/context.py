@@ -19,6 +19,19 @@ class Actor:
     locale: str = "en-US"
     teams_user_id: str = ""  # "29:…", for proactive conversations
     timezone: str | None = None
+    # The Teams channel the person @mentioned the bot in; None in their personal chat (the usual case).
+    channel: ChannelAddress | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelAddress:
+    """How to post into a Teams channel conversation later (a channel digest): what the channel's activity said."""
+
+    conversation_id: str
+    service_url: str
+    tenant_id: str
+    bot_id: str
+    channel_id: str = "msteams"
 
 
 def actor_translator(actor: Actor) -> Translator:
@@ -55,4 +68,8 @@ class Messenger(Protocol):
 
     async def update(self, sent: SentActivity, card: Mapping[str, Any]) -> None:
         """Replaces a card the desk sent earlier."""
+        ...
+
+    async def post_to_channel(self, channel: ChannelAddress, card: Mapping[str, Any]) -> SentActivity | None:
+        """Posts a card into a Teams channel conversation; None when the channel cannot be reached (bot removed)."""
         ...

@@ -71,6 +71,9 @@ class Command:
     order: int
     parse: CommandParser
     handle: CommandHandler
+    # Served in Teams channels where the bot is @mentioned (the channel digest); every other command answers only
+    # in the personal chat, so nothing is ever filed from a channel.
+    in_channels: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ class ManifestCommand:
     order: int
     titles: dict[str, str]  # language → the command as typed, e.g. {"en": "request license E3", "pl": …, "de": …}
     descriptions: dict[str, str]  # language → what the command does
+    # Where Teams offers it: the personal chat, or channels of a team (typed after an @mention of the bot).
+    scope: str = "personal"
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ the icons, zipped: `python -m manifest.build --bot-id <guid>`."""
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
@@ -30,9 +31,11 @@ PACKAGE_FILES = ("manifest.json", *ICON_FILES, *LOCALIZATION_FILES)
 DEFAULT_OUT = Path("build") / "m365-desk.zip"
 BOT_ID_PLACEHOLDER = "{{BOT_ID}}"
 # Stands in the template for the whole command list, which the families declare (kinds.family.ManifestCommand).
-COMMANDS_PLACEHOLDER = "{{COMMANDS}}"
-# The template has one bot with one command list; a localization file addresses its strings by this path.
-_COMMAND_KEY = "bots[0].commandLists[0].commands[{index}].{field}"
+COMMANDS_PLACEHOLDER = "{{{{COMMANDS:{scope}}}}}"
+# The template's one bot has one command list per scope, in this order; a localization file addresses a command's
+# strings by its list and place.
+SCOPES = ("personal", "team")
+_COMMAND_KEY = "bots[0].commandLists[{list}].commands[{index}].{field}"
 # Teams' limits for a bot's command list, stricter than the schema's (which allows 128-character titles).
 MAX_COMMANDS, TITLE_MAX, DESCRIPTION_MAX = 10, 32, 128
 # The schema's own `guid` definition; a Bot Framework app id is an Entra application (client) id.
@@ -56,10 +59,14 @@ def check_bot_id(bot_id: str) -> str:
     return normalized
 
 
-def manifest_commands(registry: Registry) -> tuple[ManifestCommand, ...]:
-    """Every family's manifest commands in their order, each with a title and a description in every language
-    within Teams' limits; otherwise ManifestError (Teams would refuse the package, or show it half translated)."""
-    commands = tuple(sorted(registry.manifest_commands(), key=lambda command: command.order))
+def manifest_commands(registry: Registry, scope: str = "personal") -> tuple[ManifestCommand, ...]:
+    """Every family's manifest commands for one scope in their order, each with a title and a description in every
+    language within Teams' limits; otherwise ManifestError (Teams would refuse the package, or show it half
+    translated)."""
+    unknown = {command.scope for command in registry.manifest_commands()} - set(SCOPES)
+    if unknown:
+        raise ManifestError(f"manifest commands for scopes the bot does not declare: {sorted(unknown)}")
+    commands = tuple(sorted((c for c in registry.manifest_commands() if c.scope == scope), key=lambda c: c.order))
     if len(commands) > MAX_COMMANDS:
         raise ManifestError(f"Teams allows at most {MAX_COMMANDS} commands in a list, not {len(commands)}")
     for command in commands:
@@ -78,9 +85,10 @@ def _check_texts(what: str, texts: dict[str, str], limit: int) -> None:
             raise ManifestError(f"{what} in {language!r} is longer than Teams' {limit} characters: {text!r}")
 
 
-def _substitute(value: Any, bot_id: str, commands: list[dict[str, str]]) -> Any:
-    if value == COMMANDS_PLACEHOLDER:
-        return commands
+def _substitute(value: Any, bot_id: str, commands: dict[str, list[dict[str, str]]]) -> Any:
+    for scope, listed in commands.items():
+        if value == COMMANDS_PLACEHOLDER.format(scope=scope):
+            return listed
     if isinstance(value, str):
         return value.replace(BOT_ID_PLACEHOLDER, bot_id)
     if isinstance(value, list):
@@ -94,10 +102,13 @@ def render_manifest(bot_id: str, registry: Registry) -> dict[str, Any]:
     """The manifest template with every `{{BOT_ID}}` replaced and the registry's commands (in English) in its command
     list; refuses a bot id that is not a GUID and commands Teams would not take."""
     normalized = check_bot_id(bot_id)
-    commands = [
-        {"title": command.titles[DEFAULT_LANGUAGE], "description": command.descriptions[DEFAULT_LANGUAGE]}
-        for command in manifest_commands(registry)
-    ]
+    commands = {
+        scope: [
+            {"title": command.titles[DEFAULT_LANGUAGE], "description": command.descriptions[DEFAULT_LANGUAGE]}
+            for command in manifest_commands(registry, scope)
+        ]
+        for scope in SCOPES
+    }
     manifest = _substitute(json.loads(TEMPLATE.read_text(encoding="utf-8")), normalized, commands)
     leftover = re.findall(r"\{\{[^}]*\}\}", json.dumps(manifest))
     if leftover:
@@ -110,9 +121,11 @@ def render_localization(name: str, registry: Registry) -> dict[str, str]:
     file's language, keyed by the command's place in the manifest's list."""
     strings: dict[str, str] = json.loads((HERE / name).read_text(encoding="utf-8"))
     language = LOCALIZATIONS[name]
-    for index, command in enumerate(manifest_commands(registry)):
-        strings[_COMMAND_KEY.format(index=index, field="title")] = command.titles[language]
-        strings[_COMMAND_KEY.format(index=index, field="description")] = command.descriptions[language]
+    for number, scope in enumerate(SCOPES):
+        for index, command in enumerate(manifest_commands(registry, scope)):
+            key = functools.partial(_COMMAND_KEY.format, list=number, index=index)
+            strings[key(field="title")] = command.titles[language]
+            strings[key(field="description")] = command.descriptions[language]
     return strings
 
 

@@ -1,5 +1,6 @@
 """Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
-it will not; the job runner, license alerts, directory sync, grant expiries and the audit check as cleanup contexts."""
+it will not; the job runner, license alerts, directory sync, grant expiries, the audit check, the orphan clean-up
+pass and the still-needed pass as cleanup contexts."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from handlers.alerts import run_alerts
 from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
 from handlers.stopping import StopSignal
+from kinds.digest.post import digest_loop
 from kinds.mailboxes.expiry import expiry_loop
+from kinds.orphans.follow_up import FollowUp, orphan_loop
+from kinds.still_needed.ask import StillNeededPolicy
+from kinds.still_needed.follow_up import still_needed_loop
+from kinds.usage.schedule import collect_forever
 from runtime.app_keys import RUNNER, SERVICES, SETTINGS
 
 logger = logging.getLogger("desk")
@@ -109,4 +115,64 @@ async def directory_sync_task(app: web.Application) -> AsyncIterator[None]:
         )
 
     async with supervised("directory-sync", loop if settings.sync_interval_seconds > 0 else None):
+        yield
+
+
+async def usage_collection_task(app: web.Application) -> AsyncIterator[None]:
+    """The daily "last mail seen" collection (F20); every replica runs the loop, the lease lets one work per day."""
+    settings, services, replica = app[SETTINGS], app[SERVICES], app[RUNNER].owner
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return collect_forever(
+            services, settings.usage_collect_seconds, replica=replica,
+            first_after_seconds=settings.usage_collect_first_seconds, stop=stop,
+        )
+
+    async with supervised("usage-collection", loop if settings.usage_collect_seconds > 0 else None):
+        yield
+
+
+async def orphans_task(app: web.Application) -> AsyncIterator[None]:
+    """Orphaned lists and mailboxes (F20): the daily clean-up pass, then reminders and escalations as they fall due;
+    every replica may run it, the database lets each filing, reminder and escalation happen once."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    follow_up = FollowUp(remind_days=settings.orphan_remind_days, escalate_days=settings.orphan_escalate_days)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return orphan_loop(services, every_seconds=settings.orphan_check_seconds,
+                           first_after_seconds=settings.orphan_first_check_seconds, follow_up=follow_up, stop=stop)
+
+    async with supervised("orphan-cleanup", loop if settings.orphan_check_seconds > 0 else None):
+        yield
+
+
+async def still_needed_task(app: web.Application) -> AsyncIterator[None]:
+    """Still needed? (F20): the daily pass asking the owners of quiet lists and mailboxes, then reminders and
+    escalations as they fall due (the orphan clean-up's business days); each filing, reminder and escalation
+    happens once across replicas."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    policy = StillNeededPolicy(list_days=settings.unused_list_days, mailbox_days=settings.unused_mailbox_days,
+                               keep_days=settings.unused_keep_days)
+    follow_up = FollowUp(remind_days=settings.orphan_remind_days, escalate_days=settings.orphan_escalate_days)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return still_needed_loop(services, every_seconds=settings.unused_check_seconds,
+                                 first_after_seconds=settings.unused_first_check_seconds, policy=policy,
+                                 follow_up=follow_up, stop=stop)
+
+    async with supervised("still-needed", loop if settings.unused_check_seconds > 0 else None):
+        yield
+
+
+async def digest_task(app: web.Application) -> AsyncIterator[None]:
+    """Channel digests (F21): each check posts the digests whose moment has come; every replica may run it, the
+    database lets each channel's digest out once per period."""
+    settings, services = app[SETTINGS], app[SERVICES]
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return digest_loop(services, every_seconds=settings.digest_check_seconds,
+                           first_after_seconds=settings.digest_check_seconds, stop=stop,
+                           chart_link_days=settings.digest_chart_link_days)
+
+    async with supervised("channel-digests", loop if settings.digest_check_seconds > 0 else None):
         yield

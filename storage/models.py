@@ -7,7 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, MetaData, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.columns import UTCDateTime, utcnow
@@ -61,6 +61,10 @@ class Request(Base):
         Index("ix_requests_created_at", "created_at"),
         Index("ix_requests_kind_created_at", "kind", "created_at"),
         Index("ix_requests_state_created_at", "state", "created_at"),
+        # Free text in history is "contained" in one of these: trigram indexes, PostgreSQL only (0012).
+        *(Index(f"ix_requests_{column}_trgm", text(f"lower({column})"), postgresql_using="gin",
+                postgresql_ops={f"ix_requests_{column}_trgm": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+          for column in ("public_id", "kind", "requester_name", "target_label", "target_id", "error")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -262,6 +266,8 @@ class ReportFile(Base):
 # The directory cache's models live in their own module; importing it here puts them on Base.metadata for everyone
 # who imports the models (migrations, the migration-vs-models test, create_all in tools). At the end on purpose:
 # that module imports Base from this one.
+import storage.models_digest  # noqa: E402, F401  (channel digests, F21; same reason as above)
 import storage.models_directory  # noqa: E402, F401
 import storage.models_grants  # noqa: E402, F401  (time-bound mailbox grants, F6; same reason as above)
+import storage.models_still_needed  # noqa: E402, F401  (keeps of unused resources, F20; same reason as above)
 import storage.models_usage  # noqa: E402, F401  (the desk's "last mail seen", F20; same reason as above)

@@ -17,6 +17,7 @@ from storage.repositories import (
     PriceRepository,
     RequestRepository,
 )
+from storage.repositories.digests import DigestRepository
 from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.grants import GrantRepository
 from storage.repositories.last_mail_seen import LastMailSeenRepository
@@ -47,6 +48,7 @@ class UnitOfWork:
     leases: LeaseRepository  # one replica per period
     grants: GrantRepository
     last_mail_seen: LastMailSeenRepository  # the desk's own record of lists' last received mail (F20)
+    digests: DigestRepository  # channel digests' schedules (F21)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
         self._session_factory = session_factory
@@ -70,6 +72,7 @@ class UnitOfWork:
         self.leases = LeaseRepository(self.session)
         self.grants = GrantRepository(self.session)
         self.last_mail_seen = LastMailSeenRepository(self.session)
+        self.digests = DigestRepository(self.session)
         return self
 
     async def __aexit__(

@@ -66,7 +66,7 @@ async def show_report(services: Services, actor: Actor, command: ShowLicenseRepo
     skus, holders, rules = await asyncio.gather(
         services.tenant.licenses.list_skus(),
         services.tenant.licenses.license_holders(),
-        _rule_inputs(services, policy.compliance_rules),
+        rule_inputs(services, policy.compliance_rules),
     )
     async with services.uow() as uow:
         prices = await effective_prices(services, uow)
@@ -75,7 +75,7 @@ async def show_report(services: Services, actor: Actor, command: ShowLicenseRepo
         skus=skus,
         holders=holders,
         prices=prices,
-        name_of=_namer(services, skus),
+        name_of=plan_namer(services, skus),
         overlaps=policy.overlaps,
         rules=rules,
         now=now,
@@ -255,7 +255,7 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _namer(services: Services, skus: Sequence[Sku]) -> Callable[[str], str]:
+def plan_namer(services: Services, skus: Sequence[Sku]) -> Callable[[str], str]:
     by_part = {sku.sku_part_number: sku for sku in skus}
 
     def name_of(part: str) -> str:
@@ -265,7 +265,7 @@ def _namer(services: Services, skus: Sequence[Sku]) -> Callable[[str], str]:
     return name_of
 
 
-async def _rule_inputs(services: Services, rules: Sequence[ComplianceRule]) -> list[RuleInput]:
+async def rule_inputs(services: Services, rules: Sequence[ComplianceRule]) -> list[RuleInput]:
     directory = services.tenant.directory
     inputs = []
     for rule in rules:

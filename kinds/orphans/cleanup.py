@@ -5,7 +5,7 @@ update, so it executes through the shared lifecycle (audited, exactly once).
 
 The periodic pass runs once per day across replicas (the alerts' unique key, storage/repositories/reports.py), and
 each orphaning (a resource with one set of former owners) is claimed once under its own key before it is filed.
-Reminders and escalation on the business-hours clock are not built yet.
+Reminders and escalation on the business-hours clock, and the loop running it all, are kinds/orphans/follow_up.py.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
 from handlers.services import Services
-from handlers.stopping import StopSignal, repeat
 from handlers.submission import EXECUTE_JOB, Draft, record_transition, submit
 from kinds.card_data import bounded
 from kinds.lists.steps import ListDeletion, ListUpdate
@@ -115,13 +114,6 @@ async def run_orphan_pass(services: Services) -> int:
     return await file_new_orphans(services) if claimed else 0
 
 
-async def orphan_loop(services: Services, *, every_seconds: float, first_after_seconds: float,
-                      stop: StopSignal | None = None) -> None:
-    """The periodic pass until ``stop`` (or cancelled); every replica may run it, the claim picks one per day."""
-    await repeat(lambda: run_orphan_pass(services), every_seconds=every_seconds,
-                 first_after_seconds=first_after_seconds, stop=stop or StopSignal(), what="orphan pass")
-
-
 async def file_new_orphans(services: Services) -> int:
     """A request for each orphaning not claimed before; safe to run on several replicas at once."""
     async with services.uow() as uow:
@@ -209,10 +201,16 @@ async def is_deciding_manager(services: Services, actor: Actor, request: Request
     return person is not None and person.account_enabled
 
 
-def decider_card(view: RequestView, request: Request, t: Translator, reader_id: str) -> dict[str, Any]:
-    """Kind.approver_card: the four choices instead of Approve / Reject."""
+def decider_card(view: RequestView, request: Request, t: Translator, reader_id: str, *,
+                 notice: str | None = None) -> dict[str, Any]:
+    """Kind.approver_card: the four choices instead of Approve / Reject (``notice``: a reminder's words on top)."""
     can_decide = reader_id in request.approver_ids and reader_id != request.requester_id
-    return cleanup_card(view, t, can_decide=can_decide, can_keep=request.payload.get("route") == "admins")
+    return cleanup_card(view, t, can_decide=can_decide, can_keep=offers_keep(request, reader_id), notice=notice)
+
+
+def offers_keep(request: Request, reader_id: str) -> bool:
+    """"Keep without owner" is the admins' choice: on a request routed to them, or to those it was escalated to."""
+    return request.payload.get("route") == "admins" or reader_id in request.payload.get("escalated_to", ())
 
 
 # ------------------------------------------------------------------ the choices
@@ -334,5 +332,5 @@ async def _current(services: Services, actor: Actor, public_id: str, notice: str
         assert request is not None
         view = await request_view(services, uow, request)
     card = cleanup_card(view, t, can_decide=actor.user_id in request.approver_ids,
-                        can_keep=request.payload.get("route") == "admins", notice=notice)
+                        can_keep=offers_keep(request, actor.user_id), notice=notice)
     return Reply(text=notice, card=card)

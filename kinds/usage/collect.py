@@ -110,11 +110,18 @@ async def _run(services: Services, usage: Usage, cursor: Cursor | None, now: dat
                         if dl.primary_smtp_address})
     chunks = [addresses[i:i + chunk_size] for i in range(0, len(addresses), chunk_size)]
     queries = rows_read = 0
-    round_from = _t(cursor.round_from)
+    # A round spread over several runs (the budget, throttling) outlives its start: Exchange keeps 90 days from *now*,
+    # so the start moves forward with every run, and what aged out before it was read is lost, not asked for again.
+    round_from = max(_t(cursor.round_from), oldest)
+    cursor.round_from = round_from.isoformat()
     while cursor.chunk < len(chunks):
         if queries >= budget:
             return CollectionRun(queries, rows_read, False, "budget")
         slice_end = _t(cursor.slice_end or cursor.round_to or now.isoformat())
+        if slice_end <= round_from:  # this chunk's older slices have aged out meanwhile: on to the next chunk
+            cursor.chunk, cursor.slice_end, cursor.end_date, cursor.starting_recipient = (
+                cursor.chunk + 1, cursor.round_to, None, None)
+            continue
         slice_start = max(round_from, slice_end - timedelta(days=TRACE_MAX_DAYS_PER_QUERY))
         end = _t(cursor.end_date) if cursor.end_date else slice_end
         try:

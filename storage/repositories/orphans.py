@@ -1,6 +1,6 @@
 """Orphaned lists and shared mailboxes (F20): those whose owners are all disabled, deleted or gone from the synced
 directory, or that have no owner at all — found in SQL on SQLite and PostgreSQL, paged, with the former owners and
-their managers."""
+their managers; and the clean-up requests still waiting for a choice, with their escalation's guarded update."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select
+from sqlalchemy import ColumnElement, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import session_is_postgres
+from storage.models import Request
 from storage.models_directory import CachedList, CachedMailbox, CachedUser, MailboxOwnerRecord
 from storage.repositories.directory_rows import Page, address_key, count_rows
 
@@ -140,6 +141,25 @@ class OrphanRepository:
             for row in rows
         )
         return Page(items, total, offset)
+
+    async def waiting_cleanups(self, kind: str) -> list[Request]:
+        """The clean-up requests of ``kind`` still waiting for a choice, oldest first ((state, created_at) index)."""
+        stmt = select(Request).where(Request.state == "pending", Request.kind == kind).order_by(Request.created_at)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def widen_approvers(self, request: Request, approver_ids: list[str], payload: dict[str, Any]) -> bool:
+        """Stores the request's new approvers only while it still waits at the version the caller read.
+
+        The version is not bumped: the cards already out (the manager's) stay valid, while a choice made meanwhile
+        (which bumps it) makes this update match nothing, so a decided request never gains approvers.
+        """
+        result = await self.session.execute(
+            update(Request)
+            .where(Request.id == request.id, Request.version == request.version, Request.state == "pending")
+            .values(approver_ids=approver_ids, payload=payload)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # execute() types DML's CursorResult as Result
 
     async def _former_by_address(self, keys: set[str]) -> dict[str, FormerOwner]:
         if not keys:

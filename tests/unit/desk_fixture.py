@@ -26,7 +26,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import families
-from handlers.context import Actor, SentActivity
+from handlers.context import Actor, ChannelAddress, SentActivity
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services
 from kinds.registry import build_registry
@@ -104,6 +104,7 @@ class RecordingMessenger:
     sent: list[Sent] = field(default_factory=list)
     updates: list[tuple[SentActivity, Mapping[str, Any]]] = field(default_factory=list)
     unreachable: set[str] = field(default_factory=set)
+    channel_posts: list[tuple[ChannelAddress, Mapping[str, Any]]] = field(default_factory=list)
 
     async def send(self, user_id: str, *, text: str | None = None,
                    card: Mapping[str, Any] | None = None) -> SentActivity | None:
@@ -115,6 +116,10 @@ class RecordingMessenger:
 
     async def update(self, sent: SentActivity, card: Mapping[str, Any]) -> None:
         self.updates.append((sent, card))
+
+    async def post_to_channel(self, channel: ChannelAddress, card: Mapping[str, Any]) -> SentActivity | None:
+        self.channel_posts.append((channel, card))
+        return SentActivity(channel.conversation_id, channel.service_url, f"c{len(self.channel_posts)}")
 
     def to(self, user_id: str) -> list[Sent]:
         return [s for s in self.sent if s.user_id == user_id.lower()]

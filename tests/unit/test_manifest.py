@@ -19,11 +19,13 @@ from jsonschema import Draft4Validator, Draft6Validator
 from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
-from handlers.commands import ShowHelp, ShowMyRequests, ShowSla
+from handlers.commands import ShowHelp, ShowMyRequests, ShowSla, parse
+from kinds.digest.commands import SetDigest
+from kinds.digest.schedule import DAILY
 from kinds.family import Family, ManifestCommand
 from kinds.licenses.commands import RequestLicense, ShowPlans
 from kinds.lists.commands import JoinList
-from kinds.registry import Registry, build_registry
+from kinds.registry import Parsed, Registry, build_registry
 from manifest import build, icons
 from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_localization, render_manifest
 from tests.unit.conftest import command_of
@@ -189,13 +191,15 @@ def test_a_template_placeholder_left_unfilled_is_refused(
 
 def test_personal_chat_bot_with_its_commands(manifest: dict[str, Any]) -> None:
     (bot,) = manifest["bots"]
-    assert bot["scopes"] == ["personal"]
+    assert bot["scopes"] == ["personal", "team"]
     assert bot["supportsFiles"] is False and bot["isNotificationOnly"] is False
-    (command_list,) = bot["commandLists"]
-    assert command_list["scopes"] == ["personal"]
-    titles = [command["title"] for command in command_list["commands"]]
+    personal, team = bot["commandLists"]
+    assert personal["scopes"] == ["personal"] and team["scopes"] == ["team"]
+    titles = [command["title"] for command in personal["commands"]]
     assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses"]
-    for command in command_list["commands"]:
+    # In a channel the bot serves the digest alone (kinds/digest), so that is all the team menu offers.
+    assert [command["title"] for command in team["commands"]] == ["digest daily 08:00"]
+    for command in [*personal["commands"], *team["commands"]]:
         assert 0 < len(command["title"]) <= TITLE_MAX
         assert 0 < len(command["description"]) <= COMMAND_DESCRIPTION_MAX
     assert manifest["permissions"] == ["identity", "messageTeamMembers"]
@@ -267,10 +271,11 @@ def test_everything_a_user_reads_is_translated(
     locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]]
 ) -> None:
     strings = localizations[locale]
-    commands = manifest["bots"][0]["commandLists"][0]["commands"]
+    lists = manifest["bots"][0]["commandLists"]
     expected = {"name.short", "name.full", "description.short", "description.full"} | {
-        f"bots[0].commandLists[0].commands[{i}].{field}"
-        for i in range(len(commands))
+        f"bots[0].commandLists[{n}].commands[{i}].{field}"
+        for n, listed in enumerate(lists)
+        for i in range(len(listed["commands"]))
         for field in ("title", "description")
     }
     assert set(strings) - {"$schema"} == expected
@@ -300,6 +305,18 @@ def test_command_titles_are_what_the_bot_understands(
         ShowMyRequests(),
         ShowPlans(),
     ]
+
+
+@pytest.mark.parametrize("locale", ("en-us", *LOCALES))
+def test_the_channel_menu_offers_what_a_channel_is_served(
+    locale: str, manifest: dict[str, Any], localizations: dict[str, dict[str, str]], registry: Registry
+) -> None:
+    strings = {} if locale == "en-us" else localizations[locale]
+    (command,) = manifest["bots"][0]["commandLists"][1]["commands"]
+    title = strings.get("bots[0].commandLists[1].commands[0].title", command["title"])
+    parsed = parse(title, registry)
+    assert isinstance(parsed, Parsed) and parsed.route.in_channels
+    assert parsed.command == SetDigest(DAILY, 8 * 60)
 
 
 # --- the command list, from the families -------------------------------------------------------------------------
@@ -357,7 +374,8 @@ def test_teams_limits_are_accepted_up_to_the_last_character(registry: Registry, 
         titles={language: "t" * TITLE_MAX for language in ("en", "pl", "de")},
         descriptions={language: "d" * COMMAND_DESCRIPTION_MAX for language in ("en", "pl", "de")},
     )
-    filled = _with(registry, *[longest] * (10 - len(registry.manifest_commands())))
+    personal = [command for command in registry.manifest_commands() if command.scope == "personal"]
+    filled = _with(registry, *[longest] * (10 - len(personal)))
     manifest = _packaged(build_package(BOT_ID, tmp_path / "m365-desk.zip", filled), "manifest.json")
     assert len(manifest["bots"][0]["commandLists"][0]["commands"]) == 10
 

@@ -73,3 +73,15 @@ async def test_a_held_lease_means_another_replica_is_collecting(desk: Desk) -> N
         await uow.commit()
     run = await collect_now(desk.services, "replica-b")
     assert run.stopped == "lease_held" and run.queries == 0
+
+
+async def test_a_round_spread_over_days_never_asks_for_more_than_exchange_keeps(desk: Desk) -> None:
+    """The round's start was 90 days back when it began; two days later that is older than Exchange keeps, and a
+    query from it would be refused for good. The start moves with the clock instead, and the round finishes."""
+    first = await collect_now(desk.services, "replica-a", budget=3, chunk_size=1)
+    assert first.stopped == "budget"
+    desk.clock.advance(days=2)
+    desk.tenant.usage.add_messages(BOOK_CLUB_ADDRESS, [desk.clock.now - timedelta(days=1)])
+    runs = [await collect_now(desk.services, "replica-a", budget=3, chunk_size=1) for _ in range(8)]
+    assert "done" in [run.stopped for run in runs]
+    assert (await _seen(desk))[BOOK_CLUB_ADDRESS] == desk.clock.now - timedelta(days=1)
