@@ -30,9 +30,18 @@ def upgrade() -> None:
         return
     # The extension is created by the migrating role (a superuser, or the database owner since PostgreSQL 13:
     # pg_trgm is a trusted extension).
-    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    # In schema public, not in whatever schema comes first on the search path: an extension is one per database, so
+    # one installed into a schema the desk does not use (or one dropped later, with its objects) would leave its
+    # operator class out of reach. The class is named with the schema it really lives in.
+    bind = op.get_bind()
+    bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+    schema = bind.exec_driver_sql(
+        "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+    ).scalar_one()
     for column in _TEXT_COLUMNS:
-        op.execute(f"CREATE INDEX ix_requests_{column}_trgm ON requests USING gin (lower({column}) gin_trgm_ops)")
+        bind.exec_driver_sql(
+            f'CREATE INDEX ix_requests_{column}_trgm ON requests USING gin (lower({column}) "{schema}".gin_trgm_ops)'
+        )
 
 
 def downgrade() -> None:
