@@ -7,11 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import desk_settings, start_desk
 from desk_harness import Clock, Desk, card_text
 
+from cards.charts import png_size
 from cards.i18n import Translator
 from devtenant import DevTenant
 from devtenant.states.connector import Conversation
@@ -87,3 +89,19 @@ async def test_an_admin_sets_a_weekly_digest_and_the_channel_gets_it(
     assert len(cards) == 1
     assert t("digest.title") in card_text(cards[0])
     assert desk.tenant.state.conversations[CHANNEL_ID].conversation_type == "channel"
+    # The digest's chart is an image the channel's readers fetch: described for screen readers, served as a PNG.
+    (chart,) = _images(cards[0])
+    assert chart["altText"]
+    response = await desk.client.get(urlsplit(chart["url"]).path)
+    assert response.status == 200 and response.content_type == "image/png"
+    assert png_size(await response.read())[0] > 0
+
+
+def _images(element: Any) -> list[dict[str, Any]]:
+    """Every Image element in a card, wherever it is nested."""
+    if isinstance(element, list):
+        return [image for item in element for image in _images(item)]
+    if not isinstance(element, dict):
+        return []
+    found = [element] if element.get("type") == "Image" else []
+    return found + [image for value in element.values() for image in _images(value)]
