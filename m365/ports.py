@@ -39,21 +39,25 @@ __all__ = [
     "Access",
     "AssignOutcome",
     "BulkLicenses",
+    "AutomaticReplies",
     "Directory",
     "DirectorySync",
     "DirectoryUser",
     "DistributionList",
     "DistributionLists",
+    "FoundMail",
     "LicenseHolder",
     "Licenses",
     "ListChanges",
     "ListMember",
+    "Mail",
     "MailboxDelegate",
     "MailboxUsage",
     "Mailboxes",
     "MemberChange",
     "NewDistributionList",
     "NewSharedMailbox",
+    "OutgoingMail",
     "Recipient",
     "Recipients",
     "SharedMailbox",
@@ -284,6 +288,75 @@ class Usage(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class OutgoingMail:
+    """One e-mail the desk sends: ``message_id`` is the RFC 5322 Message-ID the desk chooses ("<key@m365-desk>"),
+    unique per notification: it is the idempotency key, found again in the sender's mailbox after a crash."""
+
+    message_id: str
+    sender: str  # the sender mailbox (UPN)
+    to: tuple[str, ...]  # recipient SMTP addresses
+    subject: str
+    text: str  # plain-text body
+    html: str  # HTML body
+    language: str  # "en" | "pl" | "de" (written as Content-Language)
+
+
+@dataclass(frozen=True, slots=True)
+class FoundMail:
+    """A message of the sender's mailbox found by its Message-ID."""
+
+    id: str  # Graph message id
+    is_draft: bool  # True: created, not sent yet; False: sent (it is in Sent Items)
+
+
+@dataclass(frozen=True, slots=True)
+class AutomaticReplies:
+    """A mailbox's automatic replies (out of office) as Graph's automaticRepliesSetting states them."""
+
+    status: str  # "disabled" | "alwaysEnabled" | "scheduled" (Graph's automaticRepliesStatus)
+    start: datetime | None = None  # scheduled window, aware UTC
+    end: datetime | None = None
+
+    def on_at(self, at: datetime) -> bool:
+        """Whether the replies are on at ``at``: always enabled, or scheduled with start <= at < end."""
+        if self.status == "alwaysEnabled":
+            return True
+        if self.status != "scheduled":
+            return False
+        return (self.start is None or self.start <= at) and (self.end is None or at < self.end)
+
+
+class Mail(Protocol):
+    """E-mail from a sender mailbox (Graph, application permission Mail.Send restricted to that mailbox) and people's
+    automatic replies (MailboxSettings.Read).
+
+    Sending is made idempotent by the caller: ``find`` the Message-ID → sent already: done; a draft: ``send_draft``
+    it; nothing: ``create_draft`` then ``send_draft``. Errors: an unknown sender or user → NotFound; a sender the
+    app may not use (application access policy, RBAC for Applications) → PermissionDenied; 429 / 503 →
+    TransientError (Throttled) with Retry-After. Writes are sent once per attempt.
+    """
+
+    async def find(self, sender: str, message_id: str) -> FoundMail | None:
+        """The message with this Message-ID in any folder of the sender's mailbox (a sent one before a draft when
+        there are several); None when there is none."""
+        ...
+
+    async def create_draft(self, mail: OutgoingMail) -> str:
+        """A draft in the sender's mailbox from a MIME message (multipart/alternative: text and HTML; headers
+        Message-ID, Content-Language, Subject, To, From); returns its Graph id."""
+        ...
+
+    async def send_draft(self, sender: str, draft_id: str) -> None:
+        """Sends the draft; it moves to Sent Items under a new id (isDraft false). NotFound when there is no such
+        draft, which is also the answer for one sent already."""
+        ...
+
+    async def automatic_replies(self, user_id: str) -> AutomaticReplies:
+        """The user's automaticRepliesSetting (``/users/{id}/mailboxSettings/automaticRepliesSetting``)."""
+        ...
+
+
 @dataclass(slots=True)
 class Tenant:
     """The ports bundled, as the composition root hands them to handlers and the executor."""
@@ -295,3 +368,4 @@ class Tenant:
     recipients: Recipients | None = None
     directory_sync: DirectorySync | None = None
     usage: Usage | None = None
+    mail: Mail | None = None

@@ -2,7 +2,8 @@
 against Graph and Exchange (same values, same typed errors, same case-insensitive identity matching), for fast tests.
 
 Build one with ``memory_tenant(TenantSeed(...))``; ``tenant_state(tenant)`` gives its state, whose methods make the
-changes an admin would make outside the desk (update_user, delete_user, add_users, add_domain, expire_delta_links).
+changes an admin would make outside the desk (update_user, delete_user, add_users, add_domain, expire_delta_links;
+``state.mail`` for the outbox, automatic replies and the application access policy).
 Not modelled: transport (throttling, retries, tokens, batching) and Exchange's "*" wildcards in an -Identity.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime
 from m365.memory.directory import MemoryDirectory
 from m365.memory.licenses import MemoryLicenses
 from m365.memory.lists import MemoryDistributionLists
+from m365.memory.mail import MailRecords, MemoryMail
 from m365.memory.mailboxes import MemoryMailboxes
 from m365.memory.recipients import MemoryRecipients
 from m365.memory.seed import GroupSeed, ListSeed, MailboxSeed, SkuSeed, TenantSeed, UserSeed
@@ -24,10 +26,12 @@ from m365.ports import Tenant
 __all__ = [
     "GroupSeed",
     "ListSeed",
+    "MailRecords",
     "MailboxSeed",
     "MemoryDirectory",
     "MemoryDistributionLists",
     "MemoryLicenses",
+    "MemoryMail",
     "MemoryMailboxes",
     "MemoryRecipients",
     "MemoryUsage",
@@ -50,7 +54,8 @@ def memory_tenant(seed: TenantSeed | None = None, *, clock: Callable[[], datetim
     directory = MemoryDirectory(state, page_size=page_size)
     return Tenant(directory=directory, licenses=MemoryLicenses(state),
                   distribution_lists=MemoryDistributionLists(state), mailboxes=MemoryMailboxes(state),
-                  recipients=MemoryRecipients(state), directory_sync=directory, usage=MemoryUsage(state))
+                  recipients=MemoryRecipients(state), directory_sync=directory, usage=MemoryUsage(state),
+                  mail=MemoryMail(state))
 
 
 def tenant_state(tenant: Tenant) -> TenantState:

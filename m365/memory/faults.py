@@ -13,7 +13,7 @@ from m365.ports import Tenant
 
 # The Tenant's ports by field name. directory_sync is left out: memory_tenant serves it from the directory's
 # object, so its methods are already covered under "directory.".
-_PORTS = ("directory", "licenses", "distribution_lists", "mailboxes", "recipients")
+_PORTS = ("directory", "licenses", "distribution_lists", "mailboxes", "recipients", "mail")
 
 AsyncMethod = Callable[..., Awaitable[Any]]
 

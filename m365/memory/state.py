@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
+from m365.memory.mail import MailRecords
 from m365.memory.records import (
     GroupRecord,
     LicenseState,
@@ -37,6 +38,7 @@ class TenantState:
         self.skus: dict[str, SkuRecord] = {}
         self.lists: dict[str, ListRecord] = {}
         self.usage = UsageRecords()  # mailbox activity, received messages, report settings (m365/memory/usage.py)
+        self.mail = MailRecords()  # mailboxes' drafts and sent mail, automatic replies, access policy (memory/mail.py)
         # Users/delta: a round's snapshot of what it reported, and links that no longer count.
         self.delta_generation = 1
         self.expired_generations: dict[int, int] = {}  # generation -> HTTP status its links now answer
