@@ -53,6 +53,7 @@ from m365.exchange import ExchangeClient
 from m365.graph import build_graph, warm_up
 from m365.graph_directory import GraphDirectory
 from m365.graph_licenses import GraphLicenses
+from m365.mail import GraphMail
 from m365.mailboxes import ExchangeMailboxes
 from m365.ports import Tenant
 from m365.recipients import ExchangeRecipients
@@ -179,6 +180,7 @@ async def _microsoft365(app: web.Application) -> AsyncIterator[None]:
         recipients=ExchangeRecipients(exchange),
         directory_sync=directory,
         usage=GraphExchangeUsage(graph, exchange),
+        mail=GraphMail(graph),
     )
     warming = asyncio.create_task(_warm_up(app))
     yield
