@@ -75,7 +75,7 @@ async def decide(
         return await _already_decided(services, actor, public_id, t)
     if not isinstance(version, int) or version != seen.version:
         return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
-    if approve and not seen.plan:
+    if approve and services.kinds.kind(seen.kind).decided_by_choice:
         # A request whose change is chosen on its own card (an orphaned list: take over, delete, keep) has no plan
         # until then: Approve is not on that card, so this click was made up, and approving it would do nothing.
         return Reply(text=t("error.bad_card"))

@@ -60,6 +60,9 @@ class Kind:
     # The approver's card, when the kind's deciders choose among actions rather than approve one plan (orphan
     # clean-ups); None = the desk's Approve / Reject card.
     approver_card: RoleCard | None = None
+    # Filed with no plan: the decider's choice on approver_card makes it (kinds/desk_filed/), so an Approve click is
+    # refused. Declared, not read off approver_card: a kind may draw its own card for a plan filed with the request.
+    decided_by_choice: bool = False
 
 
 @dataclass(frozen=True, slots=True)

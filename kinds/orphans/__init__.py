@@ -19,7 +19,7 @@ def family() -> Family:
         kinds=(
             # Routed to the former owner's manager ("owners": Kind.owns checks them at each click), else the admins.
             Kind(id=cleanup.KIND, sla_days=5, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, steps=cleanup.STEPS,
-                 owns=cleanup.is_deciding_manager, approver_card=cleanup.decider_card),
+                 owns=cleanup.is_deciding_manager, approver_card=cleanup.decider_card, decided_by_choice=True),
         ),
         # Before "show …" (140) and the list commands (50), which would read "orphaned lists" as a list's name.
         commands=(Command("orphaned", 31, parse_orphaned, show_orphaned),),

@@ -1,11 +1,11 @@
 """orphan.cleanup (F20): the desk files its own request for each newly orphaned list or shared mailbox, routed to the
 former owner's manager (else the admins), who chooses on its card: take it over, choose a new owner, delete it, or
-(admins) keep it without owner. The choice becomes the request's typed plan and approves it in one versioned
-update, so it executes through the shared lifecycle (audited, exactly once).
+(admins) keep it without owner. The choice becomes the request's typed plan and approves it (kinds/desk_filed/: the
+shared filing, choice and follow-up of requests the desk files itself); this module keeps what is the clean-up's own:
+which resources, who decides, and what each choice does.
 
-The periodic pass runs once per day across replicas (the alerts' unique key, storage/repositories/reports.py), and
-each orphaning (a resource with one set of former owners) is claimed once under its own key before it is filed.
-Reminders and escalation on the business-hours clock, and the loop running it all, are kinds/orphans/follow_up.py.
+Each orphaning (a resource with one set of former owners) is claimed once under its own key before it is filed.
+Reminders, escalation and the loop running it all are kinds/orphans/follow_up.py.
 """
 
 from __future__ import annotations
@@ -13,40 +13,39 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from cards.i18n import Translator
 from cards.orphans import cleanup_card
 from cards.verbs import Verb
 from cards.views import RequestView
-from handlers import access
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
-from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
-from handlers.request_views import request_view
 from handlers.services import Services
-from handlers.submission import EXECUTE_JOB, Draft, record_transition, submit
+from handlers.submission import Draft
 from kinds.card_data import bounded
+from kinds.desk_filed.choosing import Plan, choose
+from kinds.desk_filed.filing import FILED_DAY, daily_pass, file_once, submit_as_desk
+from kinds.desk_filed.spec import DeskFiled
 from kinds.lists.steps import ListDeletion, ListUpdate
 from kinds.mailboxes.lookup import people
 from kinds.mailboxes.records import RecordMailboxOwners
 from kinds.mailboxes.steps import DeleteMailbox
-from kinds.steps import Step, StepContext, dump_plan
+from kinds.steps import Step, StepContext
 from m365.outcomes import StepOutcome
 from m365.ports import DirectoryUser
-from storage.errors import StaleVersion
 from storage.models import Request
 from storage.repositories.orphans import LIST, OrphanedResource, OrphanRepository
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
 KIND = "orphan.cleanup"
 # The desk files these requests in its own name; like "desk:expiry", not an Entra object id.
 DESK_ORPHANS_ID = "desk:orphans"
-DESK_NAME = "M365 Desk"
-PASS_KEY = "orphans.pass"  # claimed once per day: one replica runs the day's pass
 KEPT_DAY = "kept"  # the "day" of a keep record: it does not lapse
-FILED_DAY = "filed"  # the "day" of an orphaning's claim: one request per orphaning, ever
+KEPT = "kept:"  # the prefix of a keep record's key: "kept:" + the orphaning's key
 _REQUEST_ID = 64_000  # as kinds/desk.py: a forged id is refused and audited cut by handlers.access
 
 
@@ -98,7 +97,19 @@ def orphaning_key(item: OrphanedResource) -> str:
 
 
 def kept_key(orphaning: str) -> str:
-    return "kept:" + orphaning
+    return KEPT + orphaning
+
+
+async def kept_without_owner(uow: UnitOfWork) -> list[tuple[str, int]]:
+    """Every standing "Keep without owner": (the orphaning it keeps, the clean-up request that chose it)."""
+    return [(sent.alert_key.removeprefix(KEPT), int(sent.detail["request_id"]))
+            for sent in await uow.alerts.sent_on(KEPT_DAY) if sent.alert_key.startswith(KEPT + "orphan:")]
+
+
+async def end_keep_without_owner(uow: UnitOfWork, orphaning: str) -> None:
+    """Forgets the keep and the orphaning's claim: the next pass files a clean-up again if it is still orphaned."""
+    await uow.alerts.release(kept_key(orphaning), KEPT_DAY)
+    await uow.alerts.release(orphaning, FILED_DAY)
 
 
 # ------------------------------------------------------------------ the periodic pass
@@ -106,12 +117,7 @@ def kept_key(orphaning: str) -> str:
 
 async def run_orphan_pass(services: Services) -> int:
     """The day's pass, run by whichever replica claims it first; returns how many requests it filed."""
-    now = services.clock()
-    day = now.astimezone(services.calendar.zone).date().isoformat()
-    async with services.uow() as uow:
-        claimed = await uow.alerts.claim(PASS_KEY, day, detail={}, now=now)
-        await uow.commit()
-    return await file_new_orphans(services) if claimed else 0
+    return await daily_pass(services, CLEANUP, partial(file_new_orphans, services))
 
 
 async def file_new_orphans(services: Services) -> int:
@@ -123,22 +129,8 @@ async def file_new_orphans(services: Services) -> int:
     filed = 0
     for item in found:
         key = orphaning_key(item)
-        async with services.uow() as uow:
-            won = await uow.alerts.claim(key, FILED_DAY, detail={"identity": item.identity}, now=services.clock())
-            await uow.commit()
-        if not won:
-            continue
-        try:
-            request_id = await file_cleanup(services, item, key)
-        except Exception:  # noqa: BLE001 - one resource we cannot file must not stop the others
-            logger.exception("filing the clean-up of %s %s failed", item.kind, item.identity)
-            request_id = None
-        if request_id is None:
-            async with services.uow() as uow:  # give the claim back: the next pass tries again
-                await uow.alerts.release(key, FILED_DAY)
-                await uow.commit()
-            continue
-        filed += 1
+        if await file_once(services, key, item.identity, partial(file_cleanup, services, item, key)):
+            filed += 1
     return filed
 
 
@@ -175,9 +167,7 @@ async def file_cleanup(services: Services, item: OrphanedResource, key: str) -> 
         approver_names=approver_names,
         facts=facts,
     )
-    desk = Actor(user_id=DESK_ORPHANS_ID, name=DESK_NAME, tenant_id="", locale="en-US")
-    reply = await submit(services, desk, draft)
-    return reply.status_card_of
+    return await submit_as_desk(services, CLEANUP, draft)
 
 
 async def _deciding_manager(services: Services, item: OrphanedResource) -> DirectoryUser | None:
@@ -213,6 +203,20 @@ def offers_keep(request: Request, reader_id: str) -> bool:
     return request.payload.get("route") == "admins" or reader_id in request.payload.get("escalated_to", ())
 
 
+CLEANUP = DeskFiled(
+    kind=KIND,
+    desk_id=DESK_ORPHANS_ID,
+    claims="orphan",
+    pass_key="orphans.pass",
+    card=decider_card,
+    not_decider="orphans.cleanup.not_decider",
+    reminder="orphans.reminder",
+    escalated="orphans.escalated",
+    admins_only=frozenset({Verb.ORPHAN_KEEP}),
+    admins_only_notice="orphans.cleanup.keep_admins_only",
+)
+
+
 # ------------------------------------------------------------------ the choices
 
 
@@ -233,60 +237,12 @@ async def keep_it(services: Services, actor: Actor, data: CleanupClick) -> Reply
 
 
 async def _choose(services: Services, actor: Actor, data: CleanupClick, choice: Verb) -> Reply:
-    """Checks the click like a decision (handlers.approvals.decide), then stores the chosen plan and approves it in
-    one versioned update: of two choices at once, exactly one wins."""
-    t = actor_translator(actor)
-    found = await access.find(services, actor, data.request_id, choice, kind=KIND)
-    if isinstance(found, Reply):
-        return found
-    seen, standing = found
-    public_id = seen.public_id
-    if not standing.may_decide:
-        await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
-                                    request=seen)
-        return await _current(services, actor, public_id, t("orphans.cleanup.not_decider"))
-    if choice is Verb.ORPHAN_KEEP and not standing.admin:
-        await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
-                                    request=seen)
-        return await _current(services, actor, public_id, t("orphans.cleanup.keep_admins_only"))
-    if seen.state != RequestState.PENDING:
-        return await _current(services, actor, public_id, _decided(t, public_id, seen.state))
-    if data.version != seen.version:
-        return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
-    plan = await _plan_for(services, actor, seen, choice, data.owner)
-    if isinstance(plan, str):
-        return await _current(services, actor, public_id, plan if plan else t("orphans.cleanup.no_mail"))
-    steps, reason = plan
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id, for_update=True)
-        assert request is not None  # requests are never deleted
-        request.plan = dump_plan(steps)
-        try:
-            new_state = next_state(request.state, RequestEvent.APPROVE)
-            await uow.requests.transition(request, new_state.value, expected_version=data.version,
-                                          now=services.clock())
-        except (StaleVersion, InvalidTransition):
-            await uow.rollback()
-            async with services.uow() as again:
-                current = await again.requests.get_by_public_id(public_id)
-            state = current.state if current is not None else seen.state
-            return await _current(services, actor, public_id, _decided(t, public_id, state))
-        await uow.decisions.add(request_id=request.id, approver_id=actor.user_id, approver_name=actor.name,
-                                outcome="approved", reason=reason, at=services.clock())
-        await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await record_transition(uow, request, new_state.value, actor, reason=reason, choice=choice.value)
-        await uow.commit()
-        view = await request_view(services, uow, request)
-    services.wake_jobs()
-    logger.info("orphan clean-up %s: %s by %s", public_id, choice.value, actor.user_id)
-    return Reply(card=decider_card(view, request, t, actor.user_id))
+    return await choose(services, actor, CLEANUP, choice, request_id=data.request_id, version=data.version,
+                        plan_for=partial(_plan_for, services, actor, choice, data.owner))
 
 
-async def _plan_for(
-    services: Services, actor: Actor, request: Request, choice: Verb, owner: str | None
-) -> tuple[tuple[Step, ...], str] | str:
-    """The typed plan of a choice and the decision's reason in the decider's words; a refusal's notice otherwise
-    ("" = the decider has no mail address to own anything with)."""
+async def _plan_for(services: Services, actor: Actor, choice: Verb, owner: str | None, request: Request) -> Plan | str:
+    """The typed plan of a choice and the decision's reason in the decider's words; a refusal's notice otherwise."""
     t = actor_translator(actor)
     payload = request.payload
     kind, identity = payload["resource_kind"], payload["resource_id"]
@@ -301,7 +257,7 @@ async def _plan_for(
     if choice is Verb.ORPHAN_TAKE_OVER:
         person = await services.tenant.directory.get_user(actor.user_id)
         if person is None or not person.mail:
-            return ""
+            return t("orphans.cleanup.no_mail")  # the decider has no mail address to own anything with
         reason = t("orphans.cleanup.reason.take_over")
     else:
         if not owner:
@@ -320,17 +276,3 @@ async def _plan_for(
                                  owner_addresses=(person.mail,), owner_names=(person.display_name,))
     return (record,), reason
 
-
-def _decided(t: Translator, public_id: str, state: str) -> str:
-    return t("approval.already_decided", request_id=public_id, state=t("request.state." + state))
-
-
-async def _current(services: Services, actor: Actor, public_id: str, notice: str) -> Reply:
-    t = actor_translator(actor)
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id)
-        assert request is not None
-        view = await request_view(services, uow, request)
-    card = cleanup_card(view, t, can_decide=actor.user_id in request.approver_ids,
-                        can_keep=offers_keep(request, actor.user_id), notice=notice)
-    return Reply(text=notice, card=card)

@@ -1,152 +1,28 @@
 """Reminders and escalation of waiting orphan clean-ups (F20) on the business-hours clock, and the background loop
-that runs them after each day's filing pass: one reminder card to the deciders after ``remind_days`` business days;
-after ``escalate_days`` the admins join the approvers and get the card (the earlier deciders keep theirs). Each
-happens once per request across replicas (the alerts' unique-key claim) and is audited (``request.reminded``,
-``request.escalated``)."""
+that runs them after each day's filing pass: the shared follow-up of desk-filed requests (kinds/desk_filed/
+follow_up.py) with the clean-up's claims and messages."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-from datetime import datetime
+from functools import partial
 
-from cards.i18n import Translator
-from handlers.approvals import resolve_approvers
-from handlers.card_delivery import send_card_and_record, translator_for
-from handlers.delivery import APPROVER
-from handlers.request_views import request_view
 from handlers.services import Services
-from handlers.stopping import StopSignal, repeat
-from kinds.orphans.cleanup import DESK_NAME, DESK_ORPHANS_ID, KIND, decider_card, run_orphan_pass
-from storage.models import Request
-from storage.repositories.orphans import OrphanRepository
+from handlers.stopping import StopSignal
+from kinds.desk_filed import follow_up as shared
+from kinds.desk_filed.follow_up import FollowedUp, FollowUp
+from kinds.orphans.cleanup import CLEANUP, run_orphan_pass
 
-logger = logging.getLogger(__name__)
-
-# The "day" of each claim: a request is reminded once and escalated once, ever.
-REMINDED, ESCALATED = "reminded", "escalated"
-
-
-@dataclass(frozen=True, slots=True)
-class FollowUp:
-    """When a waiting clean-up reminds its deciders and when it goes to the admins, in business days from filing
-    (the SLA calendar's); 0 switches that step off."""
-
-    remind_days: float = 2.0
-    escalate_days: float = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class FollowedUp:
-    reminded: int = 0
-    escalated: int = 0
-
-
-def remind_key(request: Request) -> str:
-    return f"orphan.remind:{request.public_id}"
-
-
-def escalate_key(request: Request) -> str:
-    return f"orphan.escalate:{request.public_id}"
+__all__ = ["FollowUp", "FollowedUp", "follow_up_waiting", "orphan_loop"]
 
 
 async def orphan_loop(services: Services, *, every_seconds: float, first_after_seconds: float, follow_up: FollowUp,
                       stop: StopSignal | None = None) -> None:
     """Until ``stop``: the day's filing pass (one replica per day), then the reminders and escalations that are due."""
-
-    async def one_round() -> None:
-        await run_orphan_pass(services)
-        await follow_up_waiting(services, follow_up)
-
-    await repeat(one_round, every_seconds=every_seconds, first_after_seconds=first_after_seconds,
-                 stop=stop or StopSignal(), what="orphan pass")
+    await shared.pass_and_follow_up_loop(services, CLEANUP, partial(run_orphan_pass, services), follow_up,
+                                         every_seconds=every_seconds, first_after_seconds=first_after_seconds,
+                                         stop=stop)
 
 
 async def follow_up_waiting(services: Services, policy: FollowUp) -> FollowedUp:
     """Reminds or escalates every waiting clean-up whose business time has run; safe on several replicas at once."""
-    now = services.clock()
-    async with services.uow() as uow:
-        waiting = await OrphanRepository(uow.session).waiting_cleanups(KIND)
-    reminded = escalated = 0
-    for request in waiting:
-        if policy.escalate_days > 0 and now >= _after(services, request.created_at, policy.escalate_days):
-            # Escalation supersedes a reminder not sent yet: the admins' card says the same and more.
-            if request.payload.get("route") != "admins":  # already with the admins: nobody to add
-                escalated += await escalate(services, request)
-        elif policy.remind_days > 0 and now >= _after(services, request.created_at, policy.remind_days):
-            reminded += await remind(services, request)
-    if reminded or escalated:
-        logger.info("orphan clean-ups: %d reminded, %d escalated", reminded, escalated)
-    return FollowedUp(reminded=reminded, escalated=escalated)
-
-
-def _after(services: Services, start: datetime, business_days: float) -> datetime:
-    calendar = services.calendar
-    return calendar.add_business_time(start, calendar.business_days(business_days))
-
-
-async def remind(services: Services, request: Request) -> int:
-    """One reminder card to each current decider; 1 when this call sent it, 0 when another run did or it is decided."""
-    now = services.clock()
-    async with services.uow() as uow:
-        current = await uow.requests.get(request.id)
-        if current is None or current.state != "pending":
-            return 0
-        deciders = [approver for approver in current.approver_ids if approver != current.requester_id]
-        if not await uow.alerts.claim(remind_key(current), REMINDED, detail={"approvers": deciders}, now=now):
-            await uow.rollback()
-            return 0
-        await uow.audit.append(action="request.reminded", request_id=current.id, actor_id=DESK_ORPHANS_ID,
-                               actor_name=DESK_NAME, detail={"public_id": current.public_id, "approvers": deciders})
-        await uow.commit()
-        view = await request_view(services, uow, current)
-    for approver_id in deciders:
-        t = await translator_for(services, approver_id)
-        notice = t("orphans.reminder", request_id=current.public_id, since=t.datetime(current.created_at))
-        await send_card_and_record(services, current, approver_id, APPROVER,
-                                   decider_card(view, current, t, approver_id, notice=notice))
-    return 1
-
-
-async def escalate(services: Services, request: Request) -> int:
-    """The admins join the approvers and get the card; 1 when this call escalated it, 0 otherwise."""
-    admins = await resolve_approvers(services, DESK_ORPHANS_ID)
-    if not admins.ids:
-        logger.warning("no admins to escalate %s to", request.public_id)
-        return 0  # unclaimed: the next run tries again
-    now = services.clock()
-    async with services.uow() as uow:
-        current = await uow.requests.get(request.id)
-        if current is None or current.state != "pending":
-            return 0
-        added = [(admin_id, name) for admin_id, name in zip(admins.ids, admins.names, strict=True)
-                 if admin_id not in current.approver_ids and admin_id != current.requester_id]
-        if not await uow.alerts.claim(escalate_key(current), ESCALATED, detail={"added": [a for a, _ in added]},
-                                      now=now):
-            await uow.rollback()
-            return 0
-        approver_ids = [*current.approver_ids, *(admin_id for admin_id, _ in added)]
-        payload = {
-            **current.payload,
-            "approver_names": [*current.payload.get("approver_names", []), *(name for _, name in added)],
-            # decider_card offers these admins "Keep without owner" too; the server checks each click again.
-            "escalated_to": [admin_id for admin_id, _ in added],
-        }
-        if not await OrphanRepository(uow.session).widen_approvers(current, approver_ids, payload):
-            await uow.rollback()  # decided meanwhile: the claim goes too, and there is nothing to escalate
-            return 0
-        await uow.audit.append(action="request.escalated", request_id=current.id, actor_id=DESK_ORPHANS_ID,
-                               actor_name=DESK_NAME,
-                               detail={"public_id": current.public_id, "added": [a for a, _ in added]})
-        await uow.commit()
-        await uow.session.refresh(current)  # the guarded UPDATE bypassed the object: read its new approvers back
-        view = await request_view(services, uow, current)
-    for admin_id, _ in added:
-        t = await translator_for(services, admin_id)
-        await send_card_and_record(services, current, admin_id, APPROVER,
-                                   decider_card(view, current, t, admin_id, notice=_escalated(t, current)))
-    return 1
-
-
-def _escalated(t: Translator, request: Request) -> str:
-    return t("orphans.escalated", request_id=request.public_id, since=t.datetime(request.created_at))
+    return await shared.follow_up_waiting(services, CLEANUP, policy)

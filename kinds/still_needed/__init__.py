@@ -18,7 +18,7 @@ def family() -> Family:
         kinds=(
             # Routed to the resource's owners (Kind.owns re-checks them at each click), else the admins.
             Kind(id=ask.KIND, sla_days=10, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, steps=ask.STEPS,
-                 owns=ask.owns_resource, approver_card=ask.decider_card),
+                 owns=ask.owns_resource, approver_card=ask.decider_card, decided_by_choice=True),
         ),
         verbs=(
             VerbRoute(Verb.STILL_NEEDED_KEEP, StillNeededClick, ask.keep_it),

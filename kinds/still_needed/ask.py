@@ -1,11 +1,12 @@
 """still.needed (F20): the desk asks the owners of each list or shared mailbox that has been quiet for the admins'
 period "Still needed?" — a request filed in the desk's own name ("desk:unused") with no plan until an owner
 chooses on its card: *Keep* (for the keep period) or *Delete*. The choice becomes the request's typed plan and
-approves it in one versioned update, so it executes through the shared lifecycle (audited, exactly once); a keep is
-stored (unused_keeps) and nobody is asked about that resource again until the keep has run out and it is still quiet.
+approves it (kinds/desk_filed/: the shared filing, choice and follow-up of requests the desk files itself); a keep
+is stored (unused_keeps) and nobody is asked about that resource again until the keep has run out and it is still
+quiet. This module keeps what is the question's own: which resources, who owns them, and what each choice does.
 
-Each quiet period of a resource is claimed once under its own key before it is filed (the alerts' unique key), so
-several replicas file one request; the pass itself runs once per day across replicas.
+Each quiet period of a resource is claimed once under its own key before it is filed, so several replicas file one
+request; the pass itself runs once per day across replicas.
 """
 
 from __future__ import annotations
@@ -13,30 +14,30 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cards.i18n import Translator
 from cards.still_needed import still_needed_card
 from cards.verbs import Verb
 from cards.views import RequestView
-from handlers import access
 from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
-from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
-from handlers.request_views import request_view
 from handlers.services import Services
-from handlers.submission import EXECUTE_JOB, Draft, record_transition, submit
+from handlers.submission import Draft
 from kinds.card_data import bounded
+from kinds.desk_filed.choosing import Plan, choose
+from kinds.desk_filed.filing import daily_pass, file_once, submit_as_desk
+from kinds.desk_filed.spec import DeskFiled
 from kinds.lists.lookup import owns_request_list
 from kinds.lists.steps import ListDeletion
 from kinds.mailboxes.lookup import owns_request_mailbox
 from kinds.mailboxes.steps import DeleteMailbox
-from kinds.steps import Step, StepContext, dump_plan
+from kinds.steps import Step, StepContext
 from kinds.usage.collect import covered_since
 from kinds.usage.unused import NamesConcealed, unused_lists, unused_mailboxes
 from m365.outcomes import StepOutcome
 from m365.ports import DirectoryUser
-from storage.errors import StaleVersion
 from storage.models import Request
 from storage.repositories.unused import UnusedReportRepository
 from storage.repositories.unused_keeps import UnusedKeepRepository
@@ -46,10 +47,7 @@ logger = logging.getLogger(__name__)
 KIND = "still.needed"
 # The desk files these requests in its own name; like "desk:orphans", not an Entra object id.
 DESK_UNUSED_ID = "desk:unused"
-DESK_NAME = "M365 Desk"
 LIST, MAILBOX = "list", "mailbox"
-PASS_KEY = "still_needed.pass"  # claimed once per day: one replica runs the day's pass
-FILED_DAY = "filed"  # the "day" of a quiet period's claim: one request per quiet period, ever
 REPORT_PERIOD_DAYS = 180  # the mailbox usage report's longest period
 _REQUEST_ID = 64_000  # as kinds/desk.py: a forged id is refused and audited by handlers.access
 
@@ -122,12 +120,7 @@ def quiet_key(kind: str, identity: str, kept_until: datetime | None) -> str:
 
 async def run_still_needed_pass(services: Services, policy: StillNeededPolicy) -> int:
     """The day's pass, run by whichever replica claims it first; returns how many requests it filed."""
-    now = services.clock()
-    day = now.astimezone(services.calendar.zone).date().isoformat()
-    async with services.uow() as uow:
-        claimed = await uow.alerts.claim(PASS_KEY, day, detail={}, now=now)
-        await uow.commit()
-    return await file_still_needed(services, policy) if claimed else 0
+    return await daily_pass(services, STILL_NEEDED, partial(file_still_needed, services, policy))
 
 
 async def file_still_needed(services: Services, policy: StillNeededPolicy) -> int:
@@ -142,22 +135,8 @@ async def file_still_needed(services: Services, policy: StillNeededPolicy) -> in
         if until is not None and until > now:
             continue  # kept: not asked again before the keep runs out
         key = quiet_key(item.kind, item.identity, until)
-        async with services.uow() as uow:
-            won = await uow.alerts.claim(key, FILED_DAY, detail={"identity": item.identity}, now=now)
-            await uow.commit()
-        if not won:
-            continue
-        try:
-            request_id = await file_request(services, item, policy)
-        except Exception:  # noqa: BLE001 - one resource we cannot file must not stop the others
-            logger.exception("filing still-needed for %s %s failed", item.kind, item.identity)
-            request_id = None
-        if request_id is None:
-            async with services.uow() as uow:  # give the claim back: the next pass tries again
-                await uow.alerts.release(key, FILED_DAY)
-                await uow.commit()
-            continue
-        filed += 1
+        if await file_once(services, key, item.identity, partial(file_request, services, item, policy)):
+            filed += 1
     return filed
 
 
@@ -243,9 +222,7 @@ async def file_request(services: Services, item: Quiet, policy: StillNeededPolic
         approver_names=approvers.names,
         facts=facts,
     )
-    desk = Actor(user_id=DESK_UNUSED_ID, name=DESK_NAME, tenant_id="", locale="en-US")
-    reply = await submit(services, desk, draft)
-    return reply.status_card_of
+    return await submit_as_desk(services, STILL_NEEDED, draft)
 
 
 # ------------------------------------------------------------------ who decides, and the card they decide on
@@ -269,6 +246,21 @@ def decider_card(view: RequestView, request: Request, t: Translator, reader_id: 
 # ------------------------------------------------------------------ the choices
 
 
+STILL_NEEDED = DeskFiled(
+    kind=KIND,
+    desk_id=DESK_UNUSED_ID,
+    claims="still_needed",
+    pass_key="still_needed.pass",
+    card=decider_card,
+    not_decider="still_needed.not_decider",
+    reminder="still_needed.reminder",
+    escalated="still_needed.escalated",
+)
+
+
+# ------------------------------------------------------------------ the choices
+
+
 async def keep_it(services: Services, actor: Actor, data: StillNeededClick) -> Reply:
     return await _choose(services, actor, data, Verb.STILL_NEEDED_KEEP)
 
@@ -278,49 +270,11 @@ async def delete_it(services: Services, actor: Actor, data: StillNeededClick) ->
 
 
 async def _choose(services: Services, actor: Actor, data: StillNeededClick, choice: Verb) -> Reply:
-    """Checks the click like a decision (handlers.approvals.decide), then stores the chosen plan and approves it in
-    one versioned update: of two choices at once, exactly one wins."""
-    t = actor_translator(actor)
-    found = await access.find(services, actor, data.request_id, choice, kind=KIND)
-    if isinstance(found, Reply):
-        return found
-    seen, standing = found
-    public_id = seen.public_id
-    if not standing.may_decide:
-        await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
-                                    request=seen)
-        return await _current(services, actor, public_id, t("still_needed.not_decider"))
-    if seen.state != RequestState.PENDING:
-        return await _current(services, actor, public_id, _decided(t, public_id, seen.state))
-    if data.version != seen.version:
-        return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
-    steps, reason = _plan_for(services, actor, seen, choice)
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id, for_update=True)
-        assert request is not None  # requests are never deleted
-        request.plan = dump_plan(steps)
-        try:
-            new_state = next_state(request.state, RequestEvent.APPROVE)
-            await uow.requests.transition(request, new_state.value, expected_version=data.version,
-                                          now=services.clock())
-        except (StaleVersion, InvalidTransition):
-            await uow.rollback()
-            async with services.uow() as again:
-                current = await again.requests.get_by_public_id(public_id)
-            state = current.state if current is not None else seen.state
-            return await _current(services, actor, public_id, _decided(t, public_id, state))
-        await uow.decisions.add(request_id=request.id, approver_id=actor.user_id, approver_name=actor.name,
-                                outcome="approved", reason=reason, at=services.clock())
-        await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await record_transition(uow, request, new_state.value, actor, reason=reason, choice=choice.value)
-        await uow.commit()
-        view = await request_view(services, uow, request)
-    services.wake_jobs()
-    logger.info("still needed %s: %s by %s", public_id, choice.value, actor.user_id)
-    return Reply(card=decider_card(view, request, t, actor.user_id))
+    return await choose(services, actor, STILL_NEEDED, choice, request_id=data.request_id, version=data.version,
+                        plan_for=partial(_plan_for, services, actor, choice))
 
 
-def _plan_for(services: Services, actor: Actor, request: Request, choice: Verb) -> tuple[tuple[Step, ...], str]:
+async def _plan_for(services: Services, actor: Actor, choice: Verb, request: Request) -> Plan:
     """The typed plan of a choice and the decision's reason in the decider's words."""
     t = actor_translator(actor)
     payload = request.payload
@@ -334,18 +288,3 @@ def _plan_for(services: Services, actor: Actor, request: Request, choice: Verb) 
     until = services.clock() + timedelta(days=keep_days)
     keep = KeepUnused(resource_kind=kind, identity=identity, name=name, until=until.isoformat())
     return (keep,), t("still_needed.reason.keep")
-
-
-def _decided(t: Translator, public_id: str, state: str) -> str:
-    return t("approval.already_decided", request_id=public_id, state=t("request.state." + state))
-
-
-async def _current(services: Services, actor: Actor, public_id: str, notice: str) -> Reply:
-    t = actor_translator(actor)
-    async with services.uow() as uow:
-        request = await uow.requests.get_by_public_id(public_id)
-        assert request is not None
-        view = await request_view(services, uow, request)
-    card = still_needed_card(view, t, can_decide=actor.user_id in request.approver_ids,
-                             keep_days=int(request.payload.get("keep_days", 0)), notice=notice)
-    return Reply(text=notice, card=card)

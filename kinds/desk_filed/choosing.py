@@ -1,0 +1,93 @@
+"""A choice on a desk-filed request's card: checked like a decision (handlers.approvals.decide) — the click's
+person against the stored request now, its state and card version — then the chosen plan stored and approved in one
+versioned update, so it executes through the shared lifecycle (audited, exactly once): of two choices at once,
+exactly one wins."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from cards.i18n import Translator
+from cards.verbs import Verb
+from handlers import access
+from handlers.context import Actor, Reply, actor_translator
+from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
+from handlers.request_views import request_view
+from handlers.services import Services
+from handlers.submission import EXECUTE_JOB, record_transition
+from kinds.desk_filed.spec import DeskFiled
+from kinds.steps import Step, dump_plan
+from storage.errors import StaleVersion
+from storage.models import Request
+
+logger = logging.getLogger(__name__)
+
+# The plan a choice makes (typed steps) and the decision's reason in the decider's words.
+Plan = tuple[tuple[Step, ...], str]
+# The plan of the choice for the stored request, or the notice that refuses it (a person who cannot own it, …).
+PlanFor = Callable[[Request], Awaitable[Plan | str]]
+
+
+async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb, *, request_id: str,
+                 version: int | None, plan_for: PlanFor) -> Reply:
+    """Applies one choice click; a person with no part in the request gets the refusal that says nothing, anyone
+    else involved the request's current card with a notice when nothing changed."""
+    t = actor_translator(actor)
+    found = await access.find(services, actor, request_id, choice, kind=spec.kind)
+    if isinstance(found, Reply):
+        return found
+    seen, standing = found
+    public_id = seen.public_id
+    if not standing.may_decide:
+        await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
+                                    request=seen)
+        return await _current(services, actor, spec, public_id, t(spec.not_decider))
+    if choice in spec.admins_only and not standing.admin:
+        await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
+                                    request=seen)
+        return await _current(services, actor, spec, public_id, t(spec.admins_only_notice))
+    if seen.state != RequestState.PENDING:
+        return await _current(services, actor, spec, public_id, _decided(t, public_id, seen.state))
+    if version != seen.version:
+        return await _current(services, actor, spec, public_id, t("approval.stale", request_id=public_id))
+    plan = await plan_for(seen)
+    if isinstance(plan, str):
+        return await _current(services, actor, spec, public_id, plan)
+    steps, reason = plan
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id, for_update=True)
+        assert request is not None  # requests are never deleted
+        request.plan = dump_plan(steps)
+        try:
+            new_state = next_state(request.state, RequestEvent.APPROVE)
+            await uow.requests.transition(request, new_state.value, expected_version=version, now=services.clock())
+        except (StaleVersion, InvalidTransition):
+            await uow.rollback()
+            async with services.uow() as again:
+                current = await again.requests.get_by_public_id(public_id)
+            state = current.state if current is not None else seen.state
+            return await _current(services, actor, spec, public_id, _decided(t, public_id, state))
+        await uow.decisions.add(request_id=request.id, approver_id=actor.user_id, approver_name=actor.name,
+                                outcome="approved", reason=reason, at=services.clock())
+        await uow.jobs.enqueue(request.id, EXECUTE_JOB)
+        await record_transition(uow, request, new_state.value, actor, reason=reason, choice=choice.value)
+        await uow.commit()
+        view = await request_view(services, uow, request)
+    services.wake_jobs()
+    logger.info("%s %s: %s by %s", spec.kind, public_id, choice.value, actor.user_id)
+    return Reply(card=spec.card(view, request, t, actor.user_id))
+
+
+def _decided(t: Translator, public_id: str, state: str) -> str:
+    return t("approval.already_decided", request_id=public_id, state=t("request.state." + state))
+
+
+async def _current(services: Services, actor: Actor, spec: DeskFiled, public_id: str, notice: str) -> Reply:
+    """The request as it stands now, for this reader, with the notice saying why nothing changed."""
+    t = actor_translator(actor)
+    async with services.uow() as uow:
+        request = await uow.requests.get_by_public_id(public_id)
+        assert request is not None
+        view = await request_view(services, uow, request)
+    return Reply(text=notice, card=spec.card(view, request, t, actor.user_id, notice=notice))
