@@ -2,13 +2,15 @@
 `orphaned` and `statistics`, server-side on PostgreSQL; and the daily message-trace collection's query budget.
 
     python -m bench.admin_desk [--requests 200000] [--users 100000] [--lists 20000] [--mailboxes 5000]
-                               [--audit 1000000] [--runs 50] [--trace-lists 20000]
+                               [--audit 1000000] [--runs 50] [--trace-lists 20000] [--keep | --database URL]
 
 A scratch database is migrated (the timings use every index the migrations make), then filled in bulk with COPY:
 bench.history_query's requests and users, then lists with owners and members, shared mailboxes with recorded owners
 and delegates, audit events, "last mail seen" rows and the collection's cursor; a twentieth of the users disabled,
 one in forty deleted, managers everywhere. Each command runs through the desk's own handler (an admin's reply, card
-included; the statistics also by their queries alone), `--runs` times in the desk's process.
+included; the statistics also by their queries alone), `--runs` times in the desk's process. `--keep` leaves the
+seeded database in place and prints its URL; `--database URL` times against such a database again (migrated to head
+first, not seeded), for EXPLAIN ANALYZE and quick iterations.
 
 The trace part runs kinds/usage/collect.py against the in-memory tenant (its message trace enforces Exchange's
 limits: 10 days and 5,000 rows per query, 100 queries per rolling 5 minutes) with a settable clock: the first round
@@ -246,30 +248,38 @@ async def main() -> None:
     parser.add_argument("--mailboxes", type=int, default=5_000)
     parser.add_argument("--audit", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--trace-lists", type=int, default=20_000)
+    parser.add_argument("--trace-lists", type=int, default=20_000, help="0: no message-trace part")
+    reuse = parser.add_mutually_exclusive_group()
+    reuse.add_argument("--keep", action="store_true", help="leave the seeded scratch database (its URL is printed)")
+    reuse.add_argument("--database", help="time against a database an earlier --keep run seeded")
     args = parser.parse_args()
-    url, drop = await scratch_database(PG_URL)
+    url, drop = (args.database, None) if args.database else await scratch_database(PG_URL)
     try:
         await upgrade(url)
-        started = time.perf_counter()
-        await fill(url, requests=args.requests, users=args.users)
-        await fill_admin_desk(url, users=args.users, lists=args.lists, mailboxes=args.mailboxes, audit=args.audit,
-                              requests=args.requests)
-        print(f"seeded {args.requests:,} requests, {args.users:,} users, {args.lists:,} lists, {args.mailboxes:,} "
-              f"mailboxes, {args.audit:,} audit events in {time.perf_counter() - started:.1f} s")
+        if not args.database:
+            started = time.perf_counter()
+            await fill(url, requests=args.requests, users=args.users)
+            await fill_admin_desk(url, users=args.users, lists=args.lists, mailboxes=args.mailboxes,
+                                  audit=args.audit, requests=args.requests)
+            print(f"seeded {args.requests:,} requests, {args.users:,} users, {args.lists:,} lists, "
+                  f"{args.mailboxes:,} mailboxes, {args.audit:,} audit events in {time.perf_counter() - started:.1f} s")
         history = await measure(url, args.runs)
         commands = await time_commands(url, args.runs)
     finally:
-        await drop()
+        if args.keep:
+            print(f"kept: --database {url}")
+        elif drop is not None:
+            await drop()
     print(json.dumps({k: v for k, v in vars(args).items()} | {"at": datetime.now(UTC).isoformat(timespec="seconds")}))
     print(f"{'command':42} {'p50 ms':>8} {'p95 ms':>8}  notes")
     for text, p50, p95, found, plan in history:
         print(f"{text:42} {p50:8.1f} {p95:8.1f}  {found} rows; {plan}")
     for name, p50, p95, note in commands:
         print(f"{name:42} {p50:8.1f} {p95:8.1f}  {note}")
-    print("message trace collection:")
-    for line in await trace_budget(args.trace_lists):
-        print("  " + line)
+    if args.trace_lists:
+        print("message trace collection:")
+        for line in await trace_budget(args.trace_lists):
+            print("  " + line)
 
 
 if __name__ == "__main__":

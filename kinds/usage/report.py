@@ -20,7 +20,7 @@ from kinds.card_data import bounded
 from kinds.licenses.reports import token_hash
 from kinds.usage.collect import covered_since
 from kinds.usage.commands import LISTS, MAILBOXES, MAX_DAYS, ShowUnused, period_days
-from kinds.usage.unused import NamesConcealed, UnusedResource, unused_lists, unused_mailboxes
+from kinds.usage.unused import NamesConcealed, UnusedResource, unused_mailboxes
 from storage.repositories.unused import UnusedReportRepository
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def show_unused(services: Services, actor: Actor, command: ShowUnused) -> 
     if days is None:
         return Reply(text=t("usage.bad_days", days=command.days[:40]))
     try:
-        view, lines = await _report(services, t, command.what, days, 0)
+        view, lines = await _report(services, t, command.what, days, 0, everything=command.csv)
     except _Refusal as refusal:
         return Reply(text=str(refusal))
     if not command.csv:
@@ -87,34 +87,40 @@ async def page_clicked(services: Services, actor: Actor, data: UsagePageClick) -
     return Reply(card=unused_card(view, t))
 
 
-async def _report(services: Services, t: Translator, what: str, days: int,
-                  offset: int) -> tuple[UnusedView, list[UnusedLine]]:
-    """The page at ``offset`` and every line (for the CSV)."""
-    lines, short_history = (await _list_lines(services, t, days) if what == LISTS
-                            else (await _mailbox_lines(services, t, days), None))
-    page = tuple(lines[offset:offset + PAGE_SIZE])
-    view = UnusedView(what=what, days=days, as_of=services.clock(), items=page, total=len(lines), offset=offset,
+async def _report(services: Services, t: Translator, what: str, days: int, offset: int,
+                  *, everything: bool = False) -> tuple[UnusedView, list[UnusedLine]]:
+    """The page at ``offset`` and the lines read: every one when ``everything`` (for the CSV), else the page's."""
+    if what == LISTS:
+        # Lists are found, ordered and paged in SQL: only the page's lines are read and named (a CSV reads all).
+        lines, total, short_history = await _list_lines(services, t, days, offset, None if everything else PAGE_SIZE)
+        page = lines[offset:offset + PAGE_SIZE] if everything else lines
+    else:
+        lines, short_history = await _mailbox_lines(services, t, days), None
+        page, total = lines[offset:offset + PAGE_SIZE], len(lines)
+    view = UnusedView(what=what, days=days, as_of=services.clock(), items=tuple(page), total=total, offset=offset,
                       short_history_days=short_history, csv_example=_CSV_EXAMPLES[what][t.language])
     return view, lines
 
 
-async def _list_lines(services: Services, t: Translator, days: int) -> tuple[list[UnusedLine], int | None]:
+async def _list_lines(services: Services, t: Translator, days: int, offset: int,
+                      limit: int | None) -> tuple[list[UnusedLine], int, int | None]:
+    """The quiet lists from ``offset`` (all of them when ``limit`` is None: then from the first), how many there
+    are, and the days of history when fewer than ``days``. The rule is kinds.usage.unused.unused_lists', in SQL."""
     since = await covered_since(services)
     if since is None:
         raise _Refusal(t("usage.not_collected"))
-    async with services.uow() as uow:
-        reads = UnusedReportRepository(uow.session)
-        lists = await reads.all_lists()
-        members = await reads.member_counts()
-        seen = await uow.last_mail_seen.last_seen(dl.primary_smtp_address for dl in lists)
-        owner_names = await reads.names_by_address(o for dl in lists for o in dl.managed_by)
     now = services.clock()
-    identity_of = {dl.primary_smtp_address.lower(): dl.identity for dl in lists}
-    found = unused_lists(lists, seen, since, now, days)
     history = max((now - since).days, 0)
-    lines = [_line(r, tuple(owner_names.get(o.lower(), o) for o in r.owners),
-                   members.get(identity_of.get(r.address.lower(), ""), 0)) for r in found]
-    return lines, history if history < days else None
+    async with services.uow() as uow:
+        found = await uow.last_mail_seen.quiet_lists(cutoff=now - timedelta(days=days), never_seen_too=history >= days,
+                                                     offset=0 if limit is None else offset, limit=limit)
+        owner_names = await UnusedReportRepository(uow.session).names_by_address(
+            o for item in found.items for o in item.owners)
+    lines = [UnusedLine(name=item.display_name, address=item.address,
+                        owners=tuple(owner_names.get(o.lower(), o) for o in item.owners),
+                        last_activity=item.last_received, history_days=history, people=item.members)
+             for item in found.items]
+    return lines, found.total, history if history < days else None
 
 
 async def _mailbox_lines(services: Services, t: Translator, days: int) -> list[UnusedLine]:
