@@ -1,5 +1,5 @@
-"""dl.join: validate a request to join a list, route it to the list's owners (or approve an Open list by policy),
-and file it — typed ("join Sales") or from a choice card's button."""
+"""dl.join: a request to join a list, typed ("join Sales") or from a choice card's button — checked, routed to the
+list's owners (or approved by policy for an Open list) and filed as kinds/lists/own_membership.py does for leaving."""
 
 from __future__ import annotations
 
@@ -7,23 +7,25 @@ from dataclasses import dataclass
 
 from cards.help import help_card
 from cards.verbs import Verb
-from handlers.approvals import resolve_approvers
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services
-from handlers.submission import Draft, find_open, submit
 from kinds.card_data import bounded
 from kinds.lists.commands import JoinList
-from kinds.lists.lookup import (
-    MAX_LIST_REF,
-    find_changeable_list,
-    is_member_in_exchange,
-    owners_of,
-    requester_address,
-)
+from kinds.lists.lookup import MAX_LIST_REF
+from kinds.lists.own_membership import OwnMembership, request_own_membership
 from kinds.lists.steps import MemberAddition
-from kinds.recipients import label
 
 KIND = "dl.join"
+JOIN = OwnMembership(
+    kind=KIND,
+    step=MemberAddition,
+    # Several lists with that name: a card to pick one, whose click comes back here with the list's id.
+    pick=lambda picked: (Verb.LIST_JOIN_SUBMIT, {"list": picked.identity}),
+    already="dl.already_member",
+    pending="dl.already_pending",
+    # An Open list lets anyone join in Exchange itself, so the desk's policy approves; otherwise its owners decide.
+    open_policy="policy.join_open_list",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,37 +43,4 @@ async def join_clicked(services: Services, actor: Actor, data: JoinClick) -> Rep
 
 
 async def request_join(services: Services, actor: Actor, command: JoinList) -> Reply:
-    t = actor_translator(actor)
-    # Several lists with that name: a card to pick one, whose click comes back here with the list's id.
-    found = await find_changeable_list(services, t, command.list_name,
-                                       then=lambda picked: (Verb.LIST_JOIN_SUBMIT, {"list": picked.identity}))
-    if isinstance(found, Reply):
-        return found
-    address = await requester_address(services, actor)
-    if not address:
-        return Reply(text=t("dl.no_mailbox"))
-    if await is_member_in_exchange(services, found, address):
-        return Reply(text=t("dl.already_member", list=found.display_name))
-    async with services.uow() as uow:
-        pending = await find_open(uow, kind=KIND, requester_id=actor.user_id, target_id=found.identity, key=address)
-    if pending:
-        return Reply(text=t("dl.already_pending", list=found.display_name, request_id=pending.public_id))
-
-    # An Open list lets anyone join in Exchange itself, so the desk's policy approves; otherwise its owners decide.
-    open_list = found.member_join_restriction.casefold() == "open"
-    owners = [] if open_list else await owners_of(services, found)
-    approvers = await resolve_approvers(services, actor.user_id, owners=owners)
-    if not open_list and not approvers.ids:
-        return Reply(text=t("request.no_approvers"))
-    draft = Draft(
-        kind=KIND,
-        target_id=found.identity,
-        target_label=label(found),
-        payload={"key": address, "route": approvers.route, "list_address": found.primary_smtp_address},
-        plan=(MemberAddition(list_id=found.identity, list_name=found.display_name, member=address,
-                             member_name=actor.name),),
-        approver_ids=[] if open_list else approvers.ids,
-        approver_names=[] if open_list else approvers.names,
-        facts=[],
-    )
-    return await submit(services, actor, draft, auto_approve="policy.join_open_list" if open_list else None)
+    return await request_own_membership(services, actor, command.list_name, JOIN)

@@ -8,11 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cards.verbs import Verb
-from handlers.approvals import resolve_approvers
 from handlers.commands import MAX_MESSAGE, argument_too_long
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services, is_admin
-from handlers.submission import Draft, find_open, submit
+from handlers.submission import Draft, submit
 from kinds.card_data import bounded
 from kinds.lists.commands import ChangeMembers, LeaveList
 from kinds.lists.lookup import (
@@ -21,18 +20,27 @@ from kinds.lists.lookup import (
     ListClick,
     find_changeable_list,
     find_recipients,
-    is_member_in_exchange,
-    owners_of,
     owns,
     requester_address,
     split_addresses,
 )
+from kinds.lists.own_membership import OwnMembership, request_own_membership
 from kinds.lists.steps import MemberAddition, MemberRemoval
 from kinds.recipients import ADDRESS, Refused, label, refusal_lines, shortened
 from m365.ports import Recipient
 
 LEAVE, MEMBERS = "dl.leave", "dl.members"
 MAX_MEMBERS_PER_REQUEST = 200
+LEAVE_LIST = OwnMembership(
+    kind=LEAVE,
+    step=MemberRemoval,
+    pick=lambda picked: (Verb.LIST_LEAVE, {"list_id": picked.identity}),
+    already="dl.leave.not_member",
+    pending="dl.leave.pending",
+    # Leaving an Open list (MemberDepartRestriction Open) is approved by policy, as Exchange itself would allow; a
+    # Closed list's owners decide.
+    open_policy="policy.leave_open_list",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,39 +71,7 @@ async def members_clicked(services: Services, actor: Actor, data: MembersClick) 
 
 
 async def request_leave(services: Services, actor: Actor, list_name: str) -> Reply:
-    """Leaving an Open list (MemberDepartRestriction Open) is approved by policy, as Exchange itself would allow;
-    a Closed list's owners decide."""
-    t = actor_translator(actor)
-    found = await find_changeable_list(services, t, list_name,
-                                       then=lambda picked: (Verb.LIST_LEAVE, {"list_id": picked.identity}))
-    if isinstance(found, Reply):
-        return found
-    address = await requester_address(services, actor)
-    if not address:
-        return Reply(text=t("dl.no_mailbox"))
-    if not await is_member_in_exchange(services, found, address):
-        return Reply(text=t("dl.leave.not_member", list=found.display_name))
-    async with services.uow() as uow:
-        pending = await find_open(uow, kind=LEAVE, requester_id=actor.user_id, target_id=found.identity, key=address)
-    if pending:
-        return Reply(text=t("dl.leave.pending", list=found.display_name, request_id=pending.public_id))
-    open_list = found.member_depart_restriction.casefold() == "open"
-    approvers = await resolve_approvers(services, actor.user_id, owners=[] if open_list else await owners_of(
-        services, found))
-    if not open_list and not approvers.ids:
-        return Reply(text=t("request.no_approvers"))
-    draft = Draft(
-        kind=LEAVE,
-        target_id=found.identity,
-        target_label=label(found),
-        payload={"key": address, "route": approvers.route, "list_address": found.primary_smtp_address},
-        plan=(MemberRemoval(list_id=found.identity, list_name=found.display_name, member=address,
-                            member_name=actor.name),),
-        approver_ids=[] if open_list else approvers.ids,
-        approver_names=[] if open_list else approvers.names,
-        facts=[],
-    )
-    return await submit(services, actor, draft, auto_approve="policy.leave_open_list" if open_list else None)
+    return await request_own_membership(services, actor, list_name, LEAVE_LIST)
 
 
 async def request_member_changes(
