@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from devtenant import mail_control
 from devtenant.context import Context
 
 # What tests may change on a user "outside the desk" (PATCH /_devtenant/users/{id}), with the accepted types.
@@ -235,3 +236,4 @@ def add_routes(app: web.Application, ctx: Context) -> None:
     app.router.add_get("/_devtenant/calls", calls)
     app.router.add_delete("/_devtenant/calls", reset_calls)
     app.router.add_post("/_devtenant/skus/{sku}", set_seats)
+    mail_control.add_routes(app, ctx)

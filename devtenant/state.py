@@ -19,6 +19,7 @@ from devtenant.states.connector import ActivityRecord, ConnectorState, Conversat
 from devtenant.states.directory import DeletedUser, Directory, DomainRecord, GroupRecord, UserRecord
 from devtenant.states.exchange import ExchangeGroupRecord, ExchangeState, FullAccessGrant, SendAsGrant
 from devtenant.states.licensing import Licensing, SkuRecord
+from devtenant.states.mail import MailState
 from devtenant.states.seeding import add_generated_lists, load_seed
 from devtenant.states.usage import UsageState
 from devtenant.states.user_changes import DeltaGenerations
@@ -52,6 +53,7 @@ class TenantState:
                                         bot_name=self.bot_name)
         self.call_history = CallLog(self.tenant_id)
         self.usage = UsageState()  # mailbox activity, report settings, message traffic (no activity seeded)
+        self.mail = MailState()  # mailboxes' drafts and sent mail, automatic replies, access policy (states/mail.py)
         self.delta_tokens.start_new()
         load_seed(self.seed, self.directory, self.licensing, self.exchange)
 

@@ -7,9 +7,11 @@ import base64
 import json
 import re
 from datetime import UTC, datetime
-from email.headerregistry import Address
-from email.message import EmailMessage, MIMEPart
-from email.policy import SMTP
+from email.header import Header
+from email.message import MIMEPart
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
 from email.utils import format_datetime
 from typing import Any
 from urllib.parse import quote
@@ -48,28 +50,28 @@ def check_outgoing(mail: OutgoingMail) -> None:
 
 
 def mime_message(mail: OutgoingMail, *, date: datetime | None = None) -> bytes:
-    """The mail as MIME (multipart/alternative: text/plain then text/html, UTF-8), CRLF line ends, 7-bit clean:
-    a subject outside ASCII becomes RFC 2047 encoded-words, the bodies quoted-printable or base64."""
+    """The mail as MIME (multipart/alternative: text/plain then text/html, UTF-8 in base64), CRLF line ends, 7-bit
+    clean: a subject outside ASCII becomes RFC 2047 encoded-words.
+
+    Built with email's compat32 classes: the modern API's folding drops the spaces between adjacent encoded-words
+    ("Łucji Żółkiewskiej" arrived as "ŁucjiŻółkiewskiej"); Header encodes the whole subject, spaces included."""
     check_outgoing(mail)
-    message = EmailMessage(policy=SMTP)
+    message = MIMEMultipart("alternative")
     message["Message-ID"] = mail.message_id
     message["Date"] = format_datetime(date or datetime.now(UTC))
-    message["From"] = Address(addr_spec=mail.sender)
-    message["To"] = [Address(addr_spec=a) for a in mail.to]
-    message["Subject"] = mail.subject
-    message.set_content(mail.text, subtype="plain", charset="utf-8")
-    message.add_alternative(mail.html, subtype="html", charset="utf-8")
-    # After the parts: making the message multipart moves every Content-* header into its first part.
+    message["From"] = mail.sender
+    message["To"] = ", ".join(mail.to)
+    subject: Any = mail.subject if mail.subject.isascii() else Header(mail.subject, "utf-8", header_name="Subject")
+    message["Subject"] = subject
     message["Content-Language"] = mail.language
-    return message.as_bytes()
+    message.attach(MIMEText(mail.text, "plain", "utf-8"))
+    message.attach(MIMEText(mail.html, "html", "utf-8"))
+    return message.as_bytes(policy=compat32.clone(linesep="\r\n"))
 
 
 def mime_body(part: MIMEPart | None) -> str:
-    """A MIME part's text as it was given: line ends back to "\n", without the final one MIME adds."""
-    if part is None:
-        return ""
-    text = str(part.get_content()).replace("\r\n", "\n")
-    return text[:-1] if text.endswith("\n") else text
+    """A MIME part's text, its line ends as "\\n" (base64 keeps the text exactly as it was given)."""
+    return "" if part is None else str(part.get_content()).replace("\r\n", "\n")
 
 
 def odata_string(value: str) -> str:

@@ -348,8 +348,8 @@ class Mail(Protocol):
         ...
 
     async def send_draft(self, sender: str, draft_id: str) -> None:
-        """Sends the draft; it moves to Sent Items under a new id (isDraft false). NotFound when there is no such
-        draft, which is also the answer for one sent already."""
+        """Sends the draft (202); it moves to Sent Items under a new id (isDraft false). NotFound when there is no
+        such message, which is the answer for a draft's id once it is sent; InvalidRequest for a sent message's id."""
         ...
 
     async def automatic_replies(self, user_id: str) -> AutomaticReplies:

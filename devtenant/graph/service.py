@@ -13,7 +13,7 @@ from multidict import CIMultiDict, MultiDict
 
 from devtenant.context import Context
 from devtenant.faults import is_identity_write
-from devtenant.graph import groups, licensing, reports, users
+from devtenant.graph import groups, licensing, mail, reports, users
 from devtenant.graph.core import JSON_CONTENT_TYPE, GraphError, GraphRequest, GraphResponse, Router
 from devtenant.tokens import GRAPH_RESOURCE, TokenError
 
@@ -43,6 +43,7 @@ class GraphService:
         licensing.register(self.router, ctx)
         groups.register(self.router, ctx)
         reports.register(self.router, ctx)
+        mail.register(self.router, ctx)
         self.router.add("POST", "/$batch", self.batch, ())
 
     # ------------------------------------------------------------------ responses
@@ -221,7 +222,9 @@ def add_routes(app: web.Application, ctx: Context) -> None:
                                      raw_query=request.query_string)
         raw = await request.read()
         try:
-            graph_request.body = json.loads(raw) if raw.strip() else None
+            # A MIME message (creating a message, sendMail) travels base64 as text/plain; anything else is JSON.
+            is_text = request.content_type == "text/plain"
+            graph_request.body = raw.decode("ascii") if is_text else json.loads(raw) if raw.strip() else None
         except ValueError:
             response = service.error_response(graph_request, GraphError(
                 400, "BadRequest", "Unable to read JSON request payload. Please ensure Content-Type header is set "

@@ -10,7 +10,7 @@ from devtenant.tokens import BOTFRAMEWORK_RESOURCE, EXCHANGE_ADMIN_ROLE_TEMPLATE
 DEFAULT_GRAPH_ROLES = (
     "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All", "Group.Read.All", "GroupMember.ReadWrite.All",
     "Directory.Read.All", "Organization.Read.All", "Reports.Read.All", "AuditLog.Read.All",
-    "ReportSettings.Read.All",
+    "ReportSettings.Read.All", "Mail.ReadWrite", "Mail.Send", "MailboxSettings.Read",
 )
 DEFAULT_EXCHANGE_ROLES = ("Exchange.ManageAsApp",)
 

@@ -15,12 +15,20 @@ from email.message import EmailMessage
 from email.policy import default
 from typing import TYPE_CHECKING
 
-from m365.errors import NotFound, PermissionDenied, Throttled
+from m365.errors import InvalidRequest, NotFound, PermissionDenied, Throttled
 from m365.mail import RECIPIENTS_PER_DAY, SENDS_PER_MINUTE, mime_body, mime_message, pick_found
 from m365.ports import AutomaticReplies, FoundMail, OutgoingMail
 
 if TYPE_CHECKING:
+    from m365.memory.records import UserRecord
     from m365.memory.state import TenantState
+
+# What Graph answers when the app may not use a mailbox, by the mechanism that restricts it.
+ACCESS_DENIED_MESSAGES = {
+    "applicationAccessPolicy": "Access to OData is disabled: Blocked by tenant configured AppOnly AccessPolicy "
+                               "settings.",
+    "rbacForApplications": "Access is denied. Check credentials and try again.",
+}
 
 
 @dataclass
@@ -47,6 +55,7 @@ class MailRecords:
     messages: dict[str, StoredMail] = field(default_factory=dict)
     automatic_replies: dict[str, AutomaticReplies] = field(default_factory=dict)
     allowed_senders: set[str] | None = None
+    denial: str = "applicationAccessPolicy"  # or "rbacForApplications": how the restriction is configured
     sends: dict[str, deque[tuple[datetime, int]]] = field(default_factory=dict)  # sender -> (when, recipients)
     next_id: int = 1
 
@@ -62,9 +71,13 @@ class MailRecords:
         """Set by the person in Outlook: ``user`` is their object id, UPN or address."""
         self.automatic_replies[user.lower()] = replies
 
-    def restrict_senders(self, senders: set[str] | None) -> None:
-        """An application access policy (or RBAC for Applications scope): the app may use only these mailboxes."""
+    def restrict_senders(self, senders: set[str] | None, denial: str = "applicationAccessPolicy") -> None:
+        """The app may use only these mailboxes (UPNs, addresses or ids; None: any): by an application access policy,
+        which covers mailbox settings too, or by an RBAC for Applications scope on the Mail roles alone."""
+        if denial not in ACCESS_DENIED_MESSAGES:
+            raise ValueError(f"denial must be one of {', '.join(ACCESS_DENIED_MESSAGES)}")
         self.allowed_senders = None if senders is None else {s.lower() for s in senders}
+        self.denial = denial
 
 
 def _read_mime(raw: bytes) -> tuple[str, tuple[str, ...], str, str, str, str]:
@@ -85,19 +98,25 @@ class MemoryMail:
     def _records(self) -> MailRecords:
         return self._state.mail
 
-    def _mailbox(self, key: str) -> str:
-        """The mailbox's UPN (lower case), or the error Graph answers for it."""
+    def _user(self, key: str, *, mail_access: bool = True) -> UserRecord:
+        """The user whose mailbox is addressed, or the error Graph answers for it."""
         user = self._state.find_user(key)
         if user is None:
             raise NotFound(f"The requested user '{key}' is invalid.", code="ErrorInvalidUser", status=404)
         if not user.mail:
             raise NotFound("The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
                            code="MailboxNotEnabledForRESTAPI", status=404)
-        allowed = self._records.allowed_senders
-        if allowed is not None and not {user.user_principal_name.lower(), user.mail.lower(), user.id} & allowed:
-            raise PermissionDenied("Access to OData is disabled: Blocked by tenant configured AppOnly AccessPolicy "
-                                   "settings.", code="ErrorAccessDenied", status=403)
-        return user.user_principal_name.lower()
+        records = self._records
+        allowed = records.allowed_senders
+        restricted = mail_access or records.denial == "applicationAccessPolicy"
+        if restricted and allowed is not None and not {user.user_principal_name.lower(), user.mail.lower(),
+                                                       user.id} & allowed:
+            raise PermissionDenied(ACCESS_DENIED_MESSAGES[records.denial], code="ErrorAccessDenied", status=403)
+        return user
+
+    def _mailbox(self, key: str) -> str:
+        """The sender mailbox's UPN (lower case)."""
+        return self._user(key).user_principal_name.lower()
 
     async def find(self, sender: str, message_id: str) -> FoundMail | None:
         mailbox = self._mailbox(sender)
@@ -115,8 +134,10 @@ class MemoryMail:
     async def send_draft(self, sender: str, draft_id: str) -> None:
         mailbox = self._mailbox(sender)
         draft = self._records.messages.get(draft_id)
-        if draft is None or draft.sender != mailbox or not draft.is_draft:
+        if draft is None or draft.sender != mailbox:
             raise NotFound("The specified object was not found in the store.", code="ErrorItemNotFound", status=404)
+        if not draft.is_draft:
+            raise InvalidRequest("Only draft messages can be sent.", code="ErrorInvalidOperation", status=400)
         self._spend(mailbox, len(draft.to))
         # Sent Items holds it under a new id, as Exchange moves an item between folders.
         del self._records.messages[draft_id]
@@ -124,12 +145,8 @@ class MemoryMail:
         self._records.messages[draft.id] = draft
 
     async def automatic_replies(self, user_id: str) -> AutomaticReplies:
-        user = self._state.find_user(user_id)
-        if user is None:
-            raise NotFound(f"The requested user '{user_id}' is invalid.", code="ErrorInvalidUser", status=404)
-        if not user.mail:
-            raise NotFound("The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
-                           code="MailboxNotEnabledForRESTAPI", status=404)
+        user = self._user(user_id, mail_access=False)
+        assert user.mail is not None
         replies = self._records.automatic_replies
         for key in (user.id, user.user_principal_name.lower(), user.mail.lower()):
             if key in replies:
