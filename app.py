@@ -27,6 +27,7 @@ from handlers.audit_check import seal_and_report
 from handlers.delivery import deliver_approval_cards, update_request_cards
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
+from handlers.mail_policy import MailPolicy
 from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
@@ -37,6 +38,7 @@ from kinds import (
     history,
     licenses,
     lists,
+    mail,
     mailboxes,
     orphans,
     queue,
@@ -83,6 +85,7 @@ def families() -> list[Family]:
         history.family(),
         licenses.family(),
         lists.family(),
+        mail.family(),
         mailboxes.family(),
         orphans.family(),
         queue.family(),
@@ -117,6 +120,7 @@ def create_app(
         app.cleanup_ctx.append(background.digest_task)
         app.cleanup_ctx.append(background.orphans_task)
         app.cleanup_ctx.append(background.still_needed_task)
+        app.cleanup_ctx.append(background.mail_sender_task)
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/readyz", endpoints.readyz)
     app.router.add_get("/reports/{token}.csv", endpoints.report_file)
@@ -228,6 +232,8 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         calendar=business_calendar(settings),
         sla=sla_targets(settings, registry.sla_days()),
         reports=report_policy(settings),
+        mail=MailPolicy(sender=settings.mail_sender, default_on=settings.mail_default,
+                        per_minute=settings.mail_per_minute, bot_app_id=settings.client_id),
     )
     runner = JobRunner(
         services,

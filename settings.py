@@ -141,6 +141,14 @@ class Settings(BaseSettings):
     unused_check_seconds: float = 86400.0
     unused_first_check_seconds: float = 900.0
 
+    # E-mail notifications (F16): the mailbox the desk sends from (its UPN; "" = no e-mail at all), whether people
+    # who never typed "email me on|off" get e-mail (DESK_MAIL_DEFAULT=on|off), the mailbox's sending limit per minute
+    # (Exchange Online allows about 30) and how often a replica looks for e-mail to send (0 = not in this replica).
+    mail_sender: str = ""
+    mail_default: bool = True
+    mail_per_minute: int = 30
+    mail_poll_seconds: float = 5.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

@@ -12,6 +12,7 @@ from cards.requests import status_card
 from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
+from handlers.mail_notifications import mail_approver, mail_requester
 from handlers.request_views import approver_card_for, request_view
 from handlers.services import Services
 from storage.models import Job, Request
@@ -27,6 +28,7 @@ async def deliver_approval_cards(services: Services, job: Job) -> None:
     async with services.uow() as uow:
         request = await uow.requests.get(job.request_id)
     if request is not None and request.state == "pending":
+        await mail_requester(services, request, "submitted")
         await _deliver_to(services, request, list(request.approver_ids))
 
 
@@ -48,6 +50,7 @@ async def _deliver_to(services: Services, request: Request, recipients: list[str
     for approver_id in recipients:
         if approver_id in have or approver_id == request.requester_id:
             continue
+        await mail_approver(services, request, approver_id)
         t = await translator_for(services, approver_id)
         kinds_card = services.kinds.kind(request.kind).approver_card
         if kinds_card is not None:
@@ -85,6 +88,7 @@ async def update_request_cards(services: Services, job: Job) -> None:
     t = await translator_for(services, request.requester_id, fallback=request.locale)
     # The message names the transition this job announces, even if the request has moved on since.
     state = job.kind.split(":", 1)[1]
+    await mail_requester(services, request, state)
     approver = view.decision.approver_name if view.decision else ""
     kinds_own = kind.requester_message(state, request, t, approver) if kind.requester_message else None
     message = kinds_own or _requester_message(state, request, view, t)

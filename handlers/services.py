@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from handlers.business_time import BusinessCalendar
 from handlers.context import Actor, Messenger
+from handlers.mail_policy import MailPolicy
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.refusals import RefusalBudget
 from handlers.report_policy import ReportPolicy
@@ -57,6 +58,8 @@ class Services:
     reports: ReportPolicy = field(default_factory=ReportPolicy)
     # Each person's budget of audited refused clicks (handlers.access), so a flood cannot queue everyone's writes.
     refusals: RefusalBudget = field(default_factory=RefusalBudget)
+    # E-mail notifications (F16): the sender mailbox (none = no e-mail), people's default, the sending limit.
+    mail: MailPolicy = field(default_factory=MailPolicy)
 
 
 async def is_admin(services: Services, actor: Actor) -> bool:

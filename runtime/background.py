@@ -1,6 +1,6 @@
 """Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
 it will not; the job runner, license alerts, directory sync, grant expiries, the audit check, the orphan clean-up
-pass and the still-needed pass as cleanup contexts."""
+pass, the still-needed pass and the mail sender as cleanup contexts."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aiohttp import web
 from handlers.alerts import run_alerts
 from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
+from handlers.mail_sender import MailSender
 from handlers.stopping import StopSignal
 from kinds.digest.post import digest_loop
 from kinds.mailboxes.expiry import expiry_loop
@@ -161,6 +162,19 @@ async def still_needed_task(app: web.Application) -> AsyncIterator[None]:
                                  follow_up=follow_up, stop=stop)
 
     async with supervised("still-needed", loop if settings.unused_check_seconds > 0 else None):
+        yield
+
+
+async def mail_sender_task(app: web.Application) -> AsyncIterator[None]:
+    """E-mail notifications (F16): the mail outbox sent from the sender mailbox, each e-mail once, within its
+    per-minute limit; every replica may run it, a lease lets one send at a time."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    sender = MailSender(services)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return sender.run(stop, poll_seconds=settings.mail_poll_seconds)
+
+    async with supervised("mail-sender", loop if settings.mail_sender and settings.mail_poll_seconds > 0 else None):
         yield
 
 

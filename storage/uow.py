@@ -22,6 +22,7 @@ from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.grants import GrantRepository
 from storage.repositories.last_mail_seen import LastMailSeenRepository
 from storage.repositories.leases import LeaseRepository
+from storage.repositories.mail import MailChoiceRepository, MailOutboxRepository
 from storage.repositories.mailbox_owners import MailboxOwnerRepository
 from storage.repositories.reports import AlertRepository, ReportFileRepository
 from storage.repositories.sync_state import SyncStateRepository
@@ -49,6 +50,8 @@ class UnitOfWork:
     grants: GrantRepository
     last_mail_seen: LastMailSeenRepository  # the desk's own record of lists' last received mail (F20)
     digests: DigestRepository  # channel digests' schedules (F21)
+    mail_outbox: MailOutboxRepository  # e-mail notifications waiting, sent or given up (F16)
+    mail_choices: MailChoiceRepository  # people's own "email me on|off" (F16)
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession], audit_keys: AuditKeys | None = None) -> None:
         self._session_factory = session_factory
@@ -73,6 +76,8 @@ class UnitOfWork:
         self.grants = GrantRepository(self.session)
         self.last_mail_seen = LastMailSeenRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.mail_outbox = MailOutboxRepository(self.session)
+        self.mail_choices = MailChoiceRepository(self.session)
         return self
 
     async def __aexit__(

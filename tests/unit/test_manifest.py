@@ -25,6 +25,7 @@ from kinds.digest.schedule import DAILY
 from kinds.family import Family, ManifestCommand
 from kinds.licenses.commands import RequestLicense, ShowPlans
 from kinds.lists.commands import JoinList
+from kinds.mail.choice import MailChoiceCommand
 from kinds.registry import Parsed, Registry, build_registry
 from manifest import build, icons
 from manifest.build import PACKAGE_FILES, ManifestError, build_package, main, render_localization, render_manifest
@@ -196,7 +197,7 @@ def test_personal_chat_bot_with_its_commands(manifest: dict[str, Any]) -> None:
     personal, team = bot["commandLists"]
     assert personal["scopes"] == ["personal"] and team["scopes"] == ["team"]
     titles = [command["title"] for command in personal["commands"]]
-    assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses"]
+    assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses", "email me on"]
     # In a channel the bot serves the digest alone (kinds/digest), so that is all the team menu offers.
     assert [command["title"] for command in team["commands"]] == ["digest daily 08:00"]
     for command in [*personal["commands"], *team["commands"]]:
@@ -304,6 +305,7 @@ def test_command_titles_are_what_the_bot_understands(
         JoinList("Sales"),
         ShowMyRequests(),
         ShowPlans(),
+        MailChoiceCommand(on=True),
     ]
 
 
@@ -365,6 +367,7 @@ def test_a_familys_new_manifest_command_appears_in_the_package(
             ShowSla(),
             ShowMyRequests(),
             ShowPlans(),
+            MailChoiceCommand(on=True),
         ], locale
 
 
