@@ -25,6 +25,7 @@ from bot.turn_errors import install as install_turn_errors
 from desk_logging import request_scope
 from handlers.audit_check import seal_and_report
 from handlers.delivery import deliver_approval_cards, update_request_cards
+from handlers.editing import EDIT_NOTICE_JOB, tell_requester_of_edit
 from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.mail_policy import MailPolicy
@@ -34,6 +35,7 @@ from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
 from kinds import (
     desk,
     digest,
+    editing,
     groups,
     history,
     licenses,
@@ -81,6 +83,7 @@ def families() -> list[Family]:
     return [
         desk.family(),
         digest.family(),
+        editing.family(),
         groups.family(),
         history.family(),
         licenses.family(),
@@ -237,7 +240,8 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     )
     runner = JobRunner(
         services,
-        {DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, CARD_UPDATE_JOB: update_request_cards},
+        {DELIVER_JOB: deliver_approval_cards, EXECUTE_JOB: execute_request, CARD_UPDATE_JOB: update_request_cards,
+         EDIT_NOTICE_JOB: tell_requester_of_edit},
         poll_seconds=settings.job_poll_seconds,
         lease_seconds=settings.job_lease_seconds,
     )

@@ -30,6 +30,7 @@ def approval_card(view: RequestView, t: Translator, *, can_decide: bool, notice:
         click = {"request_id": view.request_id, "version": view.version}
         actions = [
             execute(t("approval.approve"), Verb.APPROVE, click, style="positive"),
+            *([execute(t("editing.edit"), Verb.EDIT_REQUEST, click)] if view.editable else []),
             {
                 "type": "Action.ShowCard",
                 "title": t("approval.reject"),

@@ -9,6 +9,10 @@ class Verb(enum.StrEnum):
     APPROVE = "request.approve"
     REJECT = "request.reject"
     REFRESH = "request.refresh"
+    # Edit-and-approve (F13): the approver's Edit opens the form (or, with "cancel", goes back to the card); its
+    # Approve carries the edited inputs.
+    EDIT_REQUEST = "request.edit"
+    APPROVE_EDITED = "request.approve_edited"
     WITHDRAW = "request.withdraw"  # the requester, while the request still waits
     LICENSE_SUBMIT = "license.submit"
     LIST_JOIN_SUBMIT = "dl.join.submit"

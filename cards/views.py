@@ -41,6 +41,8 @@ class RequestView:
     breached: bool = False  # finished after due_at, or still open and past it
     # The people the plan changes (casefolded ids): they never decide it, whoever reads the card.
     subjects: frozenset[str] = frozenset()
+    # The kind has an editor (F13): an approver who may decide also gets Edit on the card.
+    editable: bool = False
 
 
 @dataclass(frozen=True, slots=True)

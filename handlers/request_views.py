@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,9 @@ async def request_view(services: Services, uow: UnitOfWork, request: Request) ->
     """The request as cards show it, at the desk's clock (which decides whether it is past its due time)."""
     decisions = await uow.decisions.for_request(request.id)
     steps = services.kinds.steps.load_plan(request.plan)
-    return build_view(request, decisions[-1] if decisions else None, steps, now=services.clock())
+    view = build_view(request, decisions[-1] if decisions else None, steps, now=services.clock())
+    # Edit-and-approve (F13) is offered on the card of a kind that says how its requests are edited.
+    return replace(view, editable=services.kinds.kind(request.kind).editor is not None)
 
 
 def build_view(request: Request, decision: Decision | None, steps: tuple[Step, ...], *, now: datetime) -> RequestView:

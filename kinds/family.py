@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from cards.views import RequestView
     from handlers.context import Actor, Reply
     from handlers.services import Services
+    from kinds.editor import Editor
     from storage.models import Job, Request
 
 # Parses cleaned chat text (and the raw text, for pasted HTML lists) into a command value, or None: not mine.
@@ -63,6 +64,8 @@ class Kind:
     # Filed with no plan: the decider's choice on approver_card makes it (kinds/desk_filed/), so an Approve click is
     # refused. Declared, not read off approver_card: a kind may draw its own card for a plan filed with the request.
     decided_by_choice: bool = False
+    # Edit-and-approve (F13): what an approver may change on a waiting request before approving it; None = no Edit.
+    editor: Editor | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from cards.verbs import Verb
 from handlers.context import Actor, Reply
 from handlers.services import Services
 from kinds.family import Approvers, Command, Family, HelpTopic, Kind, ManifestCommand, VerbRoute
-from kinds.licenses import assign, bulk, catalogue, changes, reports
+from kinds.licenses import assign, bulk, catalogue, changes, edit, reports
 from kinds.licenses.assign import LicenseFormClick
 from kinds.licenses.commands import (
     ChangeLicense,
@@ -45,7 +45,7 @@ def family() -> Family:
         name="licenses",
         kinds=(
             Kind(id=assign.KIND, sla_days=3, approvers=Approvers.ADMINS, help=ASK_HELP,
-                 steps=(SetUsageLocation, AssignLicense)),
+                 steps=(SetUsageLocation, AssignLicense), editor=edit.editor()),
             Kind(id=bulk.KIND, sla_days=1, approvers=Approvers.ADMINS, help=CHANGE_HELP,
                  steps=(SetUsageLocation, AssignLicense)),
             Kind(id=changes.CHANGE_KIND, sla_days=3, approvers=Approvers.ADMINS, help=CHANGE_HELP,

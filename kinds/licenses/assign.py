@@ -58,6 +58,15 @@ async def form_submitted(services: Services, actor: Actor, data: LicenseFormClic
 
 
 async def request_license(services: Services, actor: Actor, command: RequestLicense) -> Reply:
+    draft = await license_draft(services, actor, command)
+    return draft if isinstance(draft, Reply) else await submit(services, actor, draft)
+
+
+async def license_draft(
+    services: Services, actor: Actor, command: RequestLicense, *, replacing: Request | None = None
+) -> Draft | Reply:
+    """The validated request, or the reply that refuses it; ``replacing``: the waiting request an approver is
+    editing (kinds/licenses/edit.py), which does not count as one already in flight."""
     t = actor_translator(actor)
     licenses = services.tenant.licenses
     skus = await licenses.list_skus()
@@ -76,7 +85,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
 
     async with services.uow() as uow:
         pending = await open_license_request(uow, actor.user_id, user.id, {sku.sku_id})
-    if pending:
+    if pending and (replacing is None or pending.id != replacing.id):
         return Reply(
             text=t("license.already_pending", request_id=pending.public_id, plan=plan_name, user=user.display_name)
         )
@@ -110,7 +119,7 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
     approvers = await resolve_approvers(services, actor.user_id)
     if not approvers.ids:
         return Reply(text=t("request.no_approvers"))
-    draft = Draft(
+    return Draft(
         kind=KIND,
         target_id=user.id,
         target_label=f"{user.display_name} · {plan_name}",
@@ -120,7 +129,6 @@ async def request_license(services: Services, actor: Actor, command: RequestLice
         approver_names=approvers.names,
         facts=[("request.field.free_seats", f"{sku.free_units} / {sku.enabled_units}")],
     )
-    return await submit(services, actor, draft)
 
 
 def plan_or_refusal(services: Services, t: Translator, query: str, skus: list[Sku]) -> Sku | Reply:

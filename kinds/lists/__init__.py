@@ -7,7 +7,7 @@ from cards.verbs import Verb
 from handlers.context import Actor, Reply
 from handlers.services import Services
 from kinds.family import Approvers, Command, Family, HelpTopic, Kind, ManifestCommand, VerbRoute
-from kinds.lists import browse, join, manage, members
+from kinds.lists import browse, edit, join, manage, members
 from kinds.lists.commands import (
     ChangeMembers,
     CreateList,
@@ -75,10 +75,11 @@ def family() -> Family:
                  owns=owns_request_list,
                  steps=(MemberAddition, MemberRemoval),
                  auto_approve=("policy.owner_changes_members", "policy.admin_changes_members")),
-            Kind(id=manage.CREATE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListCreation,)),
+            Kind(id=manage.CREATE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListCreation,),
+                 editor=edit.create_editor()),
             Kind(id=manage.MODIFY, sla_days=1, help=CHANGES_HELP, approvers=Approvers.OWNERS_ELSE_ADMINS,
                  owns=owns_request_list,
-                 steps=(ListUpdate,)),
+                 steps=(ListUpdate,), editor=edit.modify_editor()),
             Kind(id=manage.DELETE, sla_days=1, help=CHANGES_HELP, approvers=Approvers.ADMINS, steps=(ListDeletion,)),
         ),
         commands=(

@@ -36,6 +36,7 @@ from kinds.lists.lookup import (
 from kinds.lists.steps import ListCreation, ListDeletion, ListUpdate
 from kinds.recipients import ADDRESS, ALIAS, Refused, accepted_domains, label, shortened, sort_people, valid_alias
 from m365.ports import DistributionList, ListChanges, Recipient
+from storage.models import Request
 
 CREATE, MODIFY, DELETE = "dl.create", "dl.modify", "dl.delete"
 # Exchange's limit (New-DistributionGroup): Name ≤ 64 characters.
@@ -102,6 +103,15 @@ async def show_create_form(services: Services, actor: Actor, name: str = "") -> 
 
 async def create_submitted(services: Services, actor: Actor, data: CreateClick) -> Reply:
     """Validates the create form; refusals send the form back, filled in as typed, with the reason on top."""
+    draft = await create_draft(services, actor, data)
+    return draft if isinstance(draft, Reply) else await submit(services, actor, draft)
+
+
+async def create_draft(
+    services: Services, actor: Actor, data: CreateClick, *, replacing: Request | None = None
+) -> Draft | Reply:
+    """The validated request for a new list, or the refusal; ``replacing``: the waiting request an approver is
+    editing (kinds/lists/edit.py), which does not count as one already in flight."""
     t = actor_translator(actor)
     values = {key: getattr(data, key) or "" for key in
               ("name", "alias", "address", "description", "owners", "members", "join", "depart", "external")}
@@ -148,7 +158,7 @@ async def create_submitted(services: Services, actor: Actor, data: CreateClick) 
         return again("dl.create.member_invalid", who=", ".join(f"{r.value} ({t(r.reason)})" for r in refused_members))
     async with services.uow() as uow:
         pending = await find_open(uow, kind=CREATE, requester_id=actor.user_id, target_id=address, key=address)
-    if pending:
+    if pending and (replacing is None or pending.id != replacing.id):
         return Reply(text=t("dl.create.pending", address=address, request_id=pending.public_id))
     approvers = await resolve_approvers(services, actor.user_id)
     if not approvers.ids:
@@ -158,7 +168,7 @@ async def create_submitted(services: Services, actor: Actor, data: CreateClick) 
         owners=tuple(o.primary_smtp_address for o in owners), members=tuple(m.primary_smtp_address for m in members),
         join=values["join"], depart=values["depart"], external=values["external"] == "true",
     )
-    draft = Draft(
+    return Draft(
         kind=CREATE,
         target_id=address,
         target_label=f"{name} <{address}>",
@@ -173,7 +183,6 @@ async def create_submitted(services: Services, actor: Actor, data: CreateClick) 
             ("dl.fact.external", t("yes") if step.external else t("no")),
         ],
     )
-    return await submit(services, actor, draft)
 
 
 async def _people(
@@ -208,6 +217,15 @@ async def _manager_or_refusal(
 
 async def modify_submitted(services: Services, actor: Actor, data: ModifyClick) -> Reply:
     """Only what differs from the list as it is now becomes the change; nothing different is a refusal."""
+    draft = await modify_draft(services, actor, data)
+    return draft if isinstance(draft, Reply) else await submit(services, actor, draft)
+
+
+async def modify_draft(
+    services: Services, actor: Actor, data: ModifyClick, *, replacing: Request | None = None
+) -> Draft | Reply:
+    """The validated change of a list, or the refusal; ``replacing``: the waiting request an approver is editing
+    (kinds/lists/edit.py), which does not count as one already in flight."""
     t = actor_translator(actor)
     found = await _manager_or_refusal(services, actor, t, data.list_id)
     if isinstance(found, Reply):
@@ -262,9 +280,9 @@ async def modify_submitted(services: Services, actor: Actor, data: ModifyClick) 
     )
     async with services.uow() as uow:
         pending = await find_open(uow, kind=MODIFY, requester_id=actor.user_id, target_id=found.identity, key="modify")
-    if pending:
+    if pending and (replacing is None or pending.id != replacing.id):
         return Reply(text=t("dl.modify.pending", list=found.display_name, request_id=pending.public_id))
-    return await submit(services, actor, draft)
+    return draft
 
 
 def _change_facts(t: Translator, the_list: DistributionList, changes: ListChanges) -> list[tuple[str, str]]:

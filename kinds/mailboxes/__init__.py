@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from cards.verbs import Verb
 from kinds.family import Approvers, Command, Family, HelpTopic, Kind, VerbRoute
+from kinds.mailboxes import edit
 from kinds.mailboxes.card import show_clicked
 from kinds.mailboxes.clicks import CreateClick, GrantClick, MailboxClick, RevokeClick
 from kinds.mailboxes.commands import parse_mailbox_command
@@ -25,10 +26,10 @@ def family() -> Family:
         kinds=(
             # Creating and deleting are the admins'; grants and revokes go to the mailbox's recorded owners first.
             Kind(id=CREATE, sla_days=1, approvers=Approvers.ADMINS, help=HELP,
-                 steps=(CreateSharedMailbox, GrantMailboxAccess, RecordMailboxOwners)),
+                 steps=(CreateSharedMailbox, GrantMailboxAccess, RecordMailboxOwners), editor=edit.create_editor()),
             Kind(id=DELETE, sla_days=1, approvers=Approvers.ADMINS, help=HELP, steps=(DeleteMailbox,)),
             Kind(id=GRANT, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, owns=owns_request_mailbox,
-                 steps=(GrantMailboxAccess, ScheduleGrantExpiry, EndGrantExpiry)),
+                 steps=(GrantMailboxAccess, ScheduleGrantExpiry, EndGrantExpiry), editor=edit.grant_editor()),
             Kind(id=REVOKE, sla_days=1, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, owns=owns_request_mailbox,
                  steps=(RevokeMailboxAccess, EndGrantExpiry),
                  auto_approve=("policy.revoke_own_access", "policy.grant_expired")),

@@ -20,6 +20,7 @@ from kinds.mailboxes.steps import CreateSharedMailbox, DeleteMailbox, GrantMailb
 from kinds.recipients import ADDRESS, accepted_domains, valid_alias
 from kinds.steps import Step
 from m365.ports import Access
+from storage.models import Request
 
 # Initial delegates of a new mailbox can read it and send from it, like the members of a team mailbox in DSM.
 INITIAL_DELEGATION = (Access.FULL_ACCESS, Access.SEND_AS)
@@ -35,6 +36,15 @@ async def show_create_form(services: Services, actor: Actor, *, name: str = "", 
 
 async def create_clicked(services: Services, actor: Actor, data: CreateClick) -> Reply:
     """Validates the create form; refusals send the form back, filled in as typed, with the reason on top."""
+    draft = await create_draft(services, actor, data)
+    return draft if isinstance(draft, Reply) else await submit(services, actor, draft)
+
+
+async def create_draft(
+    services: Services, actor: Actor, data: CreateClick, *, replacing: Request | None = None
+) -> Draft | Reply:
+    """The validated request for a new mailbox, or the refusal; ``replacing``: the waiting request an approver is
+    editing (kinds/mailboxes/edit.py), which does not count as one already in flight."""
     t = actor_translator(actor)
     values = {"name": data.name or "", "alias": data.alias or "", "address": data.address or "",
               "owners": data.owners or "", "delegates": data.delegates or ""}
@@ -91,7 +101,7 @@ async def create_clicked(services: Services, actor: Actor, data: CreateClick) ->
         return Reply(text=t("request.no_approvers"))
     async with services.uow() as uow:
         pending = await find_open(uow, kind=CREATE, requester_id=actor.user_id, target_id=address, key=address)
-    if pending:
+    if pending and (replacing is None or pending.id != replacing.id):
         return Reply(text=t("mailbox.already_pending", mailbox=name, request_id=pending.public_id))
     plan: list[Step] = [
         CreateSharedMailbox(name=name, display_name=name, alias=alias, address=address, mailbox=name)
@@ -114,7 +124,7 @@ async def create_clicked(services: Services, actor: Actor, data: CreateClick) ->
     ]
     if delegates:
         facts.append(("mailbox.field.delegates", ", ".join(p.display_name for p in delegates)))
-    draft = Draft(
+    return Draft(
         kind=CREATE,
         target_id=address,
         target_label=f"{name} <{address}>",
@@ -124,7 +134,6 @@ async def create_clicked(services: Services, actor: Actor, data: CreateClick) ->
         approver_names=approvers.names,
         facts=facts,
     )
-    return await submit(services, actor, draft)
 
 
 async def request_delete(services: Services, actor: Actor, mailbox_ref: str) -> Reply:

@@ -13,7 +13,7 @@ from cards.mailboxes import grant_form
 from cards.verbs import Verb
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services
-from handlers.submission import find_open, submit
+from handlers.submission import Draft, find_open, submit
 from kinds.mailboxes.clicks import GrantClick
 from kinds.mailboxes.commands import people_of
 from kinds.mailboxes.lookup import (
@@ -36,6 +36,7 @@ from kinds.mailboxes.steps import GrantMailboxAccess
 from kinds.recipients import Refused
 from kinds.steps import Step
 from m365.ports import Access, DirectoryUser
+from storage.models import Request
 
 
 class _ExpiryFields(TypedDict):
@@ -82,6 +83,26 @@ async def request_grant(
     until: str = "",
     auto_mapping: bool = True,
 ) -> Reply:
+    drafted = await grant_draft(services, actor, access, mailbox_ref, entries, until=until, auto_mapping=auto_mapping)
+    if isinstance(drafted, Reply):
+        return drafted
+    draft, refused = drafted
+    return with_refusals(actor_translator(actor), await submit(services, actor, draft), refused)
+
+
+async def grant_draft(
+    services: Services,
+    actor: Actor,
+    access: Access,
+    mailbox_ref: str,
+    entries: Sequence[str],
+    *,
+    until: str = "",
+    auto_mapping: bool = True,
+    replacing: Request | None = None,
+) -> tuple[Draft, list[Refused]] | Reply:
+    """The validated request and the people left out of it (and why), or the reply that refuses it all;
+    ``replacing``: the waiting request an approver is editing (kinds/mailboxes/edit.py), not one in flight."""
     t = actor_translator(actor)
     if len(entries) > MAX_PEOPLE_PER_REQUEST:
         return Reply(text=t("mailbox.too_many_people", max=MAX_PEOPLE_PER_REQUEST))
@@ -125,7 +146,7 @@ async def request_grant(
     key = f"{access.value}:" + ",".join(sorted(person.id for person in chosen))
     async with services.uow() as uow:
         pending = await find_open(uow, kind=GRANT, requester_id=actor.user_id, target_id=mailbox.identity, key=key)
-    if pending:
+    if pending and (replacing is None or pending.id != replacing.id):
         return Reply(text=t("mailbox.already_pending", mailbox=mailbox.display_name, request_id=pending.public_id))
 
     label = ACCESS_LABELS[access]
@@ -156,8 +177,7 @@ async def request_grant(
         facts.append(("mailbox.field.auto_mapping", t("mailbox.yes" if auto_mapping else "mailbox.no")))
     if expires_at is not None:
         facts.append(("mailbox.field.until", expires_at.date().isoformat()))
-    draft = mailbox_draft(GRANT, mailbox, key, approvers, plan, facts)
-    return with_refusals(t, await submit(services, actor, draft), refused)
+    return mailbox_draft(GRANT, mailbox, key, approvers, plan, facts), refused
 
 
 async def grant_clicked(services: Services, actor: Actor, data: GrantClick) -> Reply:

@@ -98,6 +98,13 @@ def timeline_event(
         attention = True
     elif action == "request.submitted":
         key = "queue.event.submitted"
+    elif action == "request.edited":
+        # Edit-and-approve (F13): each changed field as it was filed and as the approver left it.
+        key = "editing.event.edited"
+        lines += [TimelineLine("editing.change", {"field": t(str(item.get("field", ""))),
+                                                  "before": str(item.get("before") or "—"),
+                                                  "after": str(item.get("after") or "—")})
+                  for item in detail.get("diff", ()) if isinstance(item, Mapping)]
     elif action == "request.fulfilled":
         key = "queue.event.fulfilled"
     elif action.startswith("request.") and action.removeprefix("request.") in _STATES:
