@@ -133,13 +133,16 @@ class Settings(BaseSettings):
 
     # Still needed? (F20): lists quiet this many days (by the desk's "last mail seen") and shared mailboxes quiet this
     # many (by the usage report) are asked about to their owners; a keep silences the question for unused_keep_days.
-    # The pass runs every unused_check_seconds (0 = not in this replica; replicas share one pass per day); reminders
-    # and escalation use the orphan clean-up's business days.
+    # The pass runs every unused_check_seconds (0 = not in this replica; replicas share one pass per day); a waiting
+    # question reminds its deciders after unused_remind_days business days and goes to the admins after
+    # unused_escalate_days (0 switches either off).
     unused_list_days: int = 90
     unused_mailbox_days: int = 60
     unused_keep_days: int = 180
     unused_check_seconds: float = 86400.0
     unused_first_check_seconds: float = 900.0
+    unused_remind_days: float = 2.0
+    unused_escalate_days: float = 5.0
 
     # E-mail notifications (F16): the mailbox the desk sends from (its UPN; "" = no e-mail at all), whether people
     # who never typed "email me on|off" get e-mail (DESK_MAIL_DEFAULT=on|off), the mailbox's sending limit per minute

@@ -60,9 +60,11 @@ async def run_demo(settings_factory: Callable[[], Settings] = Settings) -> int:
             if "database_url" in base.model_fields_set
             else f"sqlite+aiosqlite:///{base.demo_dir / 'desk.db'}"
         )
-        # The demo reads the directory at once and every minute, so changes made in the emulator show up quickly.
+        # The demo reads the directory at once and every minute, so changes made in the emulator show up quickly;
+        # it e-mails from the Helpdesk shared mailbox (devtenant's outbox: /_devtenant/mail/outbox).
         settings = settings_for_devtenant(
-            tenant, base, database_url=database_url, sync_first_after_seconds=0, sync_interval_seconds=60
+            tenant, base, database_url=database_url, sync_first_after_seconds=0, sync_interval_seconds=60,
+            mail_sender=base.mail_sender or tenant.seed.helpdesk_mailbox.primary_smtp_address,
         )
         app = create_app(settings)
         runner = web.AppRunner(app, access_log=None)

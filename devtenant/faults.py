@@ -50,6 +50,9 @@ def is_identity_write(method: str, path: str) -> bool:
         return False
     if not lowered.startswith(("/v1.0/users", "/v1.0/groups")):
         return False
+    # Mail (drafts, send, sendMail, mailboxSettings) is Outlook's service with its own limits, not an identity write.
+    if "/messages" in lowered or lowered.endswith(("/sendmail", "/mailboxsettings")):
+        return False
     return not lowered.endswith(_READING_POSTS)
 
 

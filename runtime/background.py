@@ -149,12 +149,12 @@ async def orphans_task(app: web.Application) -> AsyncIterator[None]:
 
 async def still_needed_task(app: web.Application) -> AsyncIterator[None]:
     """Still needed? (F20): the daily pass asking the owners of quiet lists and mailboxes, then reminders and
-    escalations as they fall due (the orphan clean-up's business days); each filing, reminder and escalation
-    happens once across replicas."""
+    escalations as they fall due (its own business days, DESK_UNUSED_REMIND_DAYS and DESK_UNUSED_ESCALATE_DAYS);
+    each filing, reminder and escalation happens once across replicas."""
     settings, services = app[SETTINGS], app[SERVICES]
     policy = StillNeededPolicy(list_days=settings.unused_list_days, mailbox_days=settings.unused_mailbox_days,
                                keep_days=settings.unused_keep_days)
-    follow_up = FollowUp(remind_days=settings.orphan_remind_days, escalate_days=settings.orphan_escalate_days)
+    follow_up = FollowUp(remind_days=settings.unused_remind_days, escalate_days=settings.unused_escalate_days)
 
     def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
         return still_needed_loop(services, every_seconds=settings.unused_check_seconds,

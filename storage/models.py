@@ -89,6 +89,10 @@ class Request(Base):
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # The routing policy's stage the request waits in (0 = the first; the stages are in payload["stages"]) and the
+    # digest of the policy file that routed it (None: filed before the routing policy) (0018).
+    stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    policy_digest: Mapped[str | None] = mapped_column(String(64))
 
     def __repr__(self) -> str:
         return f"<Request {self.public_id} {self.kind} {self.state} v{self.version}>"
@@ -121,6 +125,7 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the request's stage it decided (0018)
 
 
 class AuditEvent(Base):

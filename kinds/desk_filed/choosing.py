@@ -6,7 +6,8 @@ exactly one wins."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
 
 from cards.i18n import Translator
 from cards.verbs import Verb
@@ -17,23 +18,27 @@ from handlers.request_views import request_view
 from handlers.services import Services
 from handlers.submission import EXECUTE_JOB, record_transition
 from kinds.desk_filed.spec import DeskFiled
-from kinds.steps import Step, dump_plan
+from kinds.family import VerbRoute
+from kinds.steps import dump_plan
 from storage.errors import StaleVersion
-from storage.models import Request
 
 logger = logging.getLogger(__name__)
 
-# The plan a choice makes (typed steps) and the decision's reason in the decider's words.
-Plan = tuple[tuple[Step, ...], str]
-# The plan of the choice for the stored request, or the notice that refuses it (a person who cannot own it, …).
-PlanFor = Callable[[Request], Awaitable[Plan | str]]
+
+def choice_routes(spec: DeskFiled) -> tuple[VerbRoute, ...]:
+    """The family's verb routes of the kind's choices."""
+    return tuple(VerbRoute(choice, spec.click, partial(_clicked, spec, choice)) for choice in spec.choices)
 
 
-async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb, *, request_id: str,
-                 version: int | None, plan_for: PlanFor) -> Reply:
-    """Applies one choice click; a person with no part in the request gets the refusal that says nothing, anyone
-    else involved the request's current card with a notice when nothing changed."""
+async def _clicked(spec: DeskFiled, choice: Verb, services: Services, actor: Actor, data: Any) -> Reply:
+    return await choose(services, actor, spec, choice, data)
+
+
+async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb, data: Any) -> Reply:
+    """Applies one choice click (``data``: the kind's click type); a person with no part in the request gets the
+    refusal that says nothing, anyone else involved the request's current card with a notice when nothing changed."""
     t = actor_translator(actor)
+    request_id, version = data.request_id, data.version
     found = await access.find(services, actor, request_id, choice, kind=spec.kind)
     if isinstance(found, Reply):
         return found
@@ -51,7 +56,7 @@ async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb
         return await _current(services, actor, spec, public_id, _decided(t, public_id, seen.state))
     if version != seen.version:
         return await _current(services, actor, spec, public_id, t("approval.stale", request_id=public_id))
-    plan = await plan_for(seen)
+    plan = await spec.plan_for(services, actor, choice, data, seen)
     if isinstance(plan, str):
         return await _current(services, actor, spec, public_id, plan)
     steps, reason = plan

@@ -4,9 +4,9 @@ gone, and orphan.cleanup, the request the desk files for each newly orphaned one
 from __future__ import annotations
 
 from cards.verbs import Verb
+from kinds.desk_filed.choosing import choice_routes
 from kinds.family import Approvers, Command, Family, HelpTopic, Kind, VerbRoute
 from kinds.orphans import cleanup
-from kinds.orphans.cleanup import CleanupClick
 from kinds.orphans.commands import parse_orphaned
 from kinds.orphans.report import OrphanPageClick, page_clicked, show_orphaned
 
@@ -23,12 +23,6 @@ def family() -> Family:
         ),
         # Before "show …" (140) and the list commands (50), which would read "orphaned lists" as a list's name.
         commands=(Command("orphaned", 31, parse_orphaned, show_orphaned),),
-        verbs=(
-            VerbRoute(Verb.ORPHANS_PAGE, OrphanPageClick, page_clicked),
-            VerbRoute(Verb.ORPHAN_TAKE_OVER, CleanupClick, cleanup.take_over),
-            VerbRoute(Verb.ORPHAN_CHOOSE_OWNER, CleanupClick, cleanup.choose_owner),
-            VerbRoute(Verb.ORPHAN_DELETE, CleanupClick, cleanup.delete_it),
-            VerbRoute(Verb.ORPHAN_KEEP, CleanupClick, cleanup.keep_it),
-        ),
+        verbs=(VerbRoute(Verb.ORPHANS_PAGE, OrphanPageClick, page_clicked), *choice_routes(cleanup.CLEANUP)),
         help=(HelpTopic(85, HELP),),
     )

@@ -21,13 +21,13 @@ from cards.orphans import cleanup_card
 from cards.verbs import Verb
 from cards.views import RequestView
 from handlers.approvals import resolve_approvers
-from handlers.context import Actor, Reply, actor_translator
+from handlers.context import Actor, actor_translator
 from handlers.services import Services
 from handlers.submission import Draft
 from kinds.card_data import bounded
-from kinds.desk_filed.choosing import Plan, choose
 from kinds.desk_filed.filing import FILED_DAY, daily_pass, file_once, submit_as_desk
-from kinds.desk_filed.spec import DeskFiled
+from kinds.desk_filed.resource import LIST, Resource
+from kinds.desk_filed.spec import DeskFiled, Plan
 from kinds.lists.steps import ListDeletion, ListUpdate
 from kinds.mailboxes.lookup import people
 from kinds.mailboxes.records import RecordMailboxOwners
@@ -36,7 +36,7 @@ from kinds.steps import Step, StepContext
 from m365.outcomes import StepOutcome
 from m365.ports import DirectoryUser
 from storage.models import Request
-from storage.repositories.orphans import LIST, OrphanedResource, OrphanRepository
+from storage.repositories.orphans import OrphanedResource, OrphanRepository
 from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
@@ -146,22 +146,16 @@ async def file_cleanup(services: Services, item: OrphanedResource, key: str) -> 
         logger.warning("no one to decide the clean-up of %s %s", item.kind, item.identity)
         return None
     former = ", ".join(f"{owner.name} <{owner.address}>" for owner in item.former_owners)
-    facts = [("orphans.field.resource", f"{item.display_name} <{item.address}>")]
+    resource = Resource(item.kind, item.identity, item.display_name, item.address)
+    facts = [("orphans.field.resource", resource.label)]
     if former:
         facts.append(("orphans.field.former_owners", former))
     draft = Draft(
         kind=KIND,
         target_id=item.identity,
-        target_label=f"{item.display_name} <{item.address}>",
-        payload={
-            "key": key,
-            "route": route,
-            "manager_id": manager.id if manager is not None else None,
-            "resource_kind": item.kind,
-            "resource_id": item.identity,
-            "resource_name": item.display_name,
-            "resource_address": item.address,
-        },
+        target_label=resource.label,
+        payload={"key": key, "route": route, "manager_id": manager.id if manager is not None else None,
+                 **resource.payload()},
         plan=(),
         approver_ids=approver_ids,
         approver_names=approver_names,
@@ -203,56 +197,18 @@ def offers_keep(request: Request, reader_id: str) -> bool:
     return request.payload.get("route") == "admins" or reader_id in request.payload.get("escalated_to", ())
 
 
-CLEANUP = DeskFiled(
-    kind=KIND,
-    desk_id=DESK_ORPHANS_ID,
-    claims="orphan",
-    pass_key="orphans.pass",
-    card=decider_card,
-    not_decider="orphans.cleanup.not_decider",
-    reminder="orphans.reminder",
-    escalated="orphans.escalated",
-    admins_only=frozenset({Verb.ORPHAN_KEEP}),
-    admins_only_notice="orphans.cleanup.keep_admins_only",
-)
-
-
 # ------------------------------------------------------------------ the choices
 
 
-async def take_over(services: Services, actor: Actor, data: CleanupClick) -> Reply:
-    return await _choose(services, actor, data, Verb.ORPHAN_TAKE_OVER)
-
-
-async def choose_owner(services: Services, actor: Actor, data: CleanupClick) -> Reply:
-    return await _choose(services, actor, data, Verb.ORPHAN_CHOOSE_OWNER)
-
-
-async def delete_it(services: Services, actor: Actor, data: CleanupClick) -> Reply:
-    return await _choose(services, actor, data, Verb.ORPHAN_DELETE)
-
-
-async def keep_it(services: Services, actor: Actor, data: CleanupClick) -> Reply:
-    return await _choose(services, actor, data, Verb.ORPHAN_KEEP)
-
-
-async def _choose(services: Services, actor: Actor, data: CleanupClick, choice: Verb) -> Reply:
-    return await choose(services, actor, CLEANUP, choice, request_id=data.request_id, version=data.version,
-                        plan_for=partial(_plan_for, services, actor, choice, data.owner))
-
-
-async def _plan_for(services: Services, actor: Actor, choice: Verb, owner: str | None, request: Request) -> Plan | str:
+async def plan_for(services: Services, actor: Actor, choice: Verb, data: CleanupClick, request: Request) -> Plan | str:
     """The typed plan of a choice and the decision's reason in the decider's words; a refusal's notice otherwise."""
     t = actor_translator(actor)
-    payload = request.payload
-    kind, identity = payload["resource_kind"], payload["resource_id"]
-    name, address = payload["resource_name"], payload["resource_address"]
+    resource = Resource.of(request)
     if choice is Verb.ORPHAN_DELETE:
-        deletion: Step = (ListDeletion(list_id=identity, list_name=name, address=address) if kind == LIST
-                          else DeleteMailbox(mailbox_id=identity, mailbox=name))
-        return (deletion,), t("orphans.cleanup.reason.delete")
+        return (resource.deletion(),), t("orphans.cleanup.reason.delete")
     if choice is Verb.ORPHAN_KEEP:
-        keep = KeepWithoutOwner(resource_kind=kind, identity=identity, name=name, orphaning=payload["key"])
+        keep = KeepWithoutOwner(resource_kind=resource.kind, identity=resource.identity, name=resource.name,
+                                orphaning=request.payload["key"])
         return (keep,), t("orphans.cleanup.reason.keep")
     if choice is Verb.ORPHAN_TAKE_OVER:
         person = await services.tenant.directory.get_user(actor.user_id)
@@ -260,6 +216,7 @@ async def _plan_for(services: Services, actor: Actor, choice: Verb, owner: str |
             return t("orphans.cleanup.no_mail")  # the decider has no mail address to own anything with
         reason = t("orphans.cleanup.reason.take_over")
     else:
+        owner = data.owner
         if not owner:
             return t("orphans.cleanup.new_owner")
         found, refused = await people(services, (owner,))
@@ -270,9 +227,26 @@ async def _plan_for(services: Services, actor: Actor, choice: Verb, owner: str |
             return t("orphans.cleanup.owner_refused", owner=owner[:100])
         reason = t("orphans.cleanup.reason.new_owner", owner=person.display_name)
     assert person.mail is not None
-    if kind == LIST:
-        return (ListUpdate(list_id=identity, list_name=name, add_owners=(person.mail,)),), reason
-    record = RecordMailboxOwners(address=address, mailbox=name, user=person.display_name, owner_ids=(person.id,),
-                                 owner_addresses=(person.mail,), owner_names=(person.display_name,))
+    if resource.kind == LIST:
+        return (ListUpdate(list_id=resource.identity, list_name=resource.name, add_owners=(person.mail,)),), reason
+    record = RecordMailboxOwners(address=resource.address, mailbox=resource.name, user=person.display_name,
+                                 owner_ids=(person.id,), owner_addresses=(person.mail,),
+                                 owner_names=(person.display_name,))
     return (record,), reason
 
+
+CLEANUP = DeskFiled(
+    kind=KIND,
+    desk_id=DESK_ORPHANS_ID,
+    claims="orphan",
+    pass_key="orphans.pass",
+    card=decider_card,
+    choices=(Verb.ORPHAN_TAKE_OVER, Verb.ORPHAN_CHOOSE_OWNER, Verb.ORPHAN_DELETE, Verb.ORPHAN_KEEP),
+    click=CleanupClick,
+    plan_for=plan_for,
+    not_decider="orphans.cleanup.not_decider",
+    reminder="orphans.reminder",
+    escalated="orphans.escalated",
+    admins_only=frozenset({Verb.ORPHAN_KEEP}),
+    admins_only_notice="orphans.cleanup.keep_admins_only",
+)

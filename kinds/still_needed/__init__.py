@@ -1,15 +1,17 @@
 """The still-needed family (F20): still.needed, the request the desk files for each list or shared mailbox quiet
 for the admins' period, asking its owners (else the admins) to keep it or delete it (kinds/still_needed/ask.py);
-reminders, escalation and the daily loop are kinds/still_needed/follow_up.py."""
+reminders, escalation and the daily loop are kinds/still_needed/follow_up.py; the admins' ``keeps`` and
+``cancel keep …`` (this question's keeps and the orphan clean-up's) are kinds/still_needed/keeps.py."""
 
 from __future__ import annotations
 
-from cards.verbs import Verb
-from kinds.family import Approvers, Family, HelpTopic, Kind, VerbRoute
-from kinds.still_needed import ask
-from kinds.still_needed.ask import StillNeededClick
+from kinds.desk_filed.choosing import choice_routes
+from kinds.family import Approvers, Command, Family, HelpTopic, Kind
+from kinds.still_needed import ask, keeps
+from kinds.still_needed.commands import parse_keeps
 
 HELP = "help.still_needed"
+KEEPS_HELP = "help.keeps"
 
 
 def family() -> Family:
@@ -20,9 +22,8 @@ def family() -> Family:
             Kind(id=ask.KIND, sla_days=10, approvers=Approvers.OWNERS_ELSE_ADMINS, help=HELP, steps=ask.STEPS,
                  owns=ask.owns_resource, approver_card=ask.decider_card, decided_by_choice=True),
         ),
-        verbs=(
-            VerbRoute(Verb.STILL_NEEDED_KEEP, StillNeededClick, ask.keep_it),
-            VerbRoute(Verb.STILL_NEEDED_DELETE, StillNeededClick, ask.delete_it),
-        ),
-        help=(HelpTopic(88, HELP),),
+        # Among the admins' commands (orphaned 31, digest 32, …), before the mailbox (40) and list (50) commands.
+        commands=(Command("keeps", 37, parse_keeps, keeps.handle_keeps),),
+        verbs=choice_routes(ask.STILL_NEEDED),
+        help=(HelpTopic(88, HELP), HelpTopic(89, KEEPS_HELP)),
     )

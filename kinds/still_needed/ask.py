@@ -22,13 +22,13 @@ from cards.still_needed import still_needed_card
 from cards.verbs import Verb
 from cards.views import RequestView
 from handlers.approvals import resolve_approvers
-from handlers.context import Actor, Reply, actor_translator
+from handlers.context import Actor, actor_translator
 from handlers.services import Services
 from handlers.submission import Draft
 from kinds.card_data import bounded
-from kinds.desk_filed.choosing import Plan, choose
 from kinds.desk_filed.filing import daily_pass, file_once, submit_as_desk
-from kinds.desk_filed.spec import DeskFiled
+from kinds.desk_filed.resource import LIST, MAILBOX, Resource
+from kinds.desk_filed.spec import DeskFiled, Plan
 from kinds.lists.lookup import owns_request_list
 from kinds.lists.steps import ListDeletion
 from kinds.mailboxes.lookup import owns_request_mailbox
@@ -47,7 +47,6 @@ logger = logging.getLogger(__name__)
 KIND = "still.needed"
 # The desk files these requests in its own name; like "desk:orphans", not an Entra object id.
 DESK_UNUSED_ID = "desk:unused"
-LIST, MAILBOX = "list", "mailbox"
 REPORT_PERIOD_DAYS = 180  # the mailbox usage report's longest period
 _REQUEST_ID = 64_000  # as kinds/desk.py: a forged id is refused and audited by handlers.access
 
@@ -201,22 +200,15 @@ async def file_request(services: Services, item: Quiet, policy: StillNeededPolic
         logger.warning("no one to ask whether %s %s is still needed", item.kind, item.identity)
         return None
     quiet_days = policy.list_days if item.kind == LIST else policy.mailbox_days
-    facts = [("still_needed.field.resource", f"{item.name} <{item.address}>"),
-             ("still_needed.field.quiet_days", str(quiet_days))]
+    resource = Resource(item.kind, item.identity, item.name, item.address)
+    facts = [("still_needed.field.resource", resource.label), ("still_needed.field.quiet_days", str(quiet_days))]
     if item.last_activity:
         facts.append(("still_needed.field.last_activity", item.last_activity[:10]))
     draft = Draft(
         kind=KIND,
         target_id=item.identity,
-        target_label=f"{item.name} <{item.address}>",
-        payload={
-            "route": approvers.route,
-            "resource_kind": item.kind,
-            "resource_id": item.identity,
-            "resource_name": item.name,
-            "resource_address": item.address,
-            "keep_days": policy.keep_days,
-        },
+        target_label=resource.label,
+        payload={"route": approvers.route, **resource.payload(), "keep_days": policy.keep_days},
         plan=(),
         approver_ids=approvers.ids,
         approver_names=approvers.names,
@@ -246,45 +238,32 @@ def decider_card(view: RequestView, request: Request, t: Translator, reader_id: 
 # ------------------------------------------------------------------ the choices
 
 
+# ------------------------------------------------------------------ the choices
+
+
+async def plan_for(services: Services, actor: Actor, choice: Verb, _data: StillNeededClick, request: Request) -> Plan:
+    """The typed plan of a choice and the decision's reason in the decider's words."""
+    t = actor_translator(actor)
+    resource = Resource.of(request)
+    if choice is Verb.STILL_NEEDED_DELETE:
+        return (resource.deletion(),), t("still_needed.reason.delete")
+    keep_days = int(request.payload.get("keep_days", StillNeededPolicy().keep_days))
+    until = services.clock() + timedelta(days=keep_days)
+    keep = KeepUnused(resource_kind=resource.kind, identity=resource.identity, name=resource.name,
+                      until=until.isoformat())
+    return (keep,), t("still_needed.reason.keep")
+
+
 STILL_NEEDED = DeskFiled(
     kind=KIND,
     desk_id=DESK_UNUSED_ID,
     claims="still_needed",
     pass_key="still_needed.pass",
     card=decider_card,
+    choices=(Verb.STILL_NEEDED_KEEP, Verb.STILL_NEEDED_DELETE),
+    click=StillNeededClick,
+    plan_for=plan_for,
     not_decider="still_needed.not_decider",
     reminder="still_needed.reminder",
     escalated="still_needed.escalated",
 )
-
-
-# ------------------------------------------------------------------ the choices
-
-
-async def keep_it(services: Services, actor: Actor, data: StillNeededClick) -> Reply:
-    return await _choose(services, actor, data, Verb.STILL_NEEDED_KEEP)
-
-
-async def delete_it(services: Services, actor: Actor, data: StillNeededClick) -> Reply:
-    return await _choose(services, actor, data, Verb.STILL_NEEDED_DELETE)
-
-
-async def _choose(services: Services, actor: Actor, data: StillNeededClick, choice: Verb) -> Reply:
-    return await choose(services, actor, STILL_NEEDED, choice, request_id=data.request_id, version=data.version,
-                        plan_for=partial(_plan_for, services, actor, choice))
-
-
-async def _plan_for(services: Services, actor: Actor, choice: Verb, request: Request) -> Plan:
-    """The typed plan of a choice and the decision's reason in the decider's words."""
-    t = actor_translator(actor)
-    payload = request.payload
-    kind, identity = payload["resource_kind"], payload["resource_id"]
-    name, address = payload["resource_name"], payload["resource_address"]
-    if choice is Verb.STILL_NEEDED_DELETE:
-        deletion: Step = (ListDeletion(list_id=identity, list_name=name, address=address) if kind == LIST
-                          else DeleteMailbox(mailbox_id=identity, mailbox=name))
-        return (deletion,), t("still_needed.reason.delete")
-    keep_days = int(payload.get("keep_days", StillNeededPolicy().keep_days))
-    until = services.clock() + timedelta(days=keep_days)
-    keep = KeepUnused(resource_kind=kind, identity=identity, name=name, until=until.isoformat())
-    return (keep,), t("still_needed.reason.keep")

@@ -58,6 +58,9 @@ def test_buckets_are_per_app_and_tenant() -> None:
         ("POST", "/v1.0/users/u1/checkMemberGroups", False),
         ("POST", "/v1.0/$batch", False),  # each item inside is counted on its own
         ("POST", "/v1.0/subscribedSkus", False),
+        ("POST", "/v1.0/users/desk@contoso.com/messages", False),  # mail has Outlook's limits, not identity writes
+        ("POST", "/v1.0/users/desk@contoso.com/messages/m1/send", False),
+        ("POST", "/v1.0/users/desk@contoso.com/sendMail", False),
     ],
 )
 def test_which_requests_are_identity_writes(method: str, path: str, counted: bool) -> None:
