@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.columns import UTCDateTime, utcnow
@@ -20,7 +20,16 @@ class CachedUser(Base):
     """A user as Graph's /users/delta last reported them; ``deleted`` marks tombstones (@removed)."""
 
     __tablename__ = "dir_users"
-    __table_args__ = (Index("ix_dir_users_mail_key", "mail_key"),)
+    __table_args__ = (
+        Index("ix_dir_users_mail_key", "mail_key"),
+        # History's person filter ("contains", PostgreSQL only) and the orphaned lists' live owners (0015).
+        *(Index(f"ix_dir_users_{column}_trgm", text(f"lower({column})"), postgresql_using="gin",
+                postgresql_ops={f"ix_dir_users_{column}_trgm": "gin_trgm_ops"}).ddl_if(dialect="postgresql")
+          for column in ("display_name", "user_principal_name", "mail")),
+        Index("ix_dir_users_live_mail_key", "mail_key",
+              postgresql_where=text("deleted IS false AND account_enabled IS true"),
+              sqlite_where=text("deleted IS 0 AND account_enabled IS 1")),
+    )
 
     id: Mapped[str] = mapped_column(String(OBJECT_ID), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(256))

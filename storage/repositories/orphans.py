@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import session_is_postgres
@@ -41,6 +41,10 @@ class OrphanedResource:
     display_name: str
     address: str
     former_owners: tuple[FormerOwner, ...]
+
+
+# Every matching row's count on each row of the page (a window over the filtered rows, before OFFSET and LIMIT).
+_TOTAL = func.count().over().label("total")
 
 
 def _live(user: type[CachedUser] | Any) -> ColumnElement[bool]:
@@ -84,15 +88,14 @@ class OrphanRepository:
     async def orphaned_lists(self, *, offset: int = 0, limit: int | None = 10) -> Page[OrphanedResource]:
         """Orphaned lists by display name; ``limit=None`` = all of them (the CSV, the periodic pass)."""
         where = self._list_is_orphaned()
-        total = await count_rows(self.session, select(CachedList.identity).where(where))
         stmt = (
-            select(CachedList.identity, CachedList.display_name, CachedList.address, CachedList.owners)
+            select(CachedList.identity, CachedList.display_name, CachedList.address, CachedList.owners, _TOTAL)
             .where(where)
             .order_by(func.lower(CachedList.display_name), CachedList.identity)
             .offset(offset)
             .limit(limit)
         )
-        rows = (await self.session.execute(stmt)).all()
+        rows, total = await self._page(stmt, select(CachedList.identity).where(where))
         owners = await self._former_by_address({address_key(a) for row in rows for a in (row.owners or ())})
         items = tuple(
             OrphanedResource(
@@ -111,15 +114,14 @@ class OrphanRepository:
     async def orphaned_mailboxes(self, *, offset: int = 0, limit: int | None = 10) -> Page[OrphanedResource]:
         """Orphaned shared mailboxes by display name; ``limit=None`` = all of them."""
         where = self._mailbox_is_orphaned()
-        total = await count_rows(self.session, select(CachedMailbox.identity).where(where))
         stmt = (
-            select(CachedMailbox.identity, CachedMailbox.display_name, CachedMailbox.address)
+            select(CachedMailbox.identity, CachedMailbox.display_name, CachedMailbox.address, _TOTAL)
             .where(where)
             .order_by(func.lower(CachedMailbox.display_name), CachedMailbox.identity)
             .offset(offset)
             .limit(limit)
         )
-        rows = (await self.session.execute(stmt)).all()
+        rows, total = await self._page(stmt, select(CachedMailbox.identity).where(where))
         records: dict[str, list[MailboxOwnerRecord]] = {}
         if rows:
             found = select(MailboxOwnerRecord).where(MailboxOwnerRecord.mailbox_id.in_([r.identity for r in rows]))
@@ -141,6 +143,12 @@ class OrphanRepository:
             for row in rows
         )
         return Page(items, total, offset)
+
+    async def _page(self, stmt: Select[*tuple[Any, ...]], counted: Select[Any]) -> tuple[Sequence[Row[Any]], int]:
+        """``stmt``'s rows and the total its window count (_TOTAL) gives: the orphan test runs once, not twice.
+        Past the last page no row carries the total, and ``counted`` is counted instead."""
+        rows = (await self.session.execute(stmt)).all()
+        return rows, int(rows[0].total) if rows else await count_rows(self.session, counted)
 
     async def waiting_cleanups(self, kind: str) -> list[Request]:
         """The clean-up requests of ``kind`` still waiting for a choice, oldest first ((state, created_at) index)."""
