@@ -38,6 +38,7 @@ from kinds import (
     editing,
     groups,
     history,
+    incidents,
     licenses,
     lists,
     mail,
@@ -50,6 +51,7 @@ from kinds import (
     usage,
 )
 from kinds.family import Family
+from kinds.incidents.policy import IncidentPolicy
 from kinds.registry import build_registry
 from m365.credentials import MsalCredentials
 from m365.distribution_lists import ExchangeDistributionLists
@@ -78,14 +80,17 @@ __all__ = ["CLOCK", "ENGINE", "READINESS", "RUNNER", "SERVICES", "SETTINGS", "TE
 logger = logging.getLogger("desk")
 
 
-def families() -> list[Family]:
-    """Every family of request kinds the desk has: adding a kind means adding its module and one line here."""
+def families(settings: Settings | None = None) -> list[Family]:
+    """Every family of request kinds the desk has: adding a kind means adding its module and one line here.
+
+    ``settings``: what a family is configured with (the incidents' support groups and SLA); None = the defaults."""
     return [
         desk.family(),
         digest.family(),
         editing.family(),
         groups.family(),
         history.family(),
+        incidents.family(IncidentPolicy.from_settings(settings) if settings else None),
         licenses.family(),
         lists.family(),
         mail.family(),
@@ -123,6 +128,7 @@ def create_app(
         app.cleanup_ctx.append(background.digest_task)
         app.cleanup_ctx.append(background.orphans_task)
         app.cleanup_ctx.append(background.still_needed_task)
+        app.cleanup_ctx.append(background.incidents_task)
         app.cleanup_ctx.append(background.mail_sender_task)
     app.router.add_get("/healthz", endpoints.healthz)
     app.router.add_get("/readyz", endpoints.readyz)
@@ -218,7 +224,7 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         uow=app[UOW],
         allow_list=allow_list,
     )
-    registry = build_registry(families())
+    registry = build_registry(families(settings))
     services = Services(
         uow=app[UOW],
         tenant=app[TENANT],

@@ -152,6 +152,17 @@ class Settings(BaseSettings):
     mail_per_minute: int = 30
     mail_poll_seconds: float = 5.0
 
+    # Incidents (F18): the first- and second-level support groups ("" = the admins group; the second level falls back
+    # to the first), SLA targets per priority as [first response, resolution] in business time ("30m", "4h", "2d";
+    # priorities left out keep kinds/incidents/policy.py's defaults, P1 1h/4h … P4 2d/10d), business days after which
+    # a resolved incident closes by itself, and how often the pass that closes them runs (0 = not in this replica).
+    incident_first_level_group_id: str = ""
+    incident_second_level_group_id: str = ""
+    incident_sla_targets: dict[str, list[str]] = Field(default_factory=dict)
+    incident_auto_close_days: float = 3.0
+    incident_check_seconds: float = 300.0
+    incident_first_check_seconds: float = 60.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

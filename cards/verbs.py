@@ -55,3 +55,14 @@ class Verb(enum.StrEnum):
     HISTORY_PAGE = "history.page"
     # Unused lists and mailboxes (F20); handled by the usage family (kinds/usage/).
     USAGE_PAGE = "usage.page"
+    # Incidents (F18); handled by the incidents family (kinds/incidents/): the form, the reporter's and support's steps.
+    INCIDENT_SUBMIT = "incident.submit"
+    INCIDENT_COMMENT = "incident.comment"
+    INCIDENT_CATEGORY = "incident.category"
+    INCIDENT_REOPEN = "incident.reopen"
+    INCIDENT_CONFIRM = "incident.confirm"
+    INCIDENT_CLAIM = "incident.claim"
+    INCIDENT_PRIORITY = "incident.priority"
+    INCIDENT_WAIT = "incident.wait"
+    INCIDENT_ESCALATE = "incident.escalate"
+    INCIDENT_RESOLVE = "incident.resolve"

@@ -19,6 +19,8 @@ from handlers.directory_sync import sync_forever
 from handlers.mail_sender import MailSender
 from handlers.stopping import StopSignal
 from kinds.digest.post import digest_loop
+from kinds.incidents.auto_close import incident_loop
+from kinds.incidents.policy import IncidentPolicy
 from kinds.mailboxes.expiry import expiry_loop
 from kinds.orphans.follow_up import FollowUp, orphan_loop
 from kinds.still_needed.ask import StillNeededPolicy
@@ -189,4 +191,17 @@ async def digest_task(app: web.Application) -> AsyncIterator[None]:
                            chart_link_days=settings.digest_chart_link_days)
 
     async with supervised("channel-digests", loop if settings.digest_check_seconds > 0 else None):
+        yield
+
+async def incidents_task(app: web.Application) -> AsyncIterator[None]:
+    """Incidents (F18): resolved ones close after the policy's business days, and cards that never reached the support
+    channel are posted; every replica may run it, the database lets each close and post happen once."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    policy = IncidentPolicy.from_settings(settings)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return incident_loop(services, policy, every_seconds=settings.incident_check_seconds,
+                             first_after_seconds=settings.incident_first_check_seconds, stop=stop)
+
+    async with supervised("incidents", loop if settings.incident_check_seconds > 0 else None):
         yield

@@ -275,6 +275,7 @@ import storage.models_digest  # noqa: E402, F401  (channel digests, F21; same re
 import storage.models_directory  # noqa: E402, F401
 import storage.models_edits  # noqa: E402, F401  (approvers' edits of waiting requests, F13; same reason as above)
 import storage.models_grants  # noqa: E402, F401  (time-bound mailbox grants, F6; same reason as above)
+import storage.models_incidents  # noqa: E402, F401  (incidents, F12/F18; same reason as above)
 import storage.models_mail  # noqa: E402, F401  (the mail outbox and e-mail choices, F16; same reason as above)
 import storage.models_still_needed  # noqa: E402, F401  (keeps of unused resources, F20; same reason as above)
 import storage.models_usage  # noqa: E402, F401  (the desk's "last mail seen", F20; same reason as above)

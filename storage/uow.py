@@ -21,6 +21,7 @@ from storage.repositories.digests import DigestRepository
 from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.edits import EditRepository
 from storage.repositories.grants import GrantRepository
+from storage.repositories.incidents import IncidentRepository
 from storage.repositories.last_mail_seen import LastMailSeenRepository
 from storage.repositories.leases import LeaseRepository
 from storage.repositories.mail import MailChoiceRepository, MailOutboxRepository
@@ -51,6 +52,7 @@ class UnitOfWork:
     grants: GrantRepository
     last_mail_seen: LastMailSeenRepository  # the desk's own record of lists' last received mail (F20)
     digests: DigestRepository  # channel digests' schedules (F21)
+    incidents: IncidentRepository  # reported problems, their events, card copies and support channel (F18)
     edits: EditRepository  # approvers' edits of waiting requests (F13)
     mail_outbox: MailOutboxRepository  # e-mail notifications waiting, sent or given up (F16)
     mail_choices: MailChoiceRepository  # people's own "email me on|off" (F16)
@@ -78,6 +80,7 @@ class UnitOfWork:
         self.grants = GrantRepository(self.session)
         self.last_mail_seen = LastMailSeenRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.incidents = IncidentRepository(self.session)
         self.edits = EditRepository(self.session)
         self.mail_outbox = MailOutboxRepository(self.session)
         self.mail_choices = MailChoiceRepository(self.session)
