@@ -33,6 +33,7 @@ from handlers.plans import PlanCatalogue
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
 from kinds import (
+    delegation,
     desk,
     digest,
     editing,
@@ -85,6 +86,7 @@ def families(settings: Settings | None = None) -> list[Family]:
 
     ``settings``: what a family is configured with (the incidents' support groups and SLA); None = the defaults."""
     return [
+        delegation.family(),
         desk.family(),
         digest.family(),
         editing.family(),
@@ -128,6 +130,7 @@ def create_app(
         app.cleanup_ctx.append(background.digest_task)
         app.cleanup_ctx.append(background.orphans_task)
         app.cleanup_ctx.append(background.still_needed_task)
+        app.cleanup_ctx.append(background.escalation_task)
         app.cleanup_ctx.append(background.incidents_task)
         app.cleanup_ctx.append(background.mail_sender_task)
     app.router.add_get("/healthz", endpoints.healthz)

@@ -163,6 +163,14 @@ class Settings(BaseSettings):
     incident_check_seconds: float = 300.0
     incident_first_check_seconds: float = 60.0
 
+    # Reminders, escalation and expiry of waiting requests (F15): how often due ones are looked for (0 = not in this
+    # replica; each step happens once across replicas), and, until the routing policy sets them per kind, the
+    # business hours of waiting before a reminder (repeated as often), the escalation and the expiry (0 = never).
+    escalation_check_seconds: float = 300.0
+    remind_after_hours: float = 8.0
+    escalate_after_hours: float = 24.0
+    expire_after_hours: float = 80.0
+
     # The audit chain's HMAC key (issue 8 §6): someone who can write the database but lacks this key cannot edit or
     # recompute the audit log unnoticed. Production refuses to start without one of at least 32 characters
     # (`python -c "import secrets; print(secrets.token_urlsafe(32))"`); the demo uses DEMO_AUDIT_KEY. To rotate, set

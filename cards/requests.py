@@ -5,7 +5,7 @@ from __future__ import annotations
 from cards.elements import Element, card, execute, facts, text, title
 from cards.i18n import Translator
 from cards.verbs import Verb
-from cards.views import RequestView
+from cards.views import DecisionView, RequestView
 
 _STATE_COLOURS = {
     "pending": "Warning",
@@ -68,6 +68,9 @@ def status_card(view: RequestView, t: Translator, *, notice: str | None = None) 
                 "card": {"type": "AdaptiveCard", "body": [text(t("withdraw.confirm"))], "actions": [confirm]},
             }
         )
+    if view.state == "expired":
+        # Nobody decided in time (F15): one click files the same request again, validated and routed anew.
+        actions.append(execute(t("workflow.ask_again.button"), Verb.ASK_AGAIN, {"request_id": view.request_id}))
     return card(body, actions)
 
 
@@ -103,7 +106,7 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
     if view.decision:
         decided = t(
             "approval.decided." + view.decision.outcome,
-            name=view.decision.approver_name,
+            name=decider_name(view.decision, t),
             time=t.datetime(view.decision.decided_at),
         )
         elements.append(text(decided, subtle=True))
@@ -112,3 +115,10 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
     if view.error:
         elements.append(text(f"{t('request.field.error')}: {view.error}", color="Attention"))
     return elements
+
+
+def decider_name(decision: DecisionView, t: Translator) -> str:
+    """Who decided, as cards and messages say it: "Anna Nowak for Jan Kowalski" when a delegate decided (F15)."""
+    if decision.on_behalf_of_name:
+        return t("delegation.decided_for", name=decision.approver_name, principal=decision.on_behalf_of_name)
+    return decision.approver_name

@@ -14,6 +14,7 @@ class Verb(enum.StrEnum):
     EDIT_REQUEST = "request.edit"
     APPROVE_EDITED = "request.approve_edited"
     WITHDRAW = "request.withdraw"  # the requester, while the request still waits
+    ASK_AGAIN = "request.ask_again"  # the requester, once it expired undecided: files it again (F15)
     LICENSE_SUBMIT = "license.submit"
     LIST_JOIN_SUBMIT = "dl.join.submit"
     SHOW_HELP = "help.show"

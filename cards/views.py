@@ -20,6 +20,7 @@ class DecisionView:
     approver_name: str
     decided_at: datetime
     reason: str | None = None
+    on_behalf_of_name: str | None = None  # a delegate's decision (F15): the approver it was made for
 
 
 @dataclass(frozen=True, slots=True)

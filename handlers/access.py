@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from handlers.context import Actor, Reply, actor_translator
+from handlers.delegation import Principal, stood_in_for
 from handlers.services import Services, is_admin
 from kinds.steps import changes_person
 from storage.models import Request
@@ -24,6 +25,8 @@ logger = logging.getLogger(__name__)
 REFUSED_ACTION = "click.refused"
 # The shape of every public id (storage.repositories.requests.format_public_id); anything else cannot exist.
 _PUBLIC_ID = re.compile(r"REQ-\d{4}-\d{1,12}")
+# Approvers an admin (reassign, add approver) or an escalation put on a request: entitled while they are listed.
+ASSIGNED = "assigned_approvers"
 # A refused id is recorded as given (it may be a guess), cut so a click cannot grow the audit log at will.
 MAX_RECORDED_ID = 40
 
@@ -51,6 +54,8 @@ class Standing:
     approver: bool  # ... and still entitled now (an owner of the resource, or in the admins group)
     fulfiller: bool  # seat orders only: a member of the fulfillers group now
     admin: bool
+    # Not an entitled approver themself, but the delegate now of one who is (F15): decides "X for Y".
+    on_behalf_of: Principal | None = None
 
     @property
     def involved(self) -> bool:
@@ -116,14 +121,23 @@ def refusal(actor: Actor) -> Reply:
 
 async def standing_of(services: Services, actor: Actor, request: Request, *, admin: bool) -> Standing:
     listed = actor.user_id in request.approver_ids
+    entitled = listed and await still_entitled(services, actor, request)
+    principal = None
+    if not entitled and request.state == "pending":
+        # A delegate of a current approver has that approver's standing (handlers.delegation), checked like theirs.
+        async def approver_entitled(principal_id: str) -> bool:
+            return await still_entitled(services, Actor(principal_id, "", actor.tenant_id), request)
+
+        principal = await stood_in_for(services, actor.user_id, request, entitled=approver_entitled)
     fulfils = services.kinds.kind(request.kind).fulfils
     return Standing(
         requester=actor.user_id == request.requester_id,
         subject=changes_person(services.kinds.steps.load_plan(request.plan), actor.user_id),
         listed_approver=listed,
-        approver=listed and await still_entitled(services, actor, request),
+        approver=entitled or principal is not None,
         fulfiller=fulfils is not None and await fulfils(services, actor),
         admin=admin,
+        on_behalf_of=principal,
     )
 
 
@@ -136,6 +150,8 @@ async def still_entitled(services: Services, actor: Actor, request: Request) -> 
     without that check routed to owners is refused (an admin still passes as an admin).
     """
     route = request.payload.get("route")
+    if actor.user_id in request.payload.get(ASSIGNED, ()):
+        return True  # put on the request by an admin or by escalation (F15): listed is what entitles them
     if route == "admins":
         return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
     owns = services.kinds.kind(request.kind).owns

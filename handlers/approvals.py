@@ -81,6 +81,8 @@ async def decide(
         return Reply(text=t("error.bad_card"))
 
     event = RequestEvent.APPROVE if approve else RequestEvent.REJECT
+    # A delegate decides for the approver they stand in for (F15): recorded and shown as "X for Y".
+    for_whom = standing.on_behalf_of
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)
         assert request is not None  # requests are never deleted
@@ -98,10 +100,13 @@ async def decide(
             outcome="approved" if approve else "rejected",
             reason=reason,
             at=services.clock(),
+            on_behalf_of_id=for_whom.id if for_whom else None,
+            on_behalf_of_name=for_whom.name if for_whom else None,
         )
         if approve:
             await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await record_transition(uow, request, new_state.value, actor, reason=reason)
+        delegated = {"on_behalf_of": for_whom.id, "on_behalf_of_name": for_whom.name} if for_whom else {}
+        await record_transition(uow, request, new_state.value, actor, reason=reason, **delegated)
         await uow.commit()
         view = await request_view(services, uow, request)
     services.wake_jobs()

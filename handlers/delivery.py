@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 
 from cards.i18n import Translator
-from cards.requests import status_card
+from cards.requests import decider_name, status_card
 from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
+from handlers.delegation import AWAY, AWAY_REASON, DELEGATE, delegate_card, delegate_card_for, stand_ins
+from handlers.lifecycle import RequestState
 from handlers.mail_notifications import mail_approver, mail_requester
 from handlers.request_views import approver_card_for, request_view
+from handlers.rerouting import widen_to_next_set
 from handlers.services import Services
 from storage.models import Job, Request
 
@@ -43,21 +46,45 @@ async def deliver_pending_to(services: Services, user_id: str) -> int:
 
 
 async def _deliver_to(services: Services, request: Request, recipients: list[str]) -> int:
+    return await deliver_to(services, request, recipients)
+
+
+async def deliver_to(
+    services: Services, request: Request, recipients: list[str], *, notice: str | None = None, again: bool = False
+) -> int:
+    """Each approver's card to them, or to their delegate for them (F15); ``again``: also to those who have one
+    (a reminder). Approvers away without a delegate are audited and left to the next approver set (escalation)."""
     async with services.uow() as uow:
         have = {copy.recipient_id for copy in await uow.cards.for_request(request.id) if copy.role == APPROVER}
         view = await request_view(services, uow, request)
     sent_count = 0
-    for approver_id in recipients:
-        if approver_id in have or approver_id == request.requester_id:
+    away: list[str] = []
+    for route in await stand_ins(services, recipients, services.clock()):
+        recipient_id = route.recipient_id
+        if route.how == AWAY:
+            away.append(route.approver_id)
+        if (recipient_id in have and not again) or recipient_id == request.requester_id:
             continue
-        await mail_approver(services, request, approver_id)
-        t = await translator_for(services, approver_id)
+        await mail_approver(services, request, recipient_id)
+        t = await translator_for(services, recipient_id)
+        text = t(notice, request_id=request.public_id, since=t.datetime(request.created_at)) if notice else None
         kinds_card = services.kinds.kind(request.kind).approver_card
-        if kinds_card is not None:
-            card = kinds_card(view, request, t, approver_id)
+        if route.how == DELEGATE:
+            card = delegate_card(view, request, recipient_id, route.approver_name, t, text)
+        elif kinds_card is not None:
+            card = kinds_card(view, request, t, recipient_id)
         else:
-            card = approver_card_for(view, request, approver_id, t)
-        sent_count += await send_card_and_record(services, request, approver_id, APPROVER, card)
+            card = approver_card_for(view, request, recipient_id, t, notice=text)
+        sent_count += await send_card_and_record(services, request, recipient_id, APPROVER, card)
+    if away:
+        async with services.uow() as uow:
+            await uow.audit.append(action="approver.away", request_id=request.id,
+                                   detail={"public_id": request.public_id, "approvers": away})
+            await uow.commit()
+        # Away without a delegate: the request goes on to the next approver set now, not at the escalation time.
+        widened = await widen_to_next_set(services, request, AWAY_REASON)
+        if widened is not None:
+            sent_count += await deliver_to(services, widened[0], widened[1], notice="workflow.escalated")
     return sent_count
 
 
@@ -73,7 +100,11 @@ async def update_request_cards(services: Services, job: Job) -> None:
     for copy in copies:
         t = await translator_for(services, copy.recipient_id)
         role_card = kind.role_cards.get(copy.role)
-        if copy.role == APPROVER and kind.approver_card is not None:
+        delegates = await delegate_card_for(services, view, request, copy.recipient_id, t) if copy.role == APPROVER \
+            else None
+        if delegates is not None:
+            card = delegates  # a delegate's copy (F15): still theirs to decide while it waits
+        elif copy.role == APPROVER and kind.approver_card is not None:
             card = kind.approver_card(view, request, t, copy.recipient_id)
         elif copy.role == APPROVER:
             card = approver_card_for(view, request, copy.recipient_id, t)
@@ -89,7 +120,12 @@ async def update_request_cards(services: Services, job: Job) -> None:
     # The message names the transition this job announces, even if the request has moved on since.
     state = job.kind.split(":", 1)[1]
     await mail_requester(services, request, state)
-    approver = view.decision.approver_name if view.decision else ""
+    approver = decider_name(view.decision, t) if view.decision else ""
+    if state == RequestState.EXPIRED:
+        # No decision in time (F15): the requester's card, with "Ask again" to file the same request anew.
+        expired = t("workflow.expired.requester", request_id=request.public_id)
+        await services.messenger.send(request.requester_id, text=expired, card=status_card(view, t))
+        return
     kinds_own = kind.requester_message(state, request, t, approver) if kind.requester_message else None
     message = kinds_own or _requester_message(state, request, view, t)
     if message:
@@ -98,7 +134,7 @@ async def update_request_cards(services: Services, job: Job) -> None:
 
 def _requester_message(state: str, request: Request, view: RequestView, t: Translator) -> str | None:
     decision: DecisionView | None = view.decision
-    approver = decision.approver_name if decision else ""
+    approver = decider_name(decision, t) if decision else ""
     match state:
         case "approved":
             return t("notify.approved", request_id=request.public_id, name=approver)

@@ -4,6 +4,7 @@ with the click's data parsed into the verb's typed value first."""
 from __future__ import annotations
 
 from handlers import suggestions
+from handlers.asked_as import asking
 from handlers.commands import TooLong, Unknown
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services
@@ -21,7 +22,8 @@ async def dispatch_command(services: Services, actor: Actor, parsed: Parsed | To
             # A near miss gets "did you mean …?" buttons; anything else today's "Sorry, I didn't understand".
             return await suggestions.unknown_command(services, actor, text)
         case Parsed(command=command, route=route):
-            return await route.handle(services, actor, command)
+            with asking(text=parsed.text):
+                return await route.handle(services, actor, command)
     raise AssertionError(f"unhandled command {parsed!r}")
 
 
@@ -34,4 +36,5 @@ async def dispatch_click(services: Services, actor: Actor, verb: str, raw: objec
     data = parse_card_data(route.data, raw)
     if data is None:
         return Reply(text=t("error.bad_card"))
-    return await route.handle(services, actor, data)
+    with asking(verb=verb, data=raw):
+        return await route.handle(services, actor, data)

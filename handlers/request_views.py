@@ -47,6 +47,7 @@ def build_view(request: Request, decision: Decision | None, steps: tuple[Step, .
                 approver_name=decision.approver_name,
                 decided_at=decision.created_at,
                 reason=decision.reason,
+                on_behalf_of_name=decision.on_behalf_of_name,
             )
             if decision
             else None

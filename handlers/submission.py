@@ -9,6 +9,7 @@ from typing import Any
 
 from cards.requests import status_card
 from desk_logging import bind as bind_log_context
+from handlers.asked_as import payload as asked_as_payload
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
@@ -87,7 +88,8 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
             requester_name=actor.name,
             target_id=draft.target_id,
             target_label=draft.target_label,
-            payload={**draft.payload, "approver_names": draft.approver_names, "facts": draft.facts},
+            payload={**draft.payload, "approver_names": draft.approver_names, "facts": draft.facts,
+                     **asked_as_payload()},
             plan=plan,
             approver_ids=draft.approver_ids,
             state=RequestState.PENDING.value,

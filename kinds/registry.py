@@ -21,6 +21,7 @@ class RegistryError(ValueError):
 class Parsed:
     command: object
     route: Command
+    text: str = ""  # as typed (cleaned): kept with a request it files, to ask again (handlers.asked_as)
 
 
 class Registry:
@@ -63,7 +64,7 @@ class Registry:
         for route in self.commands:
             command = route.parse(text, raw)
             if command is not None:
-                return Parsed(command, route)
+                return Parsed(command, route, text)
         return None
 
     def help_topics(self) -> tuple[str, ...]:

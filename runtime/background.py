@@ -1,6 +1,7 @@
 """Background work for the app's lifetime: each loop a named task, asked to stop on shutdown and cancelled only when
 it will not; the job runner, license alerts, directory sync, grant expiries, the audit check, the orphan clean-up
-pass, the still-needed pass and the mail sender as cleanup contexts."""
+pass, the still-needed pass, the waiting requests' reminders, escalation and expiry, and the mail sender as
+cleanup contexts."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from aiohttp import web
 from handlers.alerts import run_alerts
 from handlers.audit_check import audit_check_loop
 from handlers.directory_sync import sync_forever
+from handlers.escalation import Intervals, escalation_loop
 from handlers.mail_sender import MailSender
 from handlers.stopping import StopSignal
 from kinds.digest.post import digest_loop
@@ -204,4 +206,18 @@ async def incidents_task(app: web.Application) -> AsyncIterator[None]:
                              first_after_seconds=settings.incident_first_check_seconds, stop=stop)
 
     async with supervised("incidents", loop if settings.incident_check_seconds > 0 else None):
+        yield
+
+
+async def escalation_task(app: web.Application) -> AsyncIterator[None]:
+    """Reminders, escalation and expiry of waiting requests (F15) on the business-hours clock; every replica may
+    run it, the database lets each reminder round, escalation and expiry happen once."""
+    settings, services = app[SETTINGS], app[SERVICES]
+    defaults = Intervals(settings.remind_after_hours, settings.escalate_after_hours, settings.expire_after_hours)
+
+    def loop(stop: StopSignal) -> Coroutine[Any, Any, None]:
+        return escalation_loop(services, every_seconds=settings.escalation_check_seconds,
+                               first_after_seconds=settings.escalation_check_seconds, defaults=defaults, stop=stop)
+
+    async with supervised("reminders-escalation", loop if settings.escalation_check_seconds > 0 else None):
         yield

@@ -125,6 +125,9 @@ class Decision(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A delegate's decision (F15): the approver it was made for ("Anna Nowak for Jan Kowalski"); None otherwise.
+    on_behalf_of_id: Mapped[str | None] = mapped_column(String(64))
+    on_behalf_of_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME))
     stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # the request's stage it decided (0018)
 
 
@@ -271,6 +274,7 @@ class ReportFile(Base):
 # The directory cache's models live in their own module; importing it here puts them on Base.metadata for everyone
 # who imports the models (migrations, the migration-vs-models test, create_all in tools). At the end on purpose:
 # that module imports Base from this one.
+import storage.models_delegation  # noqa: E402, F401  (approval delegations, F15; same reason as above)
 import storage.models_digest  # noqa: E402, F401  (channel digests, F21; same reason as above)
 import storage.models_directory  # noqa: E402, F401
 import storage.models_edits  # noqa: E402, F401  (approvers' edits of waiting requests, F13; same reason as above)

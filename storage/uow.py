@@ -17,6 +17,7 @@ from storage.repositories import (
     PriceRepository,
     RequestRepository,
 )
+from storage.repositories.delegations import DelegationRepository
 from storage.repositories.digests import DigestRepository
 from storage.repositories.directory_cache import DirectoryCacheRepository
 from storage.repositories.edits import EditRepository
@@ -52,6 +53,7 @@ class UnitOfWork:
     grants: GrantRepository
     last_mail_seen: LastMailSeenRepository  # the desk's own record of lists' last received mail (F20)
     digests: DigestRepository  # channel digests' schedules (F21)
+    delegations: DelegationRepository  # who stands in for whom as an approver (F15)
     incidents: IncidentRepository  # reported problems, their events, card copies and support channel (F18)
     edits: EditRepository  # approvers' edits of waiting requests (F13)
     mail_outbox: MailOutboxRepository  # e-mail notifications waiting, sent or given up (F16)
@@ -80,6 +82,7 @@ class UnitOfWork:
         self.grants = GrantRepository(self.session)
         self.last_mail_seen = LastMailSeenRepository(self.session)
         self.digests = DigestRepository(self.session)
+        self.delegations = DelegationRepository(self.session)
         self.incidents = IncidentRepository(self.session)
         self.edits = EditRepository(self.session)
         self.mail_outbox = MailOutboxRepository(self.session)

@@ -24,8 +24,11 @@ class DecisionRepository:
         outcome: str,
         reason: str | None = None,
         at: datetime | None = None,
+        on_behalf_of_id: str | None = None,
+        on_behalf_of_name: str | None = None,
     ) -> Decision:
-        """``at``: the desk's clock (services.clock), so a decision and the transition it makes share one time."""
+        """``at``: the desk's clock (services.clock), so a decision and the transition it makes share one time;
+        ``on_behalf_of_*``: the approver a delegate decided for."""
         decision = Decision(
             request_id=request_id,
             approver_id=approver_id,
@@ -33,6 +36,8 @@ class DecisionRepository:
             outcome=outcome,
             reason=reason,
             created_at=at or utcnow(),
+            on_behalf_of_id=on_behalf_of_id,
+            on_behalf_of_name=on_behalf_of_name,
         )
         self._session.add(decision)
         await self._session.flush()

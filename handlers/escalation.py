@@ -1,0 +1,169 @@
+"""Reminders, escalation and expiry of waiting requests (F15) on the business-hours clock, and the background loop
+that runs them: after ``remind_after_hours`` of business time waiting, the approvers (or their delegates) get the
+card again, once per interval; after ``escalate_after_hours`` — or at once when an approver is away (automatic
+replies on) without a delegate — the next approver set joins (the approvers' managers, else the admins) and gets
+the card while the earlier approvers keep theirs; after ``expire_after_hours`` the request becomes ``expired`` and
+the requester is told, with "Ask again". Each step is claimed once per request across replicas (the alerts' unique
+key) and audited (``request.reminded``, ``request.escalated``, ``request.expired``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from handlers.context import Actor
+from handlers.delegation import AWAY, AWAY_REASON, stand_ins
+from handlers.delivery import DESK_REQUESTER_PREFIX, deliver_to
+from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
+from handlers.rerouting import DESK_ID, DESK_NAME, widen_to_next_set
+from handlers.services import Services
+from handlers.stopping import StopSignal, repeat
+from handlers.submission import record_transition
+from storage.errors import StaleVersion
+from storage.models import Request
+
+logger = logging.getLogger(__name__)
+
+DESK = Actor(user_id=DESK_ID, name=DESK_NAME, tenant_id="")
+OVERDUE = "overdue"
+
+
+@dataclass(frozen=True, slots=True)
+class Intervals:
+    """Business hours of waiting before the reminder (repeated every as many), the escalation and the expiry;
+    0 switches that step off."""
+
+    remind_after_hours: float = 0.0
+    escalate_after_hours: float = 0.0
+    expire_after_hours: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedUp:
+    reminded: int = 0
+    escalated: int = 0
+    expired: int = 0
+
+
+def intervals_for(services: Services, kind_id: str, defaults: Intervals) -> Intervals:
+    """The kind's intervals: those the routing policy (F14) sets for it, the settings' defaults for those it leaves
+    unset (0 in either switches a step off)."""
+    routing = getattr(services, "routing", None)
+    if routing is None or not routing.bound:
+        return defaults
+    policy = routing.for_kind(kind_id)
+
+    def pick(value: float | None, default: float) -> float:
+        return default if value is None else value
+
+    return Intervals(pick(policy.remind_after_hours, defaults.remind_after_hours),
+                     pick(policy.escalate_after_hours, defaults.escalate_after_hours),
+                     pick(policy.expire_after_hours, defaults.expire_after_hours))
+
+
+def waiting_since(request: Request) -> datetime:
+    """When the request began waiting for its current approvers (its filing; a stage's start once stages exist)."""
+    started = request.payload.get("stage_started_at")
+    return datetime.fromisoformat(started) if isinstance(started, str) else request.created_at
+
+
+async def escalation_loop(services: Services, *, every_seconds: float, first_after_seconds: float,
+                          defaults: Intervals, stop: StopSignal | None = None) -> None:
+    """Until ``stop``: the reminders, escalations and expiries that are due, every ``every_seconds``."""
+
+    async def one_round() -> None:
+        await follow_up_waiting(services, defaults)
+
+    await repeat(one_round, every_seconds=every_seconds, first_after_seconds=first_after_seconds,
+                 stop=stop or StopSignal(), what="reminders and escalation")
+
+
+async def follow_up_waiting(services: Services, defaults: Intervals) -> FollowedUp:
+    """Every waiting request the desk did not file itself (those have follow-ups of their own): expired, escalated
+    or reminded as its business time says; safe on several replicas at once."""
+    now = services.clock()
+    async with services.uow() as uow:
+        waiting = await uow.delegations.waiting_requests()
+    reminded = escalated = expired = 0
+    for request in waiting:
+        if request.requester_id.startswith(DESK_REQUESTER_PREFIX):
+            continue
+        intervals = intervals_for(services, request.kind, defaults)
+        waited = services.calendar.business_time_between(waiting_since(request), now)
+        if _due(waited, intervals.expire_after_hours):
+            expired += await expire(services, request)
+            continue
+        # The reminder first: it goes to the approvers who had the card; the escalation's new ones get theirs.
+        if _due(waited, intervals.remind_after_hours):
+            round_number = int(waited / timedelta(hours=intervals.remind_after_hours))
+            reminded += await remind(services, request, round_number)
+        if _due(waited, intervals.escalate_after_hours):
+            escalated += await escalate(services, request, OVERDUE)
+    if reminded or escalated or expired:
+        logger.info("waiting requests: %d reminded, %d escalated, %d expired", reminded, escalated, expired)
+    return FollowedUp(reminded=reminded, escalated=escalated, expired=expired)
+
+
+def _due(waited: timedelta, hours: float) -> bool:
+    return hours > 0 and waited >= timedelta(hours=hours)
+
+
+def _stage(request: Request) -> str:
+    return str(request.payload.get("stage", 0))
+
+
+async def remind(services: Services, request: Request, round_number: int) -> int:
+    """The card again to each approver (or their delegate), with a reminder; once per interval. An approver found
+    away without a delegate sends the request on to the next approver set instead."""
+    now = services.clock()
+    async with services.uow() as uow:
+        current = await uow.requests.get(request.id)
+        if current is None or current.state != RequestState.PENDING:
+            return 0
+        key = f"remind:{current.public_id}:{_stage(current)}"
+        if not await uow.alerts.claim(key, str(round_number), detail={"approvers": current.approver_ids}, now=now):
+            await uow.rollback()
+            return 0
+        await uow.audit.append(action="request.reminded", request_id=current.id, actor_id=DESK_ID,
+                               actor_name=DESK_NAME, detail={"public_id": current.public_id,
+                                                             "approvers": current.approver_ids,
+                                                             "round": round_number})
+        await uow.commit()
+    routes = await stand_ins(services, current.approver_ids, now)
+    if any(route.how == AWAY for route in routes):
+        await escalate(services, current, AWAY_REASON)
+    await deliver_to(services, current, list(current.approver_ids), notice="workflow.reminder", again=True)
+    return 1
+
+
+async def escalate(services: Services, request: Request, reason: str) -> int:
+    """The next approver set joins the request and gets the card; once per request and stage. 1 when this call
+    escalated it, 0 when another run did, it was decided, or there is nobody to add (then the next run tries)."""
+    widened = await widen_to_next_set(services, request, reason)
+    if widened is None:
+        return 0
+    current, added_ids = widened
+    await deliver_to(services, current, added_ids, notice="workflow.escalated")
+    return 1
+
+
+async def expire(services: Services, request: Request) -> int:
+    """No decision in time: ``expired``, audited, cards updated and the requester told by the card-update job."""
+    async with services.uow() as uow:
+        current = await uow.requests.get_by_public_id(request.public_id, for_update=True)
+        if current is None or current.state != RequestState.PENDING:
+            return 0
+        try:
+            state = next_state(current.state, RequestEvent.EXPIRE)
+            await uow.requests.transition(current, state.value, expected_version=current.version,
+                                          now=services.clock())
+        except (StaleVersion, InvalidTransition):
+            await uow.rollback()
+            return 0
+        await record_transition(uow, current, state.value, DESK, by="desk",
+                                waited_since=waiting_since(current).isoformat())
+        await uow.commit()
+    services.wake_jobs()
+    logger.info("request %s expired", request.public_id)
+    return 1
