@@ -30,6 +30,8 @@ from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.mail_policy import MailPolicy
 from handlers.plans import PlanCatalogue
+from handlers.policy_audit import audit_policy_change_until_done
+from handlers.routing_policy import RoutingPolicyError, load_routing_policy
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
 from kinds import (
@@ -228,6 +230,11 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         allow_list=allow_list,
     )
     registry = build_registry(families(settings))
+    try:
+        routing = load_routing_policy(settings.routing_policy, registry, sla_targets(settings, registry.sla_days()))
+    except RoutingPolicyError as error:
+        logger.error("the routing policy stops the desk:\n%s", error)
+        raise
     services = Services(
         uow=app[UOW],
         tenant=app[TENANT],
@@ -242,7 +249,8 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
         prices=price_table(settings),
         clock=app[CLOCK],
         calendar=business_calendar(settings),
-        sla=sla_targets(settings, registry.sla_days()),
+        sla=routing.sla_targets(),  # the SLA clock reads each kind's target through the routing policy
+        routing=routing,
         reports=report_policy(settings),
         mail=MailPolicy(sender=settings.mail_sender, default_on=settings.mail_default,
                         per_minute=settings.mail_per_minute, bot_app_id=settings.client_id),
@@ -265,7 +273,10 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     validator = None if settings.is_demo else _token_validator(settings, SigningKeys(key_session))
     guard = InboundGuard(allow_list, validator)
     add_messages_route(app, agent=agent, adapter=adapter, guard=guard, tenant_id=settings.tenant_id)
+    # A routing policy unlike the last one audited is audited once, across replicas (retried until the database is).
+    policy_audit = asyncio.create_task(audit_policy_change_until_done(services))
     yield
+    policy_audit.cancel()
     await key_session.close()
     if bot_credentials is not None:
         bot_credentials.close()

@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     sla_holiday_country: str = "PL"  # ISO code for the holidays library; "" = no public holidays
     sla_calendar_file: Path | None = None
     sla_targets: dict[str, float] = Field(default_factory=dict)
+    # The routing policy (F14, TOML; policy.example.toml): stages, auto-approve rules, SLA days and reminder,
+    # escalation and expiry intervals per kind or family. None = the built-in defaults (each kind's own route, every
+    # rule in force, the SLA targets above, the intervals below). Checked at start: a bad file stops the desk.
+    routing_policy: Path | None = None
     job_poll_seconds: float = 1.0
     job_lease_seconds: int = 120
 

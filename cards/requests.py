@@ -101,6 +101,12 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
             color=_STATE_COLOURS.get(view.state),
         )
     )
+    if view.stage is not None:
+        for number, name in view.stage.approvals:
+            elements.append(text(t("stages.approved_at", name=name, number=number), subtle=True))
+        if view.state == "pending":
+            who = stage_name(view.stage.who, t)
+            elements.append(text(t("stages.current", number=view.stage.number, total=view.stage.total, who=who)))
     if view.breached:
         elements.append(text(t("request.sla_breached"), color="Attention", weight="Bolder"))
     if view.decision:
@@ -115,6 +121,20 @@ def _summary(view: RequestView, t: Translator, *, for_approver: bool) -> list[El
     if view.error:
         elements.append(text(f"{t('request.field.error')}: {view.error}", color="Attention"))
     return elements
+
+
+# Who decides at an approval stage (F14), as cards and messages name them.
+_STAGE_NAMES = {
+    "manager": "stages.who.manager",
+    "owners": "stages.who.owners",
+    "admins": "stages.who.admins",
+    "fulfillers": "stages.who.fulfillers",
+    "group": "stages.who.group",
+}
+
+
+def stage_name(who: str, t: Translator) -> str:
+    return t(_STAGE_NAMES.get(who, "stages.who.group"))
 
 
 def decider_name(decision: DecisionView, t: Translator) -> str:

@@ -24,6 +24,16 @@ class DecisionView:
 
 
 @dataclass(frozen=True, slots=True)
+class StageView:
+    """Where a request routed through several approval stages stands (F14)."""
+
+    number: int  # the stage it waits in (or last waited in), from 1
+    total: int
+    who: str  # manager | owners | admins | fulfillers | group
+    approvals: tuple[tuple[int, str], ...] = ()  # (stage number, approver's name) of each stage approval so far
+
+
+@dataclass(frozen=True, slots=True)
 class RequestView:
     request_id: str  # the public id, REQ-YYYY-NNNNNN
     version: int
@@ -44,6 +54,8 @@ class RequestView:
     subjects: frozenset[str] = frozenset()
     # The kind has an editor (F13): an approver who may decide also gets Edit on the card.
     editable: bool = False
+    # Approval stages (F14), for a request routed through more than one; None: one stage, nothing to show.
+    stage: StageView | None = None
 
 
 @dataclass(frozen=True, slots=True)

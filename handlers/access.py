@@ -14,8 +14,10 @@ import logging
 import re
 from dataclasses import dataclass
 
+from handlers import stages
 from handlers.context import Actor, Reply, actor_translator
 from handlers.delegation import Principal, stood_in_for
+from handlers.routing_policy import FULFILLERS, GROUP, MANAGER
 from handlers.services import Services, is_admin
 from kinds.steps import changes_person
 from storage.models import Request
@@ -56,15 +58,21 @@ class Standing:
     admin: bool
     # Not an entitled approver themself, but the delegate now of one who is (F15): decides "X for Y".
     on_behalf_of: Principal | None = None
+    # Stages (F14): routed to another stage of the request than the one it waits in (they see it, read-only) …
+    stage_approver: bool = False
+    decided: bool = False  # … approved a stage of it already (nobody approves twice) …
+    last_stage: bool = True  # … and whether it waits in its last stage, the only one an admin may decide unasked
 
     @property
     def involved(self) -> bool:
-        return self.requester or self.subject or self.approver or self.fulfiller or self.admin
+        return self.requester or self.subject or self.approver or self.fulfiller or self.admin or self.stage_approver
 
     @property
     def may_decide(self) -> bool:
-        """An entitled approver or any admin — but never the requester nor a person the request changes."""
-        return (self.approver or self.admin) and not (self.requester or self.subject)
+        """An entitled approver of the stage the request is in, or any admin at its last stage — but never the
+        requester, a person the request changes, or someone who approved one of its stages already."""
+        allowed = self.approver or (self.admin and self.last_stage)
+        return allowed and not (self.requester or self.subject or self.decided)
 
 
 def normalise_id(value: object) -> str | None:
@@ -138,6 +146,10 @@ async def standing_of(services: Services, actor: Actor, request: Request, *, adm
         fulfiller=fulfils is not None and await fulfils(services, actor),
         admin=admin,
         on_behalf_of=principal,
+        stage_approver=actor.user_id in stages.stage_approvers(request),
+        # While it waits: once decided, "already decided" says more than "you approved a stage of it".
+        decided=request.state == "pending" and actor.user_id in stages.deciders(request),
+        last_stage=stages.at_last_stage(request),
     )
 
 
@@ -154,8 +166,22 @@ async def still_entitled(services: Services, actor: Actor, request: Request) -> 
         return True  # put on the request by an admin or by escalation (F15): listed is what entitles them
     if route == "admins":
         return await services.tenant.directory.is_member_of(actor.user_id, services.policy.admins_group_id)
+    if route in (MANAGER, GROUP, FULFILLERS):
+        # A stage of the routing policy (F14): the requester's manager now, or a member of the stage's group now.
+        return await _in_stage_now(services, actor, request, route)
     owns = services.kinds.kind(request.kind).owns
     return route == "owners" and owns is not None and await owns(services, actor, request)
+
+
+async def _in_stage_now(services: Services, actor: Actor, request: Request, route: str) -> bool:
+    directory = services.tenant.directory
+    if route == MANAGER:
+        if request.requester_id.startswith(stages.DESK_PREFIX):
+            return False
+        manager_id = await directory.manager_id(request.requester_id)
+        return manager_id is not None and manager_id.casefold() == actor.user_id.casefold()
+    group_id = services.policy.fulfillers if route == FULFILLERS else stages.current_record(request).get("group_id")
+    return isinstance(group_id, str) and bool(group_id) and await directory.is_member_of(actor.user_id, group_id)
 
 
 async def record_refusal(

@@ -9,14 +9,18 @@ from dataclasses import dataclass
 from cards.i18n import Translator
 from cards.verbs import Verb
 from desk_logging import bind as bind_log_context
-from handlers import access
+from handlers import access, stages
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import approver_card_for, request_view
+from handlers.routing_policy import ADMINS, OWNERS
 from handlers.services import Services
-from handlers.submission import EXECUTE_JOB, record_transition
+from handlers.stages import STAGE_APPROVAL, STAGE_MOVED
+from handlers.submission import DELIVER_JOB, EXECUTE_JOB, card_update_job, record_transition
 from m365.ports import DirectoryUser
 from storage.errors import StaleVersion
+from storage.models import Request
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -83,17 +87,26 @@ async def decide(
     event = RequestEvent.APPROVE if approve else RequestEvent.REJECT
     # A delegate decides for the approver they stand in for (F15): recorded and shown as "X for Y".
     for_whom = standing.on_behalf_of
+    # Stages (F14): an approval may leave the request in its "all" stage or move it to the next stage, whose
+    # approvers are found now, with no transaction open, from the request as seen at the version clicked.
+    approval = stages.plan_approval(seen, actor.user_id) if approve else None
+    if approval is not None and approval.outcome == "next":
+        approval = await _next_stage(services, seen, actor)
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)
         assert request is not None  # requests are never deleted
+        stage = request.stage or 0
         try:
-            new_state = next_state(request.state, event)
+            if approval is not None and approval.outcome != "final":
+                new_state = RequestState.PENDING  # still waiting, at a new version: every card is redrawn
+            else:
+                new_state = next_state(request.state, event)
             await uow.requests.transition(request, new_state.value, expected_version=version, now=services.clock())
         except (StaleVersion, InvalidTransition):
             # Someone else decided between our check and our write; show them what won.
             await uow.rollback()
             return await _already_decided(services, actor, public_id, t)
-        await uow.decisions.add(
+        decision = await uow.decisions.add(
             request_id=request.id,
             approver_id=actor.user_id,
             approver_name=actor.name,
@@ -103,15 +116,61 @@ async def decide(
             on_behalf_of_id=for_whom.id if for_whom else None,
             on_behalf_of_name=for_whom.name if for_whom else None,
         )
-        if approve:
-            await uow.jobs.enqueue(request.id, EXECUTE_JOB)
+        decision.stage = stage
         delegated = {"on_behalf_of": for_whom.id, "on_behalf_of_name": for_whom.name} if for_whom else {}
-        await record_transition(uow, request, new_state.value, actor, reason=reason, **delegated)
+        if approval is not None:
+            moved = stages.record_approval(request, actor.user_id, actor.name, approval, services.clock())
+            if approval.outcome != "final":
+                await _record_stage(uow, request, approval, actor, {**moved, **delegated})
+        if new_state != RequestState.PENDING:
+            if approve:
+                await uow.jobs.enqueue(request.id, EXECUTE_JOB)
+            await record_transition(uow, request, new_state.value, actor, reason=reason, stage=stage + 1, **delegated)
         await uow.commit()
         view = await request_view(services, uow, request)
     services.wake_jobs()
     logger.info("request %s %s by %s", public_id, new_state.value, actor.user_id)
     return Reply(card=approver_card_for(view, request, actor.user_id, t))
+
+
+async def _next_stage(services: Services, request: Request, actor: Actor) -> stages.Approval:
+    """The next stage with anybody to decide (never the requester, the people the request changes or anyone who
+    approved a stage of it, this approver included), else the admins; nobody at all leaves it at the next stage
+    with no approvers, for an admin to decide or reassign."""
+    records = stages.stage_records(request)
+    own = request.payload.get(stages.OWN) or {}
+    staffed = await stages.staff(
+        services,
+        records,
+        (request.stage or 0) + 1,
+        kind_id=request.kind,
+        requester_id=request.requester_id,
+        plan=services.kinds.steps.load_plan(request.plan),
+        own=stages.Routed(list(own.get("ids", ())), list(own.get("names", ())), own.get("route", OWNERS)),
+        decided=stages.deciders(request) | {actor.user_id},
+    )
+    if staffed is None:
+        staffed = stages.Staffed((request.stage or 0) + 1, stages.Routed([], [], ADMINS))
+    return stages.Approval("next", staffed)
+
+
+async def _record_stage(
+    uow: UnitOfWork, request: Request, approval: stages.Approval, actor: Actor, detail: dict[str, object]
+) -> None:
+    """An approval that leaves the request waiting: audited with the stage it was given at, every card redrawn; a
+    new stage's approvers get their cards. Jobs are named by the version reached, so each runs once."""
+    moved = approval.outcome == "next"
+    await uow.audit.append(
+        action="request.stage_advanced" if moved else "request.stage_approved",
+        request_id=request.id,
+        actor_id=actor.user_id,
+        actor_name=actor.name,
+        detail={"public_id": request.public_id, "version": request.version, **detail},
+    )
+    announced = STAGE_MOVED if moved else STAGE_APPROVAL
+    await uow.jobs.enqueue(request.id, card_update_job(f"{announced}.v{request.version}"))
+    if moved:
+        await uow.jobs.enqueue(request.id, f"{DELIVER_JOB}:v{request.version}")
 
 
 def _why_not(standing: access.Standing, public_id: str, t: Translator) -> tuple[access.Why, str]:
@@ -120,6 +179,10 @@ def _why_not(standing: access.Standing, public_id: str, t: Translator) -> tuple[
         return access.Why.REQUESTER, t("approval.self")
     if standing.subject:
         return access.Why.SUBJECT, t("authority.subject", request_id=public_id)
+    if standing.decided:
+        return access.Why.NOT_APPROVER, t("stages.already_approved", request_id=public_id)
+    if standing.stage_approver or standing.admin:
+        return access.Why.NOT_APPROVER, t("stages.not_this_stage", request_id=public_id)
     return access.Why.NOT_APPROVER, t("approval.not_approver", request_id=public_id)
 
 
@@ -127,6 +190,9 @@ async def _already_decided(services: Services, actor: Actor, public_id: str, t: 
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id)
     assert request is not None
+    if request.state == RequestState.PENDING:
+        # Another approver of its stage approved first, or it moved to its next stage: still waiting, card redrawn.
+        return await _current(services, actor, public_id, t("approval.stale", request_id=public_id))
     state = t("request.state." + request.state)
     return await _current(services, actor, public_id, t("approval.already_decided", request_id=public_id, state=state))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from cards.i18n import Translator
-from cards.requests import decider_name, status_card
+from cards.requests import decider_name, stage_name, status_card
 from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
@@ -18,6 +18,7 @@ from handlers.mail_notifications import mail_approver, mail_requester
 from handlers.request_views import approver_card_for, request_view
 from handlers.rerouting import widen_to_next_set
 from handlers.services import Services
+from handlers.stages import STAGE_MOVED
 from storage.models import Job, Request
 
 logger = logging.getLogger(__name__)
@@ -146,4 +147,15 @@ def _requester_message(state: str, request: Request, view: RequestView, t: Trans
             return t("notify.completed", request_id=request.public_id, kind=t("request.kind." + request.kind))
         case "failed":
             return t("notify.failed", request_id=request.public_id, error=request.error or "")
+    if state.startswith(STAGE_MOVED + ".") and view.stage is not None and view.state == "pending":
+        # Approved at one stage (F14), waiting for the next: the requester hears who approved and what comes next.
+        who = stage_name(view.stage.who, t)
+        return t(
+            "stages.notify_moved",
+            request_id=request.public_id,
+            name=approver,
+            number=view.stage.number,
+            total=view.stage.total,
+            who=who,
+        )
     return None

@@ -11,6 +11,7 @@ from cards.requests import approval_card
 from cards.views import DecisionView, RequestView, StepView
 from handlers.lifecycle import RequestState
 from handlers.services import Services
+from handlers.stages import at_last_stage, deciders, stage_view
 from kinds.steps import Step, plan_subjects
 from storage.models import Decision, Request
 from storage.uow import UnitOfWork
@@ -52,6 +53,7 @@ def build_view(request: Request, decision: Decision | None, steps: tuple[Step, .
             if decision
             else None
         ),
+        stage=stage_view(request),
         facts=tuple((label, value) for label, value in request.payload.get("facts", ())),
         error=request.error,
         due_at=request.due_at,
@@ -85,9 +87,11 @@ def approver_card_for(
 ) -> dict[str, Any]:
     """``admin``: the reader is in the admins group now, so may decide any request (the queue's Open button)."""
     # Neither the requester nor a person the request changes decides it (handlers.access re-checks every click).
+    # An admin decides unasked only at the last stage; nobody approves two stages of one request (F14).
     can_decide = (
-        (admin or reader_id in request.approver_ids)
+        ((admin and at_last_stage(request)) or reader_id in request.approver_ids)
         and reader_id != request.requester_id
         and reader_id.casefold() not in view.subjects
+        and reader_id not in deciders(request)
     )
     return approval_card(view, t, can_decide=can_decide, notice=notice)

@@ -61,7 +61,8 @@ class KindPolicy:
     stages: tuple[Stage, ...]
     auto_approve: tuple[str, ...]  # which of the kind's rules (Kind.auto_approve keys) are in force
     sla_days: float
-    remind_after_hours: float | None  # business hours; None = no reminder
+    # Business hours; 0 = never; None = the policy does not say (the desk's settings decide, handlers.escalation).
+    remind_after_hours: float | None
     escalate_after_hours: float | None
     expire_after_hours: float | None
 
@@ -263,7 +264,7 @@ class _Checker:
                     self.error(at, "sla_days must be a positive number of business days")
             elif key in _INTERVALS:
                 if _is_number(value) and value >= 0:
-                    values[key] = float(value) or None  # 0: none
+                    values[key] = float(value)  # 0: never
                 else:
                     self.error(at, f"{key} must be a number of business hours, 0 or more (0 = never)")
             else:

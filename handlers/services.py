@@ -12,6 +12,7 @@ from handlers.mail_policy import MailPolicy
 from handlers.plans import PlanCatalogue, PriceTable
 from handlers.refusals import RefusalBudget
 from handlers.report_policy import ReportPolicy
+from handlers.routing_policy import RoutingPolicy, default_policy
 from handlers.sla_targets import SlaTargets
 from kinds.registry import Registry
 from m365.ports import Tenant
@@ -60,6 +61,13 @@ class Services:
     refusals: RefusalBudget = field(default_factory=RefusalBudget)
     # E-mail notifications (F16): the sender mailbox (none = no e-mail), people's default, the sending limit.
     mail: MailPolicy = field(default_factory=MailPolicy)
+    # The routing policy (F14): stages, auto-approve rules in force, SLA and intervals per kind (DESK_ROUTING_POLICY,
+    # loaded in app.py); left out, the built-in defaults for ``kinds`` and ``sla``, which are today's behaviour.
+    routing: RoutingPolicy = field(default_factory=lambda: RoutingPolicy(digest=""))
+
+    def __post_init__(self) -> None:
+        if not self.routing.bound:
+            self.routing = default_policy(self.kinds, self.sla)
 
 
 async def is_admin(services: Services, actor: Actor) -> bool:

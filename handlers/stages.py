@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cards.views import StageView
@@ -174,7 +175,9 @@ def plan_approval(request: Request, actor_id: str) -> Approval:
     return Approval("next")
 
 
-def record_approval(request: Request, actor_id: str, actor_name: str, approval: Approval) -> dict[str, Any]:
+def record_approval(
+    request: Request, actor_id: str, actor_name: str, approval: Approval, now: datetime
+) -> dict[str, Any]:
     """Writes the approval into the (version-guarded, locked) request: stage records, stage, who may decide now.
 
     Returns the audit detail of the stage change.
@@ -194,6 +197,8 @@ def record_approval(request: Request, actor_id: str, actor_name: str, approval: 
         request.stage = staffed.index
         request.approver_ids = list(staffed.routed.ids)
         payload.update(route=staffed.routed.route, approver_names=list(staffed.routed.names))
+        # When its new approvers began waiting, for reminders and escalation (handlers.escalation reads these).
+        payload.update(stage=staffed.index, stage_started_at=now.isoformat())
         detail.update(
             to_stage=staffed.index + 1,
             to_who=target["who"],

@@ -13,7 +13,9 @@ from handlers.asked_as import payload as asked_as_payload
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
+from handlers.routing_policy import ADMINS, OWNERS
 from handlers.services import Services
+from handlers.stages import OWN, STAGES, Routed, new_records, record_approval_route, staff
 from kinds.steps import Step, changes_person, dump_plan, plan_subjects
 from storage.models import Request
 from storage.uow import UnitOfWork
@@ -62,25 +64,51 @@ class Draft:
 async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve: str | None = None) -> Reply:
     """Stores the request with its first audit event and the job that delivers approval cards, in one commit.
 
-    The due time is fixed here, from the kind's SLA target in business time, so later changes to the calendar
-    or the targets never move a promise already made.
+    The due time is fixed here, from the routing policy's SLA target for the kind in business time, so later
+    changes to the calendar or the policy never move a promise already made.
 
     ``auto_approve`` names the routing rule (F14) that lets this request through without a person, as a message
-    key such as "policy.leave_list": the request is approved by the desk in the same commit, with the rule as the
-    decision's reason, and its execution is queued instead of approval cards.
+    key such as "policy.leave_list": when the routing policy has that rule in force for the kind, the request is
+    approved by the desk in the same commit, with the rule as the decision's reason, and its execution is queued
+    instead of approval cards; a rule switched off routes the request to people like any other.
 
-    The people the request changes are never among its approvers; if that leaves nobody, nothing is stored.
+    Otherwise the request goes to the first stage of the kind's routing policy that has anybody to decide it
+    (handlers.stages): the draft's approvers are the kind's own route, the policy's "owners" stage. The people the
+    request changes and its requester are never among its approvers; if that leaves nobody, nothing is stored.
     """
     t = actor_translator(actor)
     services.kinds.kind(draft.kind)  # a kind the registry does not know is a programming error: fail before storing
-    routed = draft
-    draft = _without_subjects(draft)
-    if routed.approver_ids and not draft.approver_ids and not auto_approve:
-        return Reply(text=t("authority.no_approvers"))
+    policy = services.routing.for_kind(draft.kind)
+    rule = auto_approve if auto_approve in policy.auto_approve else None
+    records = new_records(policy.stages)
+    own = Routed(list(draft.approver_ids), list(draft.approver_names), draft.payload.get("route", OWNERS))
+    staffed = None
+    if rule is None:
+        staffed = await staff(
+            services, records, 0, kind_id=draft.kind, requester_id=actor.user_id, plan=draft.plan, own=own
+        )
+        if staffed is None:
+            return Reply(text=t("authority.no_approvers"))
+        draft = replace(draft, approver_ids=staffed.routed.ids, approver_names=staffed.routed.names)
+        record_approval_route(records, staffed)
+    else:
+        draft = _without_subjects(draft)
     now = services.clock()
     # In UTC like every stored time (the calculator answers in the calendar's zone).
-    due_at = services.sla.due_at(draft.kind, now, services.calendar).astimezone(UTC)
+    due_at = services.calendar.add_business_time(now, services.calendar.business_days(policy.sla_days))
+    due_at = due_at.astimezone(UTC)
     plan = dump_plan(draft.plan)
+    payload = {
+        **draft.payload,
+        "approver_names": draft.approver_names,
+        "facts": draft.facts,
+        **asked_as_payload(),
+        STAGES: records,
+    }
+    if staffed is not None:
+        payload.update(route=staffed.routed.route, stage=staffed.index)
+    if len(records) > 1:
+        payload[OWN] = {"ids": own.ids, "names": own.names, "route": own.route}  # for a later "owners" stage
     async with services.uow() as uow:
         request = Request(
             kind=draft.kind,
@@ -88,8 +116,7 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
             requester_name=actor.name,
             target_id=draft.target_id,
             target_label=draft.target_label,
-            payload={**draft.payload, "approver_names": draft.approver_names, "facts": draft.facts,
-                     **asked_as_payload()},
+            payload=payload,
             plan=plan,
             approver_ids=draft.approver_ids,
             state=RequestState.PENDING.value,
@@ -98,25 +125,38 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
             created_at=now,
             updated_at=now,
             due_at=due_at,
+            stage=staffed.index if staffed else 0,
+            policy_digest=services.routing.digest,
         )
         await uow.requests.add(request)
         await uow.requests.add_subjects(request, plan_subjects(draft.plan))
+        detail: dict[str, Any] = {
+            "public_id": request.public_id,
+            "kind": draft.kind,
+            "plan": plan,
+            "approvers": draft.approver_ids,
+            "due_at": due_at.isoformat(),
+            "sla_business_days": policy.sla_days,
+            "policy_digest": services.routing.digest,
+            "stages": [record["who"] for record in records],
+        }
+        if staffed is not None:
+            detail.update(stage=staffed.index + 1, route=staffed.routed.route)
+            if staffed.skipped:
+                detail["skipped_stages"] = [index + 1 for index in staffed.skipped]  # nobody to decide them
+            if staffed.fallback:
+                detail["fallback"] = ADMINS  # no stage had anybody: the admins decide
+        if auto_approve and rule is None:
+            detail["rule_off"] = auto_approve  # the kind's rule would have approved it; the policy has it off
         await uow.audit.append(
             action="request.submitted",
             request_id=request.id,
             actor_id=actor.user_id,
             actor_name=actor.name,
-            detail={
-                "public_id": request.public_id,
-                "kind": draft.kind,
-                "plan": plan,
-                "approvers": draft.approver_ids,
-                "due_at": due_at.isoformat(),
-                "sla_business_days": services.sla.days_for(draft.kind),
-            },
+            detail=detail,
         )
-        if auto_approve:
-            await _approve_by_policy(uow, request, t(auto_approve), auto_approve, now)
+        if rule:
+            await _approve_by_policy(uow, request, t(rule), rule, now)
         else:
             await uow.jobs.enqueue(request.id, DELIVER_JOB)
         await uow.commit()
@@ -124,8 +164,8 @@ async def submit(services: Services, actor: Actor, draft: Draft, *, auto_approve
     services.wake_jobs()
     bind_log_context(req_id=request.public_id)
     logger.info("request %s submitted", request.public_id, extra={"request_id": request.public_id})
-    if auto_approve:
-        notice = t("request.auto_approved", request_id=request.public_id, rule=t(auto_approve))
+    if rule:
+        notice = t("request.auto_approved", request_id=request.public_id, rule=t(rule))
     else:
         notice = t("request.submitted", request_id=request.public_id, approvers=", ".join(draft.approver_names))
     return Reply(text=notice, card=status_card(view, t), status_card_of=request.id)
