@@ -34,6 +34,13 @@ TEMPLATES: Mapping[str, MailTemplate] = {
     "request.decide": MailTemplate("mail.request.decide.subject", "mail.request.decide.body"),
     "request.reminder": MailTemplate("mail.request.reminder.subject", "mail.request.reminder.body"),
     "request.escalated": MailTemplate("mail.request.escalated.subject", "mail.request.escalated.body"),
+    # To an incident's reporter, on each change of its state (kinds/incidents/).
+    "incident.filed": MailTemplate("mail.incident.filed.subject", "mail.incident.filed.body"),
+    "incident.claimed": MailTemplate("mail.incident.claimed.subject", "mail.incident.claimed.body"),
+    "incident.waiting": MailTemplate("mail.incident.waiting.subject", "mail.incident.waiting.body"),
+    "incident.escalated": MailTemplate("mail.incident.escalated.subject", "mail.incident.escalated.body"),
+    "incident.resolved": MailTemplate("mail.incident.resolved.subject", "mail.incident.resolved.body"),
+    "incident.closed": MailTemplate("mail.incident.closed.subject", "mail.incident.closed.body"),
 }
 
 

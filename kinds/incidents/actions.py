@@ -17,7 +17,7 @@ from handlers.access import Why, record_refusal
 from handlers.context import Actor, Reply, actor_translator
 from handlers.services import Services
 from kinds.card_data import bounded
-from kinds.incidents.notify import REPORTER, card_for, refresh_copies, reporter_translator, tell, view_of
+from kinds.incidents.notify import REPORTER, card_for, mail_reporter, refresh_copies, reporter_translator, tell, view_of
 from kinds.incidents.policy import FIRST_LEVEL, SECOND_LEVEL, IncidentPolicy, priority_of
 from kinds.incidents.states import Refused, State, Step, next_state
 from storage.errors import StaleVersion
@@ -31,6 +31,9 @@ _INCIDENT_ID = re.compile(r"INC-\d{4}-\d{1,12}")
 # Steps the reporter takes on their own card; every other step is support's.
 REPORTER_STEPS = frozenset({Step.COMMENT, Step.CATEGORY, Step.REOPEN, Step.CONFIRM})
 NOTE_REQUIRED = frozenset({Step.COMMENT, Step.WAIT, Step.ESCALATE, Step.RESOLVE})
+# The reporter's e-mail (cards/mail.py) of a state support changed; the reporter's own steps are not mailed back.
+MAILED = {Step.CLAIM: "incident.claimed", Step.WAIT: "incident.waiting", Step.ESCALATE: "incident.escalated",
+          Step.RESOLVE: "incident.resolved"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ class Actions:
                 except StaleVersion:
                     unchanged = str(t("incidents.stale"))
             if unchanged is None:
-                await self._record(uow, incident, step, before, actor, click, now)
+                await self._record(services, uow, incident, step, before, actor, click, now)
                 await uow.commit()
         if unchanged is not None:
             # Nothing was written: leaving the block discarded the transaction (and its write lock on SQLite).
@@ -164,9 +167,10 @@ class Actions:
                 services.refusals.release(actor.user_id)
 
     @staticmethod
-    async def _record(uow: UnitOfWork, incident: Incident, step: Step, before: str, actor: Actor,
-                      click: IncidentClick, now: datetime) -> None:
-        """The step's incident event and audit entry (last, as every audit append), in the step's transaction."""
+    async def _record(services: Services, uow: UnitOfWork, incident: Incident, step: Step, before: str,
+                      actor: Actor, click: IncidentClick, now: datetime) -> None:
+        """The step's incident event, the reporter's e-mail when support changed the state, and the audit entry (last,
+        as every audit append), in the step's transaction."""
         note = click.note if step in (*NOTE_REQUIRED, Step.REOPEN) else None
         detail: dict[str, Any] = {"from": before, "to": incident.state}
         if step == Step.PRIORITY:
@@ -175,6 +179,11 @@ class Actions:
             detail["category"] = incident.category
         await uow.incidents.record(incident, action=step.value, actor_id=actor.user_id, actor_name=actor.name,
                                    now=now, note=note, detail=detail)
+        template = MAILED.get(step)
+        if template is not None and (incident.state != before or step == Step.CLAIM) \
+                and actor.user_id != incident.reporter_id:
+            await mail_reporter(services, uow, incident, template, name=actor.name, question=click.note or "",
+                                note=click.note or "")
         await uow.audit.append(action=f"incident.{step.value}", actor_id=actor.user_id, actor_name=actor.name,
                                detail={"incident": incident.public_id, **detail})
 

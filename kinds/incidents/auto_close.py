@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
-from kinds.incidents.notify import post_to_support, refresh_copies, reporter_translator, tell
+from kinds.incidents.notify import mail_reporter, post_to_support, refresh_copies, reporter_translator, tell
 from kinds.incidents.policy import IncidentPolicy
 from kinds.incidents.states import State, Step, next_state
 from storage.errors import StaleVersion
@@ -77,6 +77,7 @@ async def _close(services: Services, incident: Incident) -> int:
             return 0
         await uow.incidents.record(current, action=Step.AUTO_CLOSE.value, actor_id=None, actor_name=None, now=now,
                                    detail={"from": State.RESOLVED.value, "to": target.value})
+        await mail_reporter(services, uow, current, "incident.closed")
         await uow.audit.append(action="incident.auto_close", actor_id=DESK_ID, actor_name=DESK_NAME, detail={
             "incident": current.public_id, "from": State.RESOLVED.value, "to": target.value})
         await uow.commit()

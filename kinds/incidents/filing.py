@@ -13,7 +13,7 @@ from handlers.services import Services, is_admin
 from kinds.card_data import bounded
 from kinds.incidents.categories import suggest_category
 from kinds.incidents.commands import ReportProblem, SupportChannelCommand, SupportChannelHere, SupportChannelOff
-from kinds.incidents.notify import post_to_support, send_reporter_card, view_of
+from kinds.incidents.notify import mail_reporter, post_to_support, send_reporter_card, view_of
 from kinds.incidents.policy import FIRST_LEVEL, MEDIUM, IncidentPolicy, priority_of
 from kinds.incidents.states import State
 from m365.errors import M365Error
@@ -22,6 +22,7 @@ from storage.models_incidents import Incident
 logger = logging.getLogger(__name__)
 
 FILED = "incident.filed"  # the audit action
+SUMMARY = 60  # characters of the description in the e-mail's subject
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Filing:
             ))
             await uow.incidents.record(incident, action="filed", actor_id=actor.user_id, actor_name=actor.name,
                                        now=now, detail={"category": category, "priority": priority})
+            await mail_reporter(services, uow, incident, "incident.filed", summary=text[:SUMMARY], priority=priority)
             await uow.audit.append(action=FILED, actor_id=actor.user_id, actor_name=actor.name, detail={
                 "incident": incident.public_id, "category": category, "impact": impact, "urgency": urgency,
                 "priority": priority, "state": incident.state,

@@ -10,10 +10,12 @@ from cards.i18n import Translator
 from cards.incidents import IncidentView, reporter_card, support_card
 from handlers.card_delivery import translator_for
 from handlers.context import ChannelAddress, SentActivity
+from handlers.mail_outbox import enqueue_mail
 from handlers.services import Services
 from m365.errors import M365Error
 from storage.models_incidents import Incident, SupportChannel
 from storage.repositories.incidents import SUPPORT
+from storage.uow import UnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -128,3 +130,12 @@ async def tell(services: Services, user_id: str, text: str) -> None:
         return
     if sent is None:
         logger.info("could not tell %s about an incident: no chat with them", user_id)
+
+
+async def mail_reporter(services: Services, uow: UnitOfWork, incident: Incident, template: str,
+                        **params: str) -> None:
+    """The reporter's e-mail of a change of state (cards/mail.py's ``incident.*`` templates), queued in the change's own
+    transaction and keyed by the incident's version, so a retried step queues it once (handlers/mail_outbox.py)."""
+    await enqueue_mail(services, uow, recipient_id=incident.reporter_id, template=template,
+                       params={"incident_id": incident.public_id, "reference": incident.public_id, **params},
+                       key=f"incident-{incident.public_id}-v{incident.version}")

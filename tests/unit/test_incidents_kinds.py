@@ -25,6 +25,7 @@ from cards.i18n import Translator
 from cards.incidents import IncidentView, report_form, reporter_card, support_card
 from handlers.context import ChannelAddress, Reply
 from handlers.dispatch import dispatch_click
+from handlers.mail_policy import MailPolicy
 from kinds.incidents import family
 from kinds.incidents.auto_close import close_resolved, run_incident_pass
 from kinds.incidents.categories import suggest_category
@@ -36,6 +37,7 @@ from kinds.registry import Registry, build_registry
 from m365.memory import GroupSeed, UserSeed
 from storage.models import AuditEvent
 from storage.models_incidents import Incident, IncidentEvent
+from storage.models_mail import OutboxMail
 from tests.unit.conftest import command_of
 
 pytest_plugins = ["desk_fixture"]
@@ -499,3 +501,24 @@ def test_the_cards_offer_each_role_its_own_steps() -> None:
     assert verbs(reporter_card(_view("waiting_for_user"), t)) == {"incident.comment", "incident.category"}
     assert verbs(reporter_card(_view("resolved"), t)) == {"incident.confirm", "incident.reopen"}
     assert verbs(reporter_card(_view("closed"), t)) == verbs(support_card(_view("closed"), t)) == set()
+
+
+async def test_the_reporter_is_mailed_once_for_each_state_support_changes(desk: Desk) -> None:
+    mailing = replace(desk, services=replace(desk.services, mail=MailPolicy(sender="desk@contoso.com")))
+    incident = await _file(mailing)
+    await _click(mailing, JONAS, "incident.claim", incident)
+    await _click(mailing, JONAS, "incident.wait", incident, note="Which computer?")
+    await _click(mailing, ANNA, "incident.comment", incident, note="Laptop")  # her own step: not mailed back
+    await _click(mailing, JONAS, "incident.resolve", incident, note="New profile")
+    async with mailing.services.uow() as uow:
+        mails = list((await uow.session.execute(select(OutboxMail).order_by(OutboxMail.id))).scalars())
+    assert [(m.recipient_id, m.reference, m.language) for m in mails] == [(ANNA.user_id, incident.public_id, "en")] * 4
+    assert [m.key for m in mails] == [f"incident-{incident.public_id}-v{v}" for v in (1, 2, 3, 5)]
+    assert [m.subject for m in mails] == [
+        str(Translator("en")("mail.incident.filed.subject", summary="Outlook does not sync",
+                             incident_id=incident.public_id)),
+        str(Translator("en")("mail.incident.claimed.subject", incident_id=incident.public_id,
+                             name=JONAS.display_name)),
+        str(Translator("en")("mail.incident.waiting.subject", incident_id=incident.public_id)),
+        str(Translator("en")("mail.incident.resolved.subject", incident_id=incident.public_id)),
+    ]
