@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cards.choices import choice_click, choice_head, confirmed
 from cards.elements import Element, card, execute, facts, text, title
 from cards.i18n import Markdown, Translator
 from cards.verbs import Verb
@@ -109,19 +110,11 @@ def cleanup_card(view: RequestView, t: Translator, *, can_decide: bool, can_keep
 
     "Keep without owner" is offered to admins only (``can_keep``); the server checks every choice again.
     """
-    body: list[Element] = [title(t("orphans.cleanup.title")), text(view.target_label)]
-    if notice:
-        body.append(text(notice, color="Attention"))
-    body.append(facts([
-        (t("request.field.id"), view.request_id),
-        *((t(label), value) for label, value in view.facts),
-        (t("orphans.cleanup.state"), t("request.state." + view.state)),
-    ]))
-    if view.decision is not None and view.decision.reason:
-        body.append(text(t("orphans.cleanup.chosen", name=view.decision.approver_name, choice=view.decision.reason)))
+    body = choice_head(view, t, title_key="orphans.cleanup.title", state_key="orphans.cleanup.state",
+                       chosen_key="orphans.cleanup.chosen", notice=notice)
     actions: list[Element] = []
     if can_decide and view.state == "pending":
-        click = {"request_id": view.request_id, "version": view.version}
+        click = choice_click(view)
         body.append(text(t("orphans.cleanup.ask")))
         actions.append(execute(t("orphans.cleanup.take_over"), Verb.ORPHAN_TAKE_OVER, click, style="positive"))
         actions.append({
@@ -134,16 +127,8 @@ def cleanup_card(view: RequestView, t: Translator, *, can_decide: bool, can_keep
                 "actions": [execute(t("orphans.cleanup.confirm_owner"), Verb.ORPHAN_CHOOSE_OWNER, click)],
             },
         })
-        actions.append({
-            "type": "Action.ShowCard",
-            "title": t("orphans.cleanup.delete"),
-            "card": {
-                "type": "AdaptiveCard",
-                "body": [text(t("orphans.cleanup.delete_confirm"))],
-                "actions": [execute(t("orphans.cleanup.confirm_delete"), Verb.ORPHAN_DELETE, click,
-                                    style="destructive")],
-            },
-        })
+        actions.append(confirmed(t("orphans.cleanup.delete"), t("orphans.cleanup.delete_confirm"),
+                                 t("orphans.cleanup.confirm_delete"), Verb.ORPHAN_DELETE, click))
         if can_keep:
             actions.append(execute(t("orphans.cleanup.keep"), Verb.ORPHAN_KEEP, click))
     return card(body, actions)

@@ -1,5 +1,5 @@
-"""The list or shared mailbox a desk-filed request is about, as the request's payload stores it, and the step that
-deletes it (a choice every desk-filed kind offers)."""
+"""The list or shared mailbox a desk-filed request is about, as the request's payload stores it, the step that
+deletes it (a choice every desk-filed kind offers), and the base of the steps that keep it."""
 
 from __future__ import annotations
 
@@ -39,3 +39,19 @@ class Resource:
         if self.kind == LIST:
             return ListDeletion(list_id=self.identity, list_name=self.name, address=self.address)
         return DeleteMailbox(mailbox_id=self.identity, mailbox=self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class KeepStep(Step):
+    """A choice that keeps the resource: the desk records it (``apply``) and stops asking about it for a while or
+    for good; named in the step's message by the resource's display name."""
+
+    resource_kind: str  # LIST | MAILBOX
+    identity: str
+    name: str
+
+    def params(self) -> dict[str, str]:
+        return {"name": self.name}
+
+    def label(self) -> str:
+        return self.name

@@ -26,7 +26,7 @@ from handlers.services import Services
 from handlers.submission import Draft
 from kinds.card_data import bounded
 from kinds.desk_filed.filing import FILED_DAY, daily_pass, file_once, submit_as_desk
-from kinds.desk_filed.resource import LIST, Resource
+from kinds.desk_filed.resource import LIST, KeepStep, Resource
 from kinds.desk_filed.spec import DeskFiled, Plan
 from kinds.lists.steps import ListDeletion, ListUpdate
 from kinds.mailboxes.lookup import people
@@ -59,21 +59,12 @@ class CleanupClick:
 
 
 @dataclass(frozen=True, slots=True)
-class KeepWithoutOwner(Step):
+class KeepWithoutOwner(KeepStep):
     """An admin keeps the resource without an owner: the desk records it, so the orphaning is not raised again."""
 
     op = "keep_without_owner"
 
-    resource_kind: str  # list | mailbox
-    identity: str
-    name: str  # the resource's display name, for the step's message
     orphaning: str  # the key of the orphaning this keeps (orphaning_key)
-
-    def params(self) -> dict[str, str]:
-        return {"name": self.name}
-
-    def label(self) -> str:
-        return self.name
 
     async def apply(self, context: StepContext) -> StepOutcome:
         async with context.uow() as uow:

@@ -27,7 +27,7 @@ from handlers.services import Services
 from handlers.submission import Draft
 from kinds.card_data import bounded
 from kinds.desk_filed.filing import daily_pass, file_once, submit_as_desk
-from kinds.desk_filed.resource import LIST, MAILBOX, Resource
+from kinds.desk_filed.resource import LIST, MAILBOX, KeepStep, Resource
 from kinds.desk_filed.spec import DeskFiled, Plan
 from kinds.lists.lookup import owns_request_list
 from kinds.lists.steps import ListDeletion
@@ -81,21 +81,12 @@ class Quiet:
 
 
 @dataclass(frozen=True, slots=True)
-class KeepUnused(Step):
+class KeepUnused(KeepStep):
     """An owner keeps the resource: the desk stores until when, so nobody is asked again before then."""
 
     op = "keep_unused"
 
-    resource_kind: str  # list | mailbox
-    identity: str
-    name: str  # the resource's display name, for the step's message
     until: str  # ISO moment the keep runs out
-
-    def params(self) -> dict[str, str]:
-        return {"name": self.name}
-
-    def label(self) -> str:
-        return self.name
 
     async def apply(self, context: StepContext) -> StepOutcome:
         async with context.uow() as uow:
