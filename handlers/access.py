@@ -146,7 +146,7 @@ async def standing_of(services: Services, actor: Actor, request: Request, *, adm
         fulfiller=fulfils is not None and await fulfils(services, actor),
         admin=admin,
         on_behalf_of=principal,
-        stage_approver=actor.user_id in stages.stage_approvers(request),
+        stage_approver=actor.user_id in stages.earlier_approvers(request),
         # While it waits: once decided, "already decided" says more than "you approved a stage of it".
         decided=request.state == "pending" and actor.user_id in stages.deciders(request),
         last_stage=stages.at_last_stage(request),

@@ -98,9 +98,13 @@ def deciders(request: Request) -> set[str]:
     return {pair[0] for record in stage_records(request) for pair in record.get("approved", ())}
 
 
-def stage_approvers(request: Request) -> set[str]:
-    """Everyone any stage of the request was routed to (the current stage's people included)."""
-    return {person for record in stage_records(request) for person in record.get("ids", ())} | set(request.approver_ids)
+def earlier_approvers(request: Request) -> set[str]:
+    """The approvers of the stages before the one the request waits in, and who approved the current one: they
+    took part, so they still see it (read-only); whether the current stage's approvers may is for access to say."""
+    records = stage_records(request)
+    index = min(request.stage or 0, len(records) - 1)
+    earlier = {person for record in records[:index] for person in record.get("ids", ())}
+    return earlier | {pair[0] for pair in records[index].get("approved", ())}
 
 
 def stage_view(request: Request) -> StageView | None:
