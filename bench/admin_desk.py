@@ -168,6 +168,7 @@ async def time_commands(url: str, runs: int) -> list[tuple[str, float, float, st
     engine = create_engine(url)
     services = admin_services(engine, lambda: NOW, admin_seed())
     actor = Actor(user_id=ADMIN_ID, name="Bench Admin", tenant_id="bench", locale="en-US")
+    (statistics,) = [command.handle for command in services.kinds.commands if command.name == "statistics"]
 
     commands: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
         ("pending", lambda: show_pending(services, actor, ShowPending())),
@@ -175,7 +176,9 @@ async def time_commands(url: str, runs: int) -> list[tuple[str, float, float, st
         ("unused lists 90d", lambda: show_unused(services, actor, ShowUnused(what=LISTS, days="90"))),
         ("orphaned", lambda: show_orphaned(services, actor, ShowOrphaned())),
         ("statistics (queries)", lambda: gather_figures(services, NOW)),
-        ("statistics (reply, charts drawn)", lambda: show_statistics(services, actor, ShowStatistics())),
+        # As the desk answers: the family's handler, whose charts are drawn once per change of their figures.
+        ("statistics (reply)", lambda: statistics(services, actor, ShowStatistics())),
+        ("statistics (reply, every chart drawn anew)", lambda: show_statistics(services, actor, ShowStatistics())),
     ]
     try:
         results = [await _timed(name, call, runs) for name, call in commands]

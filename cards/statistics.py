@@ -1,5 +1,5 @@
-"""The admins' statistics card (F21, F22): requests per kind and week, median times per family, SLA compliance per
-month, top requesters and resources, and the charts as images behind short-lived links."""
+"""The admins' statistics card (F21, F22): requests per week with the busiest kind and per kind, median times per
+family, SLA compliance per month, top requesters and resources, and the charts as images behind short-lived links."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ FAMILY_KEYS = {
     "groups": "statistics.family.groups",
 }
 _HOUR, _DAY = 3600.0, 86400.0
+# The kinds named one by one under the weeks' table; the rest are summed as "other kinds".
+TOP_KINDS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,20 +123,31 @@ def statistics_card(view: StatisticsView, t: Translator) -> Element:
 
 
 def _volume_section(view: StatisticsView, t: Translator, chart: Chart | None) -> Element:
+    """Weeks as rows with their count and busiest kind, then the kinds' totals: three columns that fit Teams'
+    narrow chat width in every language (a column per week wrapped "W42" and "Total" mid-word), the chart for
+    the detail."""
     heading = t("statistics.volume")
     if not view.volumes:
         return _section("volume", heading, [text(t("statistics.no_requests"))])
-    columns = [{"width": 3}, *({"width": 1} for _ in view.weeks), {"width": 1}]
-    header = [t("statistics.kind"), *(week_label(week, t) for week in view.weeks), t("statistics.total")]
-    rows = [_row(header, bold=True)]
-    rows.extend(
-        _row([t("request.kind." + line.kind), *(t.number(n) for n in line.counts), t.number(line.total)])
-        for line in view.volumes
-    )
-    totals = [sum(line.counts[i] for line in view.volumes) for i in range(len(view.weeks))]
-    rows.append(_row([t("statistics.all_kinds"), *(t.number(n) for n in totals), t.number(sum(totals))], bold=True))
-    items: list[Element] = [{"type": "Table", "columns": columns, "rows": rows, "firstRowAsHeader": True,
-                             "showGridLines": False}]
+    rows = [_row([t("statistics.week_column"), t("statistics.requests_column"), t("statistics.busiest_column")],
+                 bold=True)]
+    for index, week in enumerate(view.weeks):
+        count = sum(line.counts[index] for line in view.volumes)
+        # The busiest kind overall wins a tie: the volumes come busiest first and max() keeps the first.
+        busiest = max(view.volumes, key=lambda line: line.counts[index])
+        top = t("request.kind." + busiest.kind) if count else NO_VALUE
+        rows.append(_row([week_label(week, t), t.number(count), top]))
+    rows.append(_row([t("statistics.total"), t.number(sum(line.total for line in view.volumes)), ""], bold=True))
+    shown, rest = view.volumes[:TOP_KINDS], view.volumes[TOP_KINDS:]
+    kinds = [(t("request.kind." + line.kind), t.number(line.total)) for line in shown]
+    if rest:
+        kinds.append((t("statistics.other_kinds", count=len(rest)), t.number(sum(line.total for line in rest))))
+    items: list[Element] = [
+        {"type": "Table", "columns": [{"width": 3}, {"width": 3}, {"width": 6}], "rows": rows,
+         "firstRowAsHeader": True, "showGridLines": False},
+        text(f"**{t('statistics.by_kind')}**"),
+        facts(kinds),
+    ]
     if chart is not None:
         items.append(_image(chart))
     return _section("volume", heading, items)

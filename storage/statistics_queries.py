@@ -1,16 +1,17 @@
 """The admins' statistics queries (F21): requests per kind and week, median times to decision and completion per
-group of kinds, and the most frequent requesters and targets; each returns small dataclasses, never ORM rows."""
+group of kinds, and the most frequent requesters and resources (a license request's is its plan); each returns small
+dataclasses, never ORM rows."""
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import session_is_postgres
@@ -39,11 +40,13 @@ class GroupMedians:
 
 @dataclass(frozen=True, slots=True)
 class TopEntry:
-    """A requester or a request's target, with how many requests name it."""
+    """A requester or a request's resource, with how many requests name it. A plan (``is_plan``) is given by its
+    SKU part number in ``key`` and ``label`` alike: the caller names it the way the license report does."""
 
     key: str
     label: str
     count: int
+    is_plan: bool = False
 
 
 async def requests_per_kind_and_week(
@@ -135,18 +138,28 @@ async def top_requesters(session: AsyncSession, *, start: datetime, end: datetim
     return [TopEntry(key, label, int(n)) for key, label, n in (await session.execute(stmt)).all()]
 
 
-async def top_targets(session: AsyncSession, *, start: datetime, end: datetime, limit: int) -> list[TopEntry]:
-    """The targets (a list, a mailbox, a person's license) most requests created in [start, end) were about."""
+async def top_targets(session: AsyncSession, *, start: datetime, end: datetime, limit: int,
+                      plan_kinds: Collection[str] = ()) -> list[TopEntry]:
+    """The resources most requests created in [start, end) were about, most first (ties by label): a list, a
+    mailbox, a group (the request's target), and for ``plan_kinds`` the plan (the payload's SKU part number), not
+    the person whose license it is; a plan request filed without a part number counts under its target."""
     count = func.count().label("n")
-    label = func.max(Request.target_label).label("label")
+    part = Request.payload["sku_part_number"].as_string()
+    about_plan = and_(Request.kind.in_(list(plan_kinds)), part.is_not(None)) if plan_kinds else false()
+    is_plan = case((about_plan, 1), else_=0).label("is_plan")
+    key = case((about_plan, part), else_=Request.target_id).label("resource")
+    # One group is all plan rows of one part number or all target rows of one target: the max is the part number
+    # or the target's label.
+    label = func.max(case((about_plan, part), else_=Request.target_label)).label("label")
     stmt = (
-        select(Request.target_id, label, count)
+        select(is_plan, key, label, count)
         .where(Request.created_at >= start, Request.created_at < end)
-        .group_by(Request.target_id)
-        .order_by(count.desc(), label, Request.target_id)
+        .group_by(is_plan, key)
+        .order_by(count.desc(), label, key)
         .limit(limit)
     )
-    return [TopEntry(key, text, int(n)) for key, text, n in (await session.execute(stmt)).all()]
+    rows = (await session.execute(stmt)).all()
+    return [TopEntry(resource, text, int(n), bool(plan)) for plan, resource, text, n in rows]
 
 
 def _pg_median(interval: ColumnElement[Any]) -> ColumnElement[float]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -28,7 +29,7 @@ from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.services import Services, is_admin
 from handlers.sla_report import month_bounds
-from kinds.licenses.reports import token_hash
+from kinds.licenses.reports import plan_namer, token_hash
 from kinds.statistics.commands import ShowStatistics
 from m365.ports import Sku
 from storage.queries import sla_counts
@@ -48,7 +49,25 @@ WEEKS = 8
 MONTHS = 6
 TOP = 5
 CHART_TYPE = "image/png"
+# Charts kept per kind of chart: a few languages and windows' worth (each PNG some 20-40 KB).
+CHARTS_KEPT = 24
+# The families whose requests are about a plan: their "resource" is the plan, not the person holding it.
+PLAN_FAMILIES = frozenset({"licenses", "seats"})
 _FINAL_STATES = frozenset(state.value for state in RequestState if state.is_final)
+
+
+class Charts:
+    """The three charts drawn from their exact inputs, each drawing kept (least recently used out, CHARTS_KEPT of
+    each kind) by the statistics family that owns this: asked again with the same numbers, words and language, a
+    chart is the PNG drawn before, with no drawing (~100 ms each). It stays correct without invalidation: the
+    inputs are the key, all of them (every count, label and title, in the reader's language), and a chart is a
+    pure function of them, so any change in the figures is a new key and a new drawing; a restart forgets all.
+    ``kept=0`` draws every time."""
+
+    def __init__(self, kept: int = CHARTS_KEPT) -> None:
+        self.volume = functools.lru_cache(maxsize=kept)(volume_chart)
+        self.compliance = functools.lru_cache(maxsize=kept)(compliance_chart)
+        self.seats = functools.lru_cache(maxsize=kept)(seats_chart)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +82,21 @@ class Figures:
     resources: Sequence[TopEntry]
 
 
-async def show_statistics(services: Services, actor: Actor, _command: ShowStatistics) -> Reply:
-    """Checks the admins group on the server first; reads, then stores only the charts behind their links."""
+async def show_statistics(services: Services, actor: Actor, _command: ShowStatistics, *,
+                          charts: Charts | None = None) -> Reply:
+    """Checks the admins group on the server first; reads, then stores only the charts behind their links.
+    ``charts``: the family's kept drawings (None: draw them all now)."""
     t = actor_translator(actor)
     if not await is_admin(services, actor):
         return Reply(text=t("statistics.not_admin"))
     now = services.clock()
     figures = await gather_figures(services, now)
     skus = await services.tenant.licenses.list_skus()
-    view = build_view(figures, now=now)
-    pngs = await asyncio.to_thread(draw_charts, view, _seat_lines(services, skus), t)
+    view = build_view(figures, now=now, plan_name=plan_namer(services, skus))
+    pngs = await asyncio.to_thread(draw_charts, view, _seat_lines(services, skus), t, charts or Charts(kept=0))
     policy = services.reports
     expires_at = now + timedelta(minutes=policy.link_minutes)
-    charts = []
+    stored = []
     async with services.uow() as uow:
         for (element_id, alt_text), png in pngs:
             token = secrets.token_urlsafe(32)
@@ -89,10 +110,10 @@ async def show_statistics(services: Services, actor: Actor, _command: ShowStatis
                 now=now,
                 expires_at=expires_at,
             )
-            charts.append(Chart(element_id, f"{policy.public_url}/reports/{token}.png", alt_text))
+            stored.append(Chart(element_id, f"{policy.public_url}/reports/{token}.png", alt_text))
         await uow.commit()
-    logger.info("statistics for %s with %d charts, links valid %d min", actor.user_id, len(charts), policy.link_minutes)
-    return Reply(card=statistics_card(replace(view, charts=tuple(charts), link_minutes=policy.link_minutes), t))
+    logger.info("statistics for %s with %d charts, links valid %d min", actor.user_id, len(stored), policy.link_minutes)
+    return Reply(card=statistics_card(replace(view, charts=tuple(stored), link_minutes=policy.link_minutes), t))
 
 
 async def gather_figures(services: Services, now: datetime) -> Figures:
@@ -107,13 +128,14 @@ async def gather_figures(services: Services, now: datetime) -> Figures:
     while len(months) < MONTHS:
         months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
     family_of = {kind.id: family.name for family in services.kinds.families for kind in family.kinds}
+    plan_kinds = {kind for kind, family in family_of.items() if family in PLAN_FAMILIES}
     start = week_starts[0]
     async with services.uow() as uow:
         session = uow.session
         volumes = await requests_per_kind_and_week(session, week_starts=week_starts, end=now)
         medians = await median_durations(session, group_of=family_of, start=start, end=now)
         requesters = await top_requesters(session, start=start, end=now, limit=TOP)
-        resources = await top_targets(session, start=start, end=now, limit=TOP)
+        resources = await top_targets(session, start=start, end=now, limit=TOP, plan_kinds=plan_kinds)
         compliance = []
         for month in months:
             month_start, month_end = month_bounds(month, zone)
@@ -122,8 +144,9 @@ async def gather_figures(services: Services, now: datetime) -> Figures:
     return Figures(mondays, volumes, medians, tuple(compliance), requesters, resources)
 
 
-def build_view(figures: Figures, *, now: datetime) -> StatisticsView:
-    """The card's view from the figures: pure, so every number is testable on known inputs."""
+def build_view(figures: Figures, *, now: datetime, plan_name: Callable[[str], str] = str) -> StatisticsView:
+    """The card's view from the figures: pure, so every number is testable on known inputs. ``plan_name``: a
+    plan's name from its SKU part number (the license report's plan_namer)."""
     per_kind: dict[str, list[int]] = {}
     for row in figures.volumes:
         if 0 <= row.week < len(figures.weeks):
@@ -141,7 +164,8 @@ def build_view(figures: Figures, *, now: datetime) -> StatisticsView:
         times=times,
         months=tuple(figures.months),
         requesters=tuple(Ranked(entry.label, entry.count) for entry in figures.requesters),
-        resources=tuple(Ranked(entry.label, entry.count) for entry in figures.resources),
+        resources=tuple(Ranked(plan_name(entry.key) if entry.is_plan else entry.label, entry.count)
+                        for entry in figures.resources),
     )
 
 
@@ -153,28 +177,30 @@ class SeatLine:
 
 
 def draw_charts(
-    view: StatisticsView, seats: Sequence[SeatLine], t: Translator
+    view: StatisticsView, seats: Sequence[SeatLine], t: Translator, charts: Charts
 ) -> list[tuple[tuple[str, str], bytes]]:
-    """((element id, alt text), PNG) for each chart; CPU work, run off the event loop by the caller."""
+    """((element id, alt text), PNG) for each chart, drawn or kept by ``charts``; CPU work when drawn, run off the
+    event loop by the caller. Every argument is a tuple, so that the drawings can be kept by their inputs."""
     empty = str(t("statistics.chart.empty"))
-    weeks = [week_label(week, t) for week in view.weeks]
+    weeks = tuple(week_label(week, t) for week in view.weeks)
     total = sum(line.total for line in view.volumes)
-    volume = volume_chart(
+    volume = charts.volume(
         weeks,
-        [Series(str(t("request.kind." + line.kind)), tuple(float(n) for n in line.counts)) for line in view.volumes],
+        tuple(Series(str(t("request.kind." + line.kind)), tuple(float(n) for n in line.counts))
+              for line in view.volumes),
         ChartText(str(t("statistics.chart.volume")), str(t("statistics.chart.requests")), empty),
     )
-    shares = [month.share for month in view.months]
+    shares = tuple(month.share for month in view.months)
     latest = next((share for share in reversed(shares) if share is not None), None)
-    compliance = compliance_chart(
-        [t.month(month.month) for month in view.months],
+    compliance = charts.compliance(
+        tuple(t.month(month.month) for month in view.months),
         shares,
         ChartText(str(t("statistics.chart.sla")), str(t("statistics.chart.on_time")), empty),
     )
-    seat_png = seats_chart(
-        [line.plan for line in seats],
-        [line.assigned for line in seats],
-        [line.free for line in seats],
+    seat_png = charts.seats(
+        tuple(line.plan for line in seats),
+        tuple(line.assigned for line in seats),
+        tuple(line.free for line in seats),
         (str(t("statistics.chart.assigned")), str(t("statistics.chart.free"))),
         ChartText(str(t("statistics.chart.seats")), str(t("statistics.chart.seat_count")), empty),
     )

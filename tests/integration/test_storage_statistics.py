@@ -79,3 +79,35 @@ async def test_top_requesters_and_targets(storage_db: StorageDB) -> None:
     anna = "00000000-0000-0000-0000-00000000a001"
     assert people == [TopEntry(anna, "Anna Kowalska", 4), TopEntry(BOB, "Bob", 2)]
     assert targets == [TopEntry(anna, "Anna Kowalska - Microsoft 365 E3", 4)]
+
+
+async def test_a_license_requests_resource_is_its_plan_not_the_person(storage_db: StorageDB) -> None:
+    at = WEEKS[1]
+    e3 = {"key": "sku-e3", "sku_part_number": "ENTERPRISEPACK"}
+    rows = [
+        # Three people's E3 and a seat order for E3 are one resource; E5 for Anna another; Bob's list a third.
+        *(make_request(created_at=at + n * H, target_id=f"person-{n}", target_label=f"Person {n} - E3", payload=e3)
+          for n in range(3)),
+        make_request(kind="license.seats", created_at=at, target_id="sku-e3", target_label="E3 · 5 seats",
+                     payload=e3),
+        make_request(created_at=at, target_label="Anna - E5", payload={"key": "sku-e5", "sku_part_number": "E5"}),
+        make_request(kind="dl.join", created_at=at, target_id="dl-1", target_label="Book Club", payload={}),
+        make_request(kind="dl.join", created_at=at + H, target_id="dl-1", target_label="Book Club", payload={}),
+        # Filed before part numbers were kept: counted under its target, as before.
+        make_request(created_at=at, target_id="person-9", target_label="Person 9 - E3", payload={"key": "sku-e3"}),
+    ]
+    async with storage_db.uow() as uow:
+        for row in rows:
+            await uow.requests.add(row)
+        await uow.commit()
+    async with storage_db.uow() as uow:
+        found = await top_targets(uow.session, start=WEEKS[0], end=END, limit=5,
+                                  plan_kinds={"license.assign", "license.seats"})
+        unnamed = await top_targets(uow.session, start=WEEKS[0], end=END, limit=1)
+    assert found == [
+        TopEntry("ENTERPRISEPACK", "ENTERPRISEPACK", 4, is_plan=True),
+        TopEntry("dl-1", "Book Club", 2),
+        TopEntry("E5", "E5", 1, is_plan=True),
+        TopEntry("person-9", "Person 9 - E3", 1),
+    ]
+    assert unnamed == [TopEntry("dl-1", "Book Club", 2)]  # without plan kinds, targets as they are
