@@ -135,7 +135,7 @@ async def decide(
 
 async def _next_stage(services: Services, request: Request, actor: Actor) -> stages.Approval:
     """The next stage with anybody to decide (never the requester, the people the request changes or anyone who
-    approved a stage of it, this approver included), else the admins; nobody at all leaves it at the next stage
+    approved a stage of it, this approver included), else the admins; nobody at all leaves it at its last stage
     with no approvers, for an admin to decide or reassign."""
     records = stages.stage_records(request)
     own = request.payload.get(stages.OWN) or {}
@@ -150,7 +150,8 @@ async def _next_stage(services: Services, request: Request, actor: Actor) -> sta
         decided=stages.deciders(request) | {actor.user_id},
     )
     if staffed is None:
-        staffed = stages.Staffed((request.stage or 0) + 1, stages.Routed([], [], ADMINS))
+        # Its last stage, so an admin may still decide it (or reassign it) as at any last stage.
+        staffed = stages.Staffed(len(records) - 1, stages.Routed([], [], ADMINS), fallback=True)
     return stages.Approval("next", staffed)
 
 
