@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from cards.views import StageView
-from handlers.routing_policy import ADMINS, ALL, FULFILLERS, GROUP, MANAGER, OWN_STAGE, OWNERS, Stage
+from handlers.routing_policy import ADMINS, ALL, FULFILLERS, GROUP, MANAGER, OWN_STAGE, OWNERS, STAGE_KINDS, Stage
 from handlers.services import Services
 from kinds.steps import Step, changes_person
 from m365.ports import DirectoryUser
@@ -117,7 +117,9 @@ def stage_view(request: Request) -> StageView | None:
     approvals = tuple(
         (number, str(pair[1])) for number, stage in enumerate(records, start=1) for pair in stage.get("approved", ())
     )
-    who = ADMINS if record.get("fallback") else str(record["who"])
+    # Who decides in fact: an "owners" stage of a resource without owners is the admins', as is a fallback.
+    route = record.get("route")
+    who = str(route) if route in STAGE_KINDS else str(record["who"])
     return StageView(number=index + 1, total=len(records), who=who, approvals=approvals)
 
 
