@@ -8,7 +8,8 @@ A scratch database is migrated (the timings use every index the migrations make)
 bench.history_query's requests and users, then lists with owners and members, shared mailboxes with recorded owners
 and delegates, audit events, "last mail seen" rows and the collection's cursor; a twentieth of the users disabled,
 one in forty deleted, managers everywhere. Each command runs through the desk's own handler (an admin's reply, card
-included; the statistics also by their queries alone), `--runs` times in the desk's process. `--keep` leaves the
+included; the statistics also by their queries alone, and with every chart drawn anew rather than kept by the
+family, as after any change of the figures), `--runs` times in the desk's process. `--keep` leaves the
 seeded database in place and prints its URL; `--database URL` times against such a database again (migrated to head
 first, not seeded), for EXPLAIN ANALYZE and quick iterations.
 

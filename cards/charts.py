@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 # reads on a phone once the card stretches it to its width.
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 4.0, 100
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Room for a title, a y label with tick numbers up to five digits, and one line of x tick labels (half of the last
+# one, "Dezember 2026", past the last tick), at 800×400 px.
+_FIXED_MARGINS = {"left": 0.09, "right": 0.93, "top": 0.9, "bottom": 0.1}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ def volume_chart(weeks: Sequence[str], kinds: Sequence[Series], text: ChartText)
         bottoms = [below + value for below, value in zip(bottoms, series.values, strict=True)]
     axes.yaxis.set_major_locator(_whole_numbers())
     axes.legend(loc="upper left", fontsize="small", frameon=False)
-    return _png(figure)
+    return _png(figure, tight=False)
 
 
 def compliance_chart(months: Sequence[str], shares: Sequence[float | None], text: ChartText) -> bytes:
@@ -59,7 +62,7 @@ def compliance_chart(months: Sequence[str], shares: Sequence[float | None], text
     values = [float("nan") if share is None else share * 100 for share in shares]
     axes.plot(list(months), values, marker="o")
     axes.set_ylim(0, 105)
-    return _png(figure)
+    return _png(figure, tight=False)
 
 
 def seats_chart(plans: Sequence[str], assigned: Sequence[int], free: Sequence[int], labels: tuple[str, str],
@@ -113,8 +116,13 @@ def _empty(figure: Figure, axes: Axes, text: ChartText) -> bytes:
     return _png(figure)
 
 
-def _png(figure: Figure) -> bytes:
-    figure.tight_layout()
+def _png(figure: Figure, *, tight: bool = True) -> bytes:
+    """The figure as PNG. ``tight``: fit the margins to the labels (the seats' plan names, of any length) — a
+    third of the drawing's time; charts whose axes carry numbers and short categories use fixed margins."""
+    if tight:
+        figure.tight_layout()
+    else:
+        figure.subplots_adjust(**_FIXED_MARGINS)
     out = io.BytesIO()
     # No bbox_inches="tight": it would crop the image to its content and break the fixed size promised above.
     figure.savefig(out, format="png", dpi=DPI)

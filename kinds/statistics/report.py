@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from cards.charts import ChartText, Series, compliance_chart, seats_chart, volume_chart
 from cards.i18n import Translator
 from cards.statistics import (
+    TOP_KINDS,
     Chart,
     FamilyTimes,
     KindVolume,
@@ -90,10 +91,13 @@ async def show_statistics(services: Services, actor: Actor, _command: ShowStatis
     if not await is_admin(services, actor):
         return Reply(text=t("statistics.not_admin"))
     now = services.clock()
-    figures = await gather_figures(services, now)
+    charts = charts or Charts(kept=0)
     skus = await services.tenant.licenses.list_skus()
+    # The seats chart needs no query: it is drawn in a worker thread while the database answers the queries.
+    figures, seats = await asyncio.gather(gather_figures(services, now),
+                                          asyncio.to_thread(draw_seats_chart, _seat_lines(services, skus), t, charts))
     view = build_view(figures, now=now, plan_name=plan_namer(services, skus))
-    pngs = await asyncio.to_thread(draw_charts, view, _seat_lines(services, skus), t, charts or Charts(kept=0))
+    pngs = [*await asyncio.to_thread(draw_request_charts, view, t, charts), seats]
     policy = services.reports
     expires_at = now + timedelta(minutes=policy.link_minutes)
     stored = []
@@ -176,18 +180,21 @@ class SeatLine:
     free: int
 
 
-def draw_charts(
-    view: StatisticsView, seats: Sequence[SeatLine], t: Translator, charts: Charts
-) -> list[tuple[tuple[str, str], bytes]]:
-    """((element id, alt text), PNG) for each chart, drawn or kept by ``charts``; CPU work when drawn, run off the
-    event loop by the caller. Every argument is a tuple, so that the drawings can be kept by their inputs."""
+def draw_request_charts(view: StatisticsView, t: Translator, charts: Charts) -> list[tuple[tuple[str, str], bytes]]:
+    """((element id, alt text), PNG) of the volume and SLA charts, drawn or kept by ``charts``; CPU work when
+    drawn, run off the event loop by the caller. Every argument is a tuple, so that drawings are kept by inputs."""
     empty = str(t("statistics.chart.empty"))
     weeks = tuple(week_label(week, t) for week in view.weeks)
     total = sum(line.total for line in view.volumes)
+    # The card's busiest kinds, one layer each, and the rest as one: a legend of every kind hid the bars.
+    shown, rest = view.volumes[:TOP_KINDS], view.volumes[TOP_KINDS:]
+    layers = [Series(str(t("request.kind." + line.kind)), tuple(float(n) for n in line.counts)) for line in shown]
+    if rest:
+        others = tuple(float(sum(line.counts[week] for line in rest)) for week in range(len(view.weeks)))
+        layers.append(Series(str(t("statistics.other_kinds", count=len(rest))), others))
     volume = charts.volume(
         weeks,
-        tuple(Series(str(t("request.kind." + line.kind)), tuple(float(n) for n in line.counts))
-              for line in view.volumes),
+        tuple(layers),
         ChartText(str(t("statistics.chart.volume")), str(t("statistics.chart.requests")), empty),
     )
     shares = tuple(month.share for month in view.months)
@@ -197,21 +204,26 @@ def draw_charts(
         shares,
         ChartText(str(t("statistics.chart.sla")), str(t("statistics.chart.on_time")), empty),
     )
-    seat_png = charts.seats(
-        tuple(line.plan for line in seats),
-        tuple(line.assigned for line in seats),
-        tuple(line.free for line in seats),
-        (str(t("statistics.chart.assigned")), str(t("statistics.chart.free"))),
-        ChartText(str(t("statistics.chart.seats")), str(t("statistics.chart.seat_count")), empty),
-    )
     first, last = (t.month(view.months[0].month), t.month(view.months[-1].month)) if view.months else ("", "")
-    assigned, free = t.number(sum(s.assigned for s in seats)), t.number(sum(s.free for s in seats))
     return [
         (("chart-volume", str(t("statistics.alt.volume", count=total, weeks=t.number(len(view.weeks))))), volume),
         (("chart-sla", str(t("statistics.alt.sla", first=first, last=last,
                                  latest="—" if latest is None else t.percent(latest)))), compliance),
-        (("chart-seats", str(t("statistics.alt.seats", plans=len(seats), assigned=assigned, free=free))), seat_png),
     ]
+
+
+def draw_seats_chart(seats: Sequence[SeatLine], t: Translator, charts: Charts) -> tuple[tuple[str, str], bytes]:
+    """((element id, alt text), PNG) of the seats per plan, drawn or kept by ``charts``; CPU work when drawn."""
+    png = charts.seats(
+        tuple(line.plan for line in seats),
+        tuple(line.assigned for line in seats),
+        tuple(line.free for line in seats),
+        (str(t("statistics.chart.assigned")), str(t("statistics.chart.free"))),
+        ChartText(str(t("statistics.chart.seats")), str(t("statistics.chart.seat_count")),
+                  str(t("statistics.chart.empty"))),
+    )
+    assigned, free = t.number(sum(s.assigned for s in seats)), t.number(sum(s.free for s in seats))
+    return ("chart-seats", str(t("statistics.alt.seats", plans=len(seats), assigned=assigned, free=free))), png
 
 
 async def download_chart(services: Services, token: str) -> bytes | None:
