@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cards.elements import text
 from cards.i18n import Translator
 from cards.requests import approval_card
 from cards.views import RequestView
 from handlers.services import Services
+from kinds.family import RoleCard
 from m365.errors import M365Error
 from storage.models import Request
 
@@ -97,12 +99,20 @@ async def stood_in_for(
 
 
 def delegate_card(view: RequestView, request: Request, reader_id: str, approver_name: str,
-                  t: Translator, notice: str | None = None) -> dict[str, Any]:
+                  t: Translator, notice: str | None = None, *, kind_card: RoleCard | None = None,
+                  principal_id: str | None = None) -> dict[str, Any]:
     """The card a delegate gets: the approver's card, saying whose it is; buttons while it waits, never for a
-    request the delegate filed or that is for them (the click is re-checked anyway)."""
+    request the delegate filed or that is for them (the click is re-checked anyway). A kind that draws its own
+    approver card (the choices of an orphan clean-up) draws it as for the approver ``principal_id``, so the
+    delegate is offered what the approver would be."""
     can_decide = reader_id != request.requester_id and reader_id.casefold() not in view.subjects
     standing = t("delegation.card.for", name=approver_name)
-    return dict(approval_card(view, t, can_decide=can_decide, notice=f"{standing} {notice}" if notice else standing))
+    said = f"{standing} {notice}" if notice else standing
+    if kind_card is None or principal_id is None or not can_decide:
+        return dict(approval_card(view, t, can_decide=can_decide, notice=said))
+    drawn = dict(kind_card(view, request, t, principal_id))
+    drawn["body"] = [*drawn.get("body", [])[:1], text(said, color="Attention"), *drawn.get("body", [])[1:]]
+    return drawn
 
 
 async def delegate_card_for(services: Services, view: RequestView, request: Request, reader_id: str,
@@ -112,9 +122,11 @@ async def delegate_card_for(services: Services, view: RequestView, request: Requ
         return None
     async with services.uow() as uow:
         delegations = await uow.delegations.principals_of(reader_id, services.clock())
+    kind_card = services.kinds.kind(request.kind).approver_card
     for delegation in delegations:
         if delegation.principal_id in request.approver_ids:
-            return delegate_card(view, request, reader_id, delegation.principal_name, t)
+            return delegate_card(view, request, reader_id, delegation.principal_name, t, kind_card=kind_card,
+                                 principal_id=delegation.principal_id)
     return None
 
 

@@ -71,7 +71,8 @@ async def deliver_to(
         text = t(notice, request_id=request.public_id, since=t.datetime(request.created_at)) if notice else None
         kinds_card = services.kinds.kind(request.kind).approver_card
         if route.how == DELEGATE:
-            card = delegate_card(view, request, recipient_id, route.approver_name, t, text)
+            card = delegate_card(view, request, recipient_id, route.approver_name, t, text, kind_card=kinds_card,
+                                 principal_id=route.approver_id)
         elif kinds_card is not None:
             card = kinds_card(view, request, t, recipient_id)
         else:

@@ -1,10 +1,16 @@
 """Reminders, escalation and expiry of waiting requests (F15) on the business-hours clock, and the background loop
-that runs them: after ``remind_after_hours`` of business time waiting, the approvers (or their delegates) get the
-card again, once per interval; after ``escalate_after_hours`` — or at once when an approver is away (automatic
-replies on) without a delegate — the next approver set joins (the approvers' managers, else the admins) and gets
-the card while the earlier approvers keep theirs; after ``expire_after_hours`` the request becomes ``expired`` and
-the requester is told, with "Ask again". Each step is claimed once per request across replicas (the alerts' unique
-key) and audited (``request.reminded``, ``request.escalated``, ``request.expired``)."""
+that runs them: after ``remind_after_hours`` of business time waiting in its stage, the approvers (or their
+delegates) get the card again and an e-mail, once per interval; after ``escalate_after_hours`` — or at once when an
+approver is away (automatic replies on) without a delegate — the next approver set joins (the approvers' managers,
+else the admins) and gets the card and an e-mail while the earlier approvers keep theirs; after
+``expire_after_hours`` the request becomes ``expired`` and the requester is told, in Teams with "Ask again" and by
+e-mail. Each step is claimed once per request across replicas (the alerts' unique key) and audited
+(``request.reminded``, ``request.escalated``, ``request.expired``).
+
+The intervals are the routing policy's (F14, per kind, family or for all); where it leaves one unset, the desk's
+settings (DESK_REMIND_AFTER_HOURS, DESK_ESCALATE_AFTER_HOURS, DESK_EXPIRE_AFTER_HOURS) give it; 0 in either means
+never. Kinds decided by a choice (orphan clean-ups, "Still needed?") are left to their own follow-ups
+(kinds/desk_filed/follow_up.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +20,9 @@ from datetime import datetime, timedelta
 
 from handlers.context import Actor
 from handlers.delegation import AWAY, AWAY_REASON, stand_ins
-from handlers.delivery import DESK_REQUESTER_PREFIX, deliver_to
+from handlers.delivery import deliver_to
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
+from handlers.mail_notifications import queue_reminder_mail, queue_requester_mail
 from handlers.rerouting import DESK_ID, DESK_NAME, widen_to_next_set
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
@@ -47,12 +54,9 @@ class FollowedUp:
 
 
 def intervals_for(services: Services, kind_id: str, defaults: Intervals) -> Intervals:
-    """The kind's intervals: those the routing policy (F14) sets for it, the settings' defaults for those it leaves
-    unset (0 in either switches a step off)."""
-    routing = getattr(services, "routing", None)
-    if routing is None or not routing.bound:
-        return defaults
-    policy = routing.for_kind(kind_id)
+    """The kind's intervals: those the routing policy in force (F14) sets for it, the settings' ``defaults`` for
+    those it leaves unset (the built-in policy, without a file, leaves all three unset); 0 switches a step off."""
+    policy = services.routing.for_kind(kind_id)
 
     def pick(value: float | None, default: float) -> float:
         return default if value is None else value
@@ -80,14 +84,14 @@ async def escalation_loop(services: Services, *, every_seconds: float, first_aft
 
 
 async def follow_up_waiting(services: Services, defaults: Intervals) -> FollowedUp:
-    """Every waiting request the desk did not file itself (those have follow-ups of their own): expired, escalated
-    or reminded as its business time says; safe on several replicas at once."""
+    """Every waiting request decided by Approve / Reject: expired, escalated or reminded as its business time says;
+    safe on several replicas at once."""
     now = services.clock()
     async with services.uow() as uow:
         waiting = await uow.delegations.waiting_requests()
     reminded = escalated = expired = 0
     for request in waiting:
-        if request.requester_id.startswith(DESK_REQUESTER_PREFIX):
+        if not _followed_up_here(services, request):
             continue
         intervals = intervals_for(services, request.kind, defaults)
         waited = services.calendar.business_time_between(waiting_since(request), now)
@@ -105,23 +109,37 @@ async def follow_up_waiting(services: Services, defaults: Intervals) -> Followed
     return FollowedUp(reminded=reminded, escalated=escalated, expired=expired)
 
 
+def _followed_up_here(services: Services, request: Request) -> bool:
+    """Not a kind decided by a choice on its card: those remind and escalate by their own rules (the clean-up's
+    deciders, then the admins), and their cards have no Approve for a reminder to repeat. Nor a kind this desk no
+    longer has."""
+    try:
+        return not services.kinds.kind(request.kind).decided_by_choice
+    except KeyError:
+        return False
+
+
 def _due(waited: timedelta, hours: float) -> bool:
     return hours > 0 and waited >= timedelta(hours=hours)
 
 
-def _stage(request: Request) -> str:
-    return str(request.payload.get("stage", 0))
-
-
 async def remind(services: Services, request: Request, round_number: int) -> int:
-    """The card again to each approver (or their delegate), with a reminder; once per interval. An approver found
-    away without a delegate sends the request on to the next approver set instead."""
+    """The card again to each approver (or their delegate), with a reminder, and an e-mail queued with the claim;
+    once per stage and interval. An approver found away without a delegate also sends the request on to the next
+    approver set."""
     now = services.clock()
     async with services.uow() as uow:
+        seen = await uow.requests.get(request.id)
+    if seen is None or seen.state != RequestState.PENDING:
+        return 0
+    # Read with no transaction open: delegations and automatic replies (a Graph call each) say who is reminded.
+    routes = await stand_ins(services, seen.approver_ids, now)
+    async with services.uow() as uow:
         current = await uow.requests.get(request.id)
-        if current is None or current.state != RequestState.PENDING:
-            return 0
-        key = f"remind:{current.public_id}:{_stage(current)}"
+        if current is None or current.state != RequestState.PENDING or current.version != seen.version:
+            return 0  # decided, or moved to another stage, meanwhile: the next run looks again
+        stage = current.stage or 0
+        key = f"remind:{current.public_id}:{stage}"
         if not await uow.alerts.claim(key, str(round_number), detail={"approvers": current.approver_ids}, now=now):
             await uow.rollback()
             return 0
@@ -129,8 +147,11 @@ async def remind(services: Services, request: Request, round_number: int) -> int
                                actor_name=DESK_NAME, detail={"public_id": current.public_id,
                                                              "approvers": current.approver_ids,
                                                              "round": round_number})
+        for recipient_id in dict.fromkeys(route.recipient_id for route in routes):
+            if recipient_id != current.requester_id:
+                await queue_reminder_mail(services, uow, current, recipient_id, stage=stage,
+                                          round_number=round_number)
         await uow.commit()
-    routes = await stand_ins(services, current.approver_ids, now)
     if any(route.how == AWAY for route in routes):
         await escalate(services, current, AWAY_REASON)
     await deliver_to(services, current, list(current.approver_ids), notice="workflow.reminder", again=True)
@@ -149,7 +170,8 @@ async def escalate(services: Services, request: Request, reason: str) -> int:
 
 
 async def expire(services: Services, request: Request) -> int:
-    """No decision in time: ``expired``, audited, cards updated and the requester told by the card-update job."""
+    """No decision in time: ``expired``, audited, the requester's e-mail queued; the card-update job updates the
+    cards and tells the requester in Teams."""
     async with services.uow() as uow:
         current = await uow.requests.get_by_public_id(request.public_id, for_update=True)
         if current is None or current.state != RequestState.PENDING:
@@ -163,6 +185,8 @@ async def expire(services: Services, request: Request) -> int:
             return 0
         await record_transition(uow, current, state.value, DESK, by="desk",
                                 waited_since=waiting_since(current).isoformat())
+        # With the transition it announces; the card-update job's own call for "expired" finds it queued.
+        await queue_requester_mail(services, uow, current, RequestState.EXPIRED.value)
         await uow.commit()
     services.wake_jobs()
     logger.info("request %s expired", request.public_id)

@@ -1,6 +1,7 @@
 """Changing who decides a waiting request (F15): the next approver set (the approvers' managers, else the admins),
 and adding or replacing approvers — each change guarded by the request's version and state and audited in the
-same commit; the version is not bumped, so cards already out stay valid (every click is re-checked anyway)."""
+same commit (with the escalated approvers' e-mails); the version is not bumped, so cards already out stay valid
+(every click is re-checked anyway)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from handlers.access import ASSIGNED
 from handlers.approvals import resolve_approvers
-from handlers.delegation import display_names, names_by_id
+from handlers.delegation import display_names, names_by_id, stand_ins
+from handlers.mail_notifications import queue_escalated_mail
 from handlers.services import Services
 from kinds.steps import changes_person
 from m365.errors import M365Error
@@ -88,8 +90,9 @@ async def set_approvers(
 
 async def widen_to_next_set(services: Services, request: Request, reason: str) -> tuple[Request, list[str]] | None:
     """Adds the next approver set to a waiting request, once per request and stage across replicas (the alerts'
-    unique key), audited as ``request.escalated`` with ``reason``: the request as stored now and who was added;
-    None when another run did it, it was decided, or there is nobody to add (a later run tries again)."""
+    unique key), audited as ``request.escalated`` with ``reason`` and each newcomer's e-mail queued (to their
+    delegate when they have one): the request as stored now and who was added; None when another run did it, it
+    was decided, or there is nobody to add (a later run tries again)."""
     async with services.uow() as uow:
         current = await uow.requests.get(request.id)
     if current is None or current.state != "pending":
@@ -98,12 +101,15 @@ async def widen_to_next_set(services: Services, request: Request, reason: str) -
     if not added:
         logger.warning("nobody to send %s on to", current.public_id)
         return None
+    # Who receives each newcomer's card, read with no transaction open (delegations, automatic replies).
+    recipients = {route.approver_id: route.recipient_id
+                  for route in await stand_ins(services, [person.id for person in added], services.clock())}
     async with services.uow() as uow:
         current = await uow.requests.get(request.id)
         if current is None or current.state != "pending":
             return None
         added_ids = [person.id for person in added if person.id not in current.approver_ids]
-        key = f"escalate:{current.public_id}:{current.payload.get('stage', 0)}"
+        key = f"escalate:{current.public_id}:{current.stage or 0}"
         if not added_ids or not await uow.alerts.claim(key, "1", detail={"added": added_ids, "reason": reason},
                                                        now=services.clock()):
             await uow.rollback()
@@ -114,6 +120,10 @@ async def widen_to_next_set(services: Services, request: Request, reason: str) -
         await uow.audit.append(action="request.escalated", request_id=current.id, actor_id=DESK_ID,
                                actor_name=DESK_NAME,
                                detail={"public_id": current.public_id, "added": added_ids, "reason": reason})
+        for added_id in added_ids:
+            recipient_id = recipients.get(added_id, added_id)
+            if recipient_id != current.requester_id:
+                await queue_escalated_mail(services, uow, current, recipient_id)
         await uow.commit()
     logger.info("request %s escalated (%s) to %s", current.public_id, reason, added_ids)
     return current, added_ids

@@ -9,7 +9,7 @@ from kinds.delegation.ask_again import AskAgainClick, ask_again
 from kinds.delegation.commands import parse_delegate, parse_reassign
 from kinds.delegation.delegate import handle_delegation
 from kinds.delegation.reassign import handle_reassign
-from kinds.family import Command, Family, HelpTopic, VerbRoute
+from kinds.family import Command, Family, HelpTopic, ManifestCommand, VerbRoute
 
 
 def family() -> Family:
@@ -22,4 +22,20 @@ def family() -> Family:
         ),
         verbs=(VerbRoute(Verb.ASK_AGAIN, AskAgainClick, ask_again),),
         help=(HelpTopic(88, "help.delegation"), HelpTopic(89, "help.reassign")),
+        # Delegation only: reassigning is the admins' and names a request, which a menu entry cannot.
+        manifest=(
+            ManifestCommand(
+                70,
+                titles={"en": "delegate to <name> until <date>", "pl": "zastępstwo: <osoba> do <data>",
+                        "de": "Vertretung: <Name> bis <Datum>"},
+                descriptions={
+                    "en": "While you are away, your approval cards go to a colleague, who decides for you until "
+                          "that day",
+                    "pl": "Na czas nieobecności Twoje karty do zatwierdzenia trafiają do osoby, która do tego dnia "
+                          "decyduje za Ciebie",
+                    "de": "Während Ihrer Abwesenheit gehen Ihre Genehmigungskarten bis zu diesem Tag an eine "
+                          "Vertretung, die für Sie entscheidet",
+                },
+            ),
+        ),
     )

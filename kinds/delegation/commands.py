@@ -1,6 +1,7 @@
 """The delegation and re-routing commands (F15) as typed in English, Polish and German, and their parsers:
-``delegate my approvals to X until 2027-01-15``, ``stop delegating``, and the admins' ``reassign REQ-… to X`` and
-``add approver X to REQ-…``."""
+``delegate my approvals to X until 2027-01-15`` (short: ``delegate to X until …``, pl ``zastępstwo: X do …``, de
+``Vertretung: X bis …``, as the Teams command menu offers them), ``stop delegating``, and the admins' ``reassign
+REQ-… to X`` and ``add approver X to REQ-…``."""
 
 from __future__ import annotations
 
@@ -36,9 +37,11 @@ class Reassign:
 
 
 _DELEGATE = (
-    re.compile(rf"^delegate\s+(?:all\s+)?(?:my\s+)?approvals?\s+to\s+(?P<who>.+?)\s+until\s+{_DATE}$", re.I),
+    re.compile(rf"^delegate\s+(?:(?:all\s+)?(?:my\s+)?approvals?\s+)?to\s+(?P<who>.+?)\s+until\s+{_DATE}$", re.I),
     re.compile(rf"^(?:przeka[żz]|deleguj)\s+(?:moje\s+)?(?:zatwierdzenia|zatwierdzanie|akceptacje)\s+"
                rf"(?:(?:dla|osobie)\s+)?(?P<who>.+?)\s+do\s+{_DATE}$", re.I),
+    re.compile(rf"^zast[ęe]pstwo:?\s+(?P<who>.+?)\s+do\s+{_DATE}$", re.I),
+    re.compile(rf"^vertretung:?\s+(?P<who>.+?)\s+bis\s+(?:zum\s+)?{_DATE}$", re.I),
     re.compile(rf"^(?:delegiere|übertrage|uebertrage)\s+meine\s+genehmigungen\s+an\s+(?P<who>.+?)\s+bis\s+"
                rf"(?:zum\s+)?{_DATE}$", re.I),
     re.compile(rf"^meine\s+genehmigungen\s+an\s+(?P<who>.+?)\s+bis\s+(?:zum\s+)?{_DATE}\s+delegieren$", re.I),

@@ -1,7 +1,8 @@
 """A choice on a desk-filed request's card: checked like a decision (handlers.approvals.decide) — the click's
 person against the stored request now, its state and card version — then the chosen plan stored and approved in one
 versioned update, so it executes through the shared lifecycle (audited, exactly once): of two choices at once,
-exactly one wins."""
+exactly one wins. A delegate (F15) chooses with their approver's standing, admin choices included, and the decision
+and audit say "X for Y"."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from handlers import access
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.request_views import request_view
-from handlers.services import Services
+from handlers.services import Services, is_admin
 from handlers.submission import EXECUTE_JOB, record_transition
 from kinds.desk_filed.spec import DeskFiled
 from kinds.family import VerbRoute
@@ -48,7 +49,7 @@ async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb
         await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
                                     request=seen)
         return await _current(services, actor, spec, public_id, t(spec.not_decider))
-    if choice in spec.admins_only and not standing.admin:
+    if choice in spec.admins_only and not await _as_admin(services, actor, standing):
         await access.record_refusal(services, actor, choice, access.Why.NOT_APPROVER, public_id=public_id,
                                     request=seen)
         return await _current(services, actor, spec, public_id, t(spec.admins_only_notice))
@@ -60,6 +61,8 @@ async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb
     if isinstance(plan, str):
         return await _current(services, actor, spec, public_id, plan)
     steps, reason = plan
+    for_whom = standing.on_behalf_of
+    delegated = {"on_behalf_of": for_whom.id, "on_behalf_of_name": for_whom.name} if for_whom else {}
     async with services.uow() as uow:
         request = await uow.requests.get_by_public_id(public_id, for_update=True)
         assert request is not None  # requests are never deleted
@@ -74,14 +77,25 @@ async def choose(services: Services, actor: Actor, spec: DeskFiled, choice: Verb
             state = current.state if current is not None else seen.state
             return await _current(services, actor, spec, public_id, _decided(t, public_id, state))
         await uow.decisions.add(request_id=request.id, approver_id=actor.user_id, approver_name=actor.name,
-                                outcome="approved", reason=reason, at=services.clock())
+                                outcome="approved", reason=reason, at=services.clock(),
+                                on_behalf_of_id=for_whom.id if for_whom else None,
+                                on_behalf_of_name=for_whom.name if for_whom else None)
         await uow.jobs.enqueue(request.id, EXECUTE_JOB)
-        await record_transition(uow, request, new_state.value, actor, reason=reason, choice=choice.value)
+        await record_transition(uow, request, new_state.value, actor, reason=reason, choice=choice.value,
+                                **delegated)
         await uow.commit()
         view = await request_view(services, uow, request)
     services.wake_jobs()
     logger.info("%s %s: %s by %s", spec.kind, public_id, choice.value, actor.user_id)
     return Reply(card=spec.card(view, request, t, actor.user_id))
+
+
+async def _as_admin(services: Services, actor: Actor, standing: access.Standing) -> bool:
+    """An admin, or the delegate now of an approver who is one (their choice is the admin's, made for them)."""
+    if standing.admin:
+        return True
+    principal = standing.on_behalf_of
+    return principal is not None and await is_admin(services, Actor(principal.id, principal.name, actor.tenant_id))
 
 
 def _decided(t: Translator, public_id: str, state: str) -> str:

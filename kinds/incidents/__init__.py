@@ -8,7 +8,7 @@ Incidents are not requests: nothing is approved or applied to the tenant, so the
 from __future__ import annotations
 
 from cards.verbs import Verb
-from kinds.family import Command, Family, HelpTopic, VerbRoute
+from kinds.family import Command, Family, HelpTopic, ManifestCommand, VerbRoute
 from kinds.incidents.actions import Actions, IncidentClick
 from kinds.incidents.commands import parse_report, parse_support_channel
 from kinds.incidents.filing import Filing, ReportForm, handle_support_channel
@@ -41,4 +41,16 @@ def family(policy: IncidentPolicy | None = None) -> Family:
             VerbRoute(Verb.INCIDENT_RESOLVE, IncidentClick, actions.resolve),
         ),
         help=(HelpTopic(88, HELP),),
+        manifest=(
+            ManifestCommand(
+                60,
+                titles={"en": "report a problem", "pl": "zgłoś problem", "de": "Problem melden"},
+                descriptions={
+                    "en": "Tell support what is not working: you get an incident number and hear how it goes",
+                    "pl": "Opisz wsparciu, co nie działa: dostaniesz numer zgłoszenia i informacje o jego postępach",
+                    "de": "Melden Sie dem Support, was nicht funktioniert: Sie erhalten eine Vorgangsnummer und "
+                          "Nachricht zum Stand",
+                },
+            ),
+        ),
     )

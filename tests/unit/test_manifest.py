@@ -20,9 +20,11 @@ from jsonschema.protocols import Validator
 from jsonschema.validators import extend
 
 from handlers.commands import ShowHelp, ShowMyRequests, ShowSla, parse
+from kinds.delegation.commands import Delegate
 from kinds.digest.commands import SetDigest
 from kinds.digest.schedule import DAILY
 from kinds.family import Family, ManifestCommand
+from kinds.incidents.commands import ReportProblem
 from kinds.licenses.commands import RequestLicense, ShowPlans
 from kinds.lists.commands import JoinList
 from kinds.mail.choice import MailChoiceCommand
@@ -197,7 +199,8 @@ def test_personal_chat_bot_with_its_commands(manifest: dict[str, Any]) -> None:
     personal, team = bot["commandLists"]
     assert personal["scopes"] == ["personal"] and team["scopes"] == ["team"]
     titles = [command["title"] for command in personal["commands"]]
-    assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses", "email me on"]
+    assert titles == ["help", "request license E3", "join <list>", "my requests", "licenses", "report a problem",
+                      "delegate to <name> until <date>", "email me on"]
     # In a channel the bot serves the digest alone (kinds/digest), so that is all the team menu offers.
     assert [command["title"] for command in team["commands"]] == ["digest daily 08:00"]
     for command in [*personal["commands"], *team["commands"]]:
@@ -305,6 +308,9 @@ def test_command_titles_are_what_the_bot_understands(
         JoinList("Sales"),
         ShowMyRequests(),
         ShowPlans(),
+        ReportProblem(),
+        # The menu's placeholders filled with "Sales": the delegation command, which then asks for a real date.
+        Delegate("Sales", None, "Sales"),
         MailChoiceCommand(on=True),
     ]
 
@@ -367,6 +373,8 @@ def test_a_familys_new_manifest_command_appears_in_the_package(
             ShowSla(),
             ShowMyRequests(),
             ShowPlans(),
+            ReportProblem(),
+            Delegate("Sales", None, "Sales"),
             MailChoiceCommand(on=True),
         ], locale
 
