@@ -8,6 +8,7 @@ from typing import Any
 
 from cards.elements import Element, execute, facts, text, title
 from cards.i18n import Translator
+from cards.requests import decider_name
 from cards.views import RequestView
 
 
@@ -23,7 +24,8 @@ def choice_head(view: RequestView, t: Translator, *, title_key: str, state_key: 
         (t(state_key), t("request.state." + view.state)),
     ]))
     if view.decision is not None and view.decision.reason:
-        body.append(text(t(chosen_key, name=view.decision.approver_name, choice=view.decision.reason)))
+        # A delegate's choice (F15) reads "X for Y", as on the Approve / Reject cards.
+        body.append(text(t(chosen_key, name=decider_name(view.decision, t), choice=view.decision.reason)))
     return body
 
 
