@@ -18,17 +18,20 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from handlers.context import Actor
+from cards.requests import approval_card
+from handlers.card_delivery import translator_for
+from handlers.context import Actor, SentActivity
 from handlers.delegation import AWAY, AWAY_REASON, stand_ins
-from handlers.delivery import deliver_to
+from handlers.delivery import APPROVER, deliver_to
 from handlers.lifecycle import InvalidTransition, RequestEvent, RequestState, next_state
 from handlers.mail_notifications import queue_reminder_mail, queue_requester_mail
+from handlers.request_views import request_view
 from handlers.rerouting import DESK_ID, DESK_NAME, widen_to_next_set
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
 from handlers.submission import record_transition
 from storage.errors import StaleVersion
-from storage.models import Request
+from storage.models import CardCopy, Request
 
 logger = logging.getLogger(__name__)
 
@@ -154,8 +157,26 @@ async def remind(services: Services, request: Request, round_number: int) -> int
         await uow.commit()
     if any(route.how == AWAY for route in routes):
         await escalate(services, current, AWAY_REASON)
+    async with services.uow() as uow:
+        earlier = [copy for copy in await uow.cards.for_request(current.id) if copy.role == APPROVER]
     await deliver_to(services, current, list(current.approver_ids), notice="workflow.reminder", again=True)
+    await _retire_replaced(services, current, earlier)
     return 1
+
+
+async def _retire_replaced(services: Services, request: Request, earlier: list[CardCopy]) -> None:
+    """The copies a reminder's new card replaced lose their buttons: only the newest copy of a person's card is
+    kept current, so an older one left live would still offer a decision after the request was decided."""
+    async with services.uow() as uow:
+        kept = {copy.activity_id for copy in await uow.cards.for_request(request.id)}
+        view = await request_view(services, uow, request)
+    for copy in earlier:
+        if copy.activity_id in kept:
+            continue  # not replaced (the person was not reminded, or the new card could not be sent)
+        t = await translator_for(services, copy.recipient_id)
+        card = approval_card(view, t, can_decide=False,
+                             notice=t("workflow.reminder.replaced", request_id=request.public_id))
+        await services.messenger.update(SentActivity(copy.conversation_id, copy.service_url, copy.activity_id), card)
 
 
 async def escalate(services: Services, request: Request, reason: str) -> int:

@@ -89,14 +89,17 @@ async def test_intervals_come_from_the_policy_and_unset_ones_from_the_settings(m
     # No policy file: the built-in policy leaves every interval to the settings.
     assert intervals_for(mdesk.services, "dl.join", defaults) == defaults
     assert intervals_for(mdesk.services, "license.assign", defaults) == defaults
-    with_policy(mdesk, """
+    with_policy(
+        mdesk,
+        """
 [defaults]
 remind_after_hours = 4
 [family.lists]
 escalate_after_hours = 0
 [kind."dl.join"]
 expire_after_hours = 20
-""")
+""",
+    )
     assert intervals_for(mdesk.services, "dl.join", defaults) == Intervals(4, 0, 20)
     assert intervals_for(mdesk.services, "dl.leave", defaults) == Intervals(4, 0, 30)
     assert intervals_for(mdesk.services, "license.assign", defaults) == Intervals(4, 12, 30)
@@ -112,11 +115,14 @@ async def test_the_settings_defaults_are_read_from_the_environment(monkeypatch: 
 
 
 async def test_the_policy_switches_the_reminder_and_the_expiry_off_and_the_settings_escalate(mdesk: Desk) -> None:
-    with_policy(mdesk, """
+    with_policy(
+        mdesk,
+        """
 [kind."dl.join"]
 remind_after_hours = 0
 expire_after_hours = 0
-""")
+""",
+    )
     request = await annas_join(mdesk)
     mdesk.clock.now = REMIND
     assert await twice(mdesk) == FollowedUp()
@@ -148,8 +154,9 @@ async def test_reminders_escalation_and_expiry_are_emailed_once_each(mdesk: Desk
     (olgas,) = [row for row in await outbox(mdesk) if row.recipient_id == OLGA.user_id]
     assert olgas.key == f"req-{request.id}-decide-{OLGA.user_id}"
     kind = unescaped(Translator(olgas.language)("request.kind.dl.join"))
-    assert olgas.subject == unescaped(Translator(olgas.language)(TEMPLATES["request.escalated"].subject,
-                                                                 request_id=request.public_id, kind=kind))
+    assert olgas.subject == unescaped(
+        Translator(olgas.language)(TEMPLATES["request.escalated"].subject, request_id=request.public_id, kind=kind)
+    )
 
     mdesk.clock.now = REMIND + timedelta(hours=8)  # 16 business hours: the second round, to Lena and Olga
     assert await twice(mdesk) == FollowedUp(reminded=1)
@@ -238,8 +245,11 @@ async def assert_decided_for(desk: Desk, request: Request, delegate: UserSeed, p
     async with desk.services.uow() as uow:
         (decision,) = await uow.decisions.for_request(request.id)
     assert (decision.approver_id, decision.on_behalf_of_id, decision.on_behalf_of_name) == (
-        delegate.user_id, principal.user_id, principal.display_name)
+        delegate.user_id,
+        principal.user_id,
+        principal.display_name,
+    )
     await run_jobs(desk)
-    assert any(f"{delegate.display_name} for {principal.display_name}" in str(card)
-               for _, card in desk.messenger.updates)
-
+    assert any(
+        f"{delegate.display_name} for {principal.display_name}" in str(card) for _, card in desk.messenger.updates
+    )
