@@ -3,10 +3,12 @@ its SLA target and its reminder, escalation and expiry intervals — loaded from
 
 The file has ``[defaults]``, ``[family.<name>]`` and ``[kind."<id>"]`` tables; for each key the most specific table
 that sets it wins (kind over family over defaults), and a key no table sets keeps today's behaviour: the kind's own
-approver route as its one stage, every one of its auto-approve rules, its SLA target from the settings, no reminder,
-escalation or expiry. TOML (stdlib ``tomllib``) because the policy is a few flat tables edited by admins, and
-``tomllib`` needs no dependency; it keeps no positions, so semantic errors find their key's line with the small
-locator below (syntax errors come with tomllib's own line and column).
+approver route as its one stage, every one of its auto-approve rules, its SLA target from the settings, and the
+reminder, escalation and expiry intervals the desk's settings give (DESK_REMIND_AFTER_HOURS, DESK_ESCALATE_AFTER_HOURS,
+DESK_EXPIRE_AFTER_HOURS, read by handlers/escalation.py; 0 = never, in the file or the settings). TOML (stdlib
+``tomllib``) because the policy is a few flat tables edited by admins, and ``tomllib`` needs no dependency; it keeps
+no positions, so semantic errors find their key's line with the small locator below (syntax errors come with
+tomllib's own line and column).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from desk_fixture import ANNA, JONAS, LENA, MARKETING, Desk, open_desk, small_tenant
-from test_request_lifecycle import action_data, audit_of, click, file, run_jobs, stored, texts_to
+from test_request_lifecycle import action_data, audit_of, click, file, run_jobs, stored, texts_to, updates_of
 
 from cards.i18n import Translator
 from cards.verbs import Verb
@@ -123,6 +123,10 @@ async def test_reminder_escalation_and_expiry_across_a_weekend_each_once(wdesk: 
     assert await twice(wdesk) == FollowedUp()
     lenas = cards_for(wdesk, LENA, request)
     assert len(lenas) == 2 and f"Reminder: {request.public_id} has been waiting" in lenas[1]
+    # The first card, no longer kept current, loses its buttons and points to the new one.
+    first = next(s for s in wdesk.messenger.to(LENA.user_id) if s.card and request.public_id in str(s.card))
+    (retired,) = updates_of(wdesk, first)
+    assert Verb.APPROVE not in str(retired) and "A newer card for" in str(retired)
 
     wdesk.clock.now = ESCALATE
     assert await twice(wdesk) == FollowedUp(escalated=1)
