@@ -168,8 +168,8 @@ class Settings(BaseSettings):
     incident_first_check_seconds: float = 60.0
 
     # Reminders, escalation and expiry of waiting requests (F15): how often due ones are looked for (0 = not in this
-    # replica; each step happens once across replicas), and, until the routing policy sets them per kind, the
-    # business hours of waiting before a reminder (repeated as often), the escalation and the expiry (0 = never).
+    # replica; each step happens once across replicas), and the business hours of waiting before a reminder
+    # (repeated as often), the escalation and the expiry (0 = never) wherever the routing policy leaves them unset.
     escalation_check_seconds: float = 300.0
     remind_after_hours: float = 8.0
     escalate_after_hours: float = 24.0
