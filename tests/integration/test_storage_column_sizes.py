@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest_storage import Target
+from conftest_storage import Target, table_as_migrated
 from sqlalchemy import text
 
 from storage.db import create_engine
@@ -55,10 +55,12 @@ async def test_the_resize_keeps_every_row_and_link(unmigrated_target: Target) ->
     engine = create_engine(unmigrated_target.url, **unmigrated_target.engine_kwargs)
     try:
         async with engine.begin() as conn:
+            requests_then = await table_as_migrated(conn, Request)
+            decisions_then = await table_as_migrated(conn, Decision)
             for request_id in (1, 2):
-                await conn.execute(Request.__table__.insert().values(**_request(request_id)))
+                await conn.execute(requests_then.insert().values(**_request(request_id)))
             await conn.execute(text("INSERT INTO request_subjects (request_id, user_id) VALUES (1, 'ben'), (2, 'cy')"))
-            await conn.execute(Decision.__table__.insert().values(
+            await conn.execute(decisions_then.insert().values(
                 request_id=2, approver_id="b001", approver_name="Boss", outcome="approved"))
             await conn.execute(ConversationRef.__table__.insert().values(
                 user_id="a001", teams_user_id="29:1", conversation_id="a:1", service_url="https://smba.example/",

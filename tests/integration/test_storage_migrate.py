@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from conftest_storage import Target
+from conftest_storage import Target, table_as_migrated
 from sqlalchemy import inspect, text
 
 from storage.db import create_engine, is_postgres
@@ -79,9 +79,10 @@ async def test_requests_filed_before_subjects_existed_get_them_from_their_plans(
     }
     try:
         async with engine.begin() as conn:
+            requests_then = await table_as_migrated(conn, Request)
             for request_id, (requester, plan) in plans.items():
                 await conn.execute(
-                    Request.__table__.insert().values(
+                    requests_then.insert().values(
                         id=request_id, public_id=f"R-{request_id}", kind="x", requester_id=requester,
                         requester_name=requester, target_id="t", target_label="t", plan=plan,
                     )
