@@ -30,7 +30,7 @@ from handlers.execution import execute_request
 from handlers.jobs import JobRunner
 from handlers.mail_policy import MailPolicy
 from handlers.plans import PlanCatalogue
-from handlers.policy_audit import audit_policy_change_until_done
+from handlers.policy_audit import audit_policy_at_start
 from handlers.routing_policy import RoutingPolicyError, load_routing_policy
 from handlers.services import ApprovalPolicy, Services, utc_now
 from handlers.submission import CARD_UPDATE_JOB, DELIVER_JOB, EXECUTE_JOB
@@ -273,10 +273,12 @@ async def _desk(app: web.Application) -> AsyncIterator[None]:
     validator = None if settings.is_demo else _token_validator(settings, SigningKeys(key_session))
     guard = InboundGuard(allow_list, validator)
     add_messages_route(app, agent=agent, adapter=adapter, guard=guard, tenant_id=settings.tenant_id)
-    # A routing policy unlike the last one audited is audited once, across replicas (retried until the database is).
-    policy_audit = asyncio.create_task(audit_policy_change_until_done(services))
+    # A routing policy unlike the last one audited is audited once, across replicas: before the desk serves when the
+    # database answers now (so the change precedes every request routed by it), else retried in the background.
+    policy_audit = await audit_policy_at_start(services)
     yield
-    policy_audit.cancel()
+    if policy_audit is not None:
+        policy_audit.cancel()
     await key_session.close()
     if bot_credentials is not None:
         bot_credentials.close()

@@ -70,3 +70,14 @@ async def audit_policy_change_until_done(services: Services, *, retry_seconds: f
         except Exception as error:  # noqa: BLE001 - any failure here is retried, never fatal to the desk
             logger.warning("routing policy audit: %s; retrying in %.0f s", type(error).__name__, retry_seconds)
             await asyncio.sleep(retry_seconds)
+
+
+async def audit_policy_at_start(services: Services) -> asyncio.Task[None] | None:
+    """Audits the policy now; when that cannot be done yet (another replica holds the row, the database is not
+    reachable), the background task that retries it, which the caller cancels when the desk stops."""
+    try:
+        await audit_policy_change(services)
+        return None
+    except Exception as error:  # noqa: BLE001 - retried in the background, never fatal to the start
+        logger.info("routing policy audit deferred: %s", type(error).__name__)
+        return asyncio.create_task(audit_policy_change_until_done(services))
