@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 
 from app import RUNNER, SERVICES, UOW
 from devtenant import DevTenant, SeedUser
+from devtenant.states.connector import Conversation
 
 DATA = Path(__file__).parents[1] / "data"
 TEXT_MESSAGE = json.loads((DATA / "personal-chat-text-message.json").read_text())
@@ -125,6 +126,31 @@ class Desk:
         cards = self.cards(user)
         assert cards, f"{user.display_name} received no card; inbox: {self.inbox(user)}"
         return cards[-1]
+
+    def open_channel(self, channel_id: str) -> None:
+        """A Teams channel conversation the connector knows, as a team's channel the bot was added to."""
+        conversation = Conversation(channel_id, "channel", [], None, self.tenant.tenant_id)
+        self.tenant.state.conversations[channel_id] = conversation
+
+    async def say_in_channel(self, channel_id: str, user: SeedUser, text: str, *, locale: str) -> None:
+        """A channel message as Teams sends it: the @mention in the text and as an entity, the team in channelData."""
+        activity = self._base(user, locale)
+        mention = "<at>M365 Desk</at>"
+        activity["text"] = f"{mention} {text}"
+        activity["conversation"] = {"conversationType": "channel", "id": channel_id, "isGroup": True}
+        activity["channelData"] = {
+            "tenant": {"id": self.tenant.tenant_id},
+            "team": {"id": "19:team@thread.tacv2"},
+            "channel": {"id": channel_id},
+        }
+        activity["entities"].append({"type": "mention", "text": mention, "mentioned": activity["recipient"]})
+        response = await self.post(activity)
+        assert response.status in (200, 201, 202), await response.text()
+
+    def channel_items(self, channel_id: str) -> list[dict[str, Any]]:
+        """What the desk posted to a channel, oldest first."""
+        state = self.tenant.state
+        return [state.activities[i].as_inbox_item() for i in state.conversations[channel_id].activity_ids]
 
 
 def card_text(card: dict[str, Any]) -> str:

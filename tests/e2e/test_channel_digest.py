@@ -16,7 +16,6 @@ from desk_harness import Clock, Desk, card_text
 from cards.charts import png_size
 from cards.i18n import Translator
 from devtenant import DevTenant
-from devtenant.states.connector import Conversation
 from kinds.digest.channel import describe
 from kinds.digest.commands import SetDigest
 from kinds.digest.post import run_digests
@@ -35,33 +34,11 @@ async def clock() -> Clock:
 @pytest.fixture
 async def channel_desk(tenant: DevTenant, database_url: str, clock: Clock) -> AsyncIterator[Desk]:
     running = await start_desk(tenant, desk_settings(tenant, database_url), clock=clock)
-    state = tenant.state
-    state.conversations[CHANNEL_ID] = Conversation(CHANNEL_ID, "channel", [], None, tenant.tenant_id)
+    running.open_channel(CHANNEL_ID)
     try:
         yield running
     finally:
         await running.client.close()
-
-
-async def _say_in_channel(desk: Desk, user: Any, text: str, *, locale: str) -> None:
-    """A channel message as Teams sends it: the @mention in the text and as an entity, the team in channelData."""
-    activity = desk._base(user, locale)
-    mention = "<at>M365 Desk</at>"
-    activity["text"] = f"{mention} {text}"
-    activity["conversation"] = {"conversationType": "channel", "id": CHANNEL_ID, "isGroup": True}
-    activity["channelData"] = {
-        "tenant": {"id": desk.tenant.tenant_id},
-        "team": {"id": "19:team@thread.tacv2"},
-        "channel": {"id": CHANNEL_ID},
-    }
-    activity["entities"].append({"type": "mention", "text": mention, "mentioned": activity["recipient"]})
-    response = await desk.post(activity)
-    assert response.status in (200, 201, 202), await response.text()
-
-
-def _channel_items(desk: Desk) -> list[dict[str, Any]]:
-    state = desk.tenant.state
-    return [state.activities[i].as_inbox_item() for i in state.conversations[CHANNEL_ID].activity_ids]
 
 
 @pytest.mark.parametrize(("locale", "command"), [
@@ -75,17 +52,17 @@ async def test_an_admin_sets_a_weekly_digest_and_the_channel_gets_it(
     admin, employee = desk.tenant.seed.demo_admin, desk.tenant.seed.demo_employee
     t = Translator(locale)
 
-    await _say_in_channel(desk, employee, "request license E3", locale=locale)
-    assert _channel_items(desk)[-1]["text"] == t("channel.personal_only")
-    await _say_in_channel(desk, admin, command, locale=locale)
+    await desk.say_in_channel(CHANNEL_ID, employee, "request license E3", locale=locale)
+    assert desk.channel_items(CHANNEL_ID)[-1]["text"] == t("channel.personal_only")
+    await desk.say_in_channel(CHANNEL_ID, admin, command, locale=locale)
     schedule = describe(SetDigest(WEEKLY, 8 * 60, 0), t)
-    assert _channel_items(desk)[-1]["text"] == t("digest.set", schedule=schedule, zone="Europe/Warsaw")
+    assert desk.channel_items(CHANNEL_ID)[-1]["text"] == t("digest.set", schedule=schedule, zone="Europe/Warsaw")
 
     assert await run_digests(desk.services) == 0  # today's 08:00 was before the digest was set
     clock.now += timedelta(days=7)
     assert await run_digests(desk.services) == 1
     assert await run_digests(desk.services) == 0
-    cards = [a["content"] for item in _channel_items(desk) for a in item.get("attachments") or []]
+    cards = [a["content"] for item in desk.channel_items(CHANNEL_ID) for a in item.get("attachments") or []]
     assert len(cards) == 1
     assert t("digest.title") in card_text(cards[0])
     assert desk.tenant.state.conversations[CHANNEL_ID].conversation_type == "channel"

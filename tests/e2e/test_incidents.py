@@ -17,7 +17,6 @@ from desk_harness import Clock, Desk, action_data, card_text, leaks
 
 from cards.i18n import Translator
 from devtenant import DevTenant
-from devtenant.states.connector import Conversation
 from kinds.incidents.auto_close import run_incident_pass
 from kinds.incidents.policy import IncidentPolicy
 from storage.models_incidents import Incident
@@ -35,32 +34,15 @@ async def clock() -> Clock:
 @pytest.fixture
 async def support_desk(tenant: DevTenant, database_url: str, clock: Clock) -> AsyncIterator[Desk]:
     running = await start_desk(tenant, desk_settings(tenant, database_url), clock=clock)
-    tenant.state.conversations[CHANNEL_ID] = Conversation(CHANNEL_ID, "channel", [], None, tenant.tenant_id)
+    running.open_channel(CHANNEL_ID)
     try:
         yield running
     finally:
         await running.client.close()
 
 
-async def _say_in_channel(desk: Desk, user: Any, text: str, *, locale: str) -> None:
-    activity = desk._base(user, locale)
-    mention = "<at>M365 Desk</at>"
-    activity["text"] = f"{mention} {text}"
-    activity["conversation"] = {"conversationType": "channel", "id": CHANNEL_ID, "isGroup": True}
-    activity["channelData"] = {"tenant": {"id": desk.tenant.tenant_id}, "team": {"id": "19:team@thread.tacv2"},
-                               "channel": {"id": CHANNEL_ID}}
-    activity["entities"].append({"type": "mention", "text": mention, "mentioned": activity["recipient"]})
-    response = await desk.post(activity)
-    assert response.status in (200, 201, 202), await response.text()
-
-
-def _channel_items(desk: Desk) -> list[dict[str, Any]]:
-    state = desk.tenant.state
-    return [state.activities[i].as_inbox_item() for i in state.conversations[CHANNEL_ID].activity_ids]
-
-
 def _channel_cards(desk: Desk) -> list[dict[str, Any]]:
-    return [a["content"] for item in _channel_items(desk) for a in item.get("attachments") or []]
+    return [a["content"] for item in desk.channel_items(CHANNEL_ID) for a in item.get("attachments") or []]
 
 
 def _second_admin(desk: Desk) -> Any:
@@ -87,8 +69,8 @@ async def test_an_incident_in_polish_through_claim_escalation_resolution_reopen_
     admin, employee, second = desk.tenant.seed.demo_admin, desk.tenant.seed.demo_employee, _second_admin(desk)
     pl = Translator("pl-PL")
 
-    await _say_in_channel(desk, admin, "kanał wsparcia tutaj", locale="pl-PL")
-    assert _channel_items(desk)[-1]["text"] == pl("incidents.channel.set")
+    await desk.say_in_channel(CHANNEL_ID, admin, "kanał wsparcia tutaj", locale="pl-PL")
+    assert desk.channel_items(CHANNEL_ID)[-1]["text"] == pl("incidents.channel.set")
 
     await desk.say(employee, "zgłoś problem: Outlook nie synchronizuje poczty od rana", locale="pl-PL")
     incident = await _incident(desk)
@@ -153,7 +135,7 @@ async def test_an_incident_in_polish_through_claim_escalation_resolution_reopen_
     async with desk.uow() as uow:
         actions = [event.action for event in await uow.incidents.events(incident.id)]
     assert actions == ["filed", "claim", "escalate", "claim", "resolve", "reopen", "resolve", "auto_close"]
-    assert leaks(desk.inbox(employee)) == [] and leaks(_channel_items(desk)) == []
+    assert leaks(desk.inbox(employee)) == [] and leaks(desk.channel_items(CHANNEL_ID)) == []
 
 
 async def test_an_incident_filed_through_the_english_form_is_claimed_resolved_and_confirmed(
@@ -162,7 +144,7 @@ async def test_an_incident_filed_through_the_english_form_is_claimed_resolved_an
     desk = support_desk
     admin, employee = desk.tenant.seed.demo_admin, desk.tenant.seed.demo_employee
     en = Translator("en-US")
-    await _say_in_channel(desk, admin, "support channel here", locale="en-US")
+    await desk.say_in_channel(CHANNEL_ID, admin, "support channel here", locale="en-US")
 
     await desk.say(employee, "report a problem")
     _, form = desk.last_card(employee)
