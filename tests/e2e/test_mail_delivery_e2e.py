@@ -18,7 +18,7 @@ from cards.mail import TEMPLATES
 from cards.verbs import Verb
 from devtenant import DevTenant
 from handlers.mail_sender import MailSender
-from m365.ports import FoundMail, Mail, OutgoingMail
+from tests.mail_crash import Crash, CrashAfter
 
 
 class Clock:
@@ -54,32 +54,8 @@ def subject(language: str, template: str, **params: str) -> str:
     return unescaped(Translator(language)(TEMPLATES[template].subject, **params))
 
 
-class CrashAfter:
-    """The desk's Graph mail adapter, with the process dying right after the named call reached devtenant."""
-
-    def __init__(self, port: Mail, after: str) -> None:
-        self._port, self._after = port, after
-
-    async def find(self, sender: str, message_id: str) -> FoundMail | None:
-        return await self._port.find(sender, message_id)
-
-    async def create_draft(self, mail: OutgoingMail) -> str:
-        draft_id = await self._port.create_draft(mail)
-        if self._after == "create_draft":
-            raise Crash
-        return draft_id
-
-    async def send_draft(self, sender: str, draft_id: str) -> None:
-        await self._port.send_draft(sender, draft_id)
-        if self._after == "send_draft":
-            raise Crash
-
-    async def automatic_replies(self, user_id: str):  # type: ignore[no-untyped-def]
-        return await self._port.automatic_replies(user_id)
 
 
-class Crash(BaseException):
-    """The process dying: nothing after it runs or is recorded."""
 
 
 async def test_requester_and_approver_are_mailed_in_their_languages_once_each(mail_desk: Desk) -> None:

@@ -29,9 +29,9 @@ from kinds.mail.choice import MailChoiceCommand, parse_mail_choice
 from m365.errors import Throttled, TransientError
 from m365.memory import UserSeed
 from m365.memory.mail import StoredMail
-from m365.ports import FoundMail, Mail, OutgoingMail
 from storage.models import Request
 from storage.models_mail import MailState, OutboxMail
+from tests.mail_crash import Crash, CrashAfter
 
 pytest_plugins = ["desk_fixture"]
 
@@ -211,32 +211,8 @@ def test_the_html_escapes_every_value_and_the_text_keeps_it_as_typed() -> None:
 # ------------------------------------------------------------------ sending exactly once
 
 
-class Crash(BaseException):
-    """The process dying between two calls: nothing after it runs, nothing is recorded."""
 
 
-class CrashAfter:
-    """The memory tenant's Mail, with the process dying right after the named call went through."""
-
-    def __init__(self, port: Mail, after: str) -> None:
-        self._port, self._after = port, after
-
-    async def find(self, sender: str, message_id: str) -> FoundMail | None:
-        return await self._port.find(sender, message_id)
-
-    async def create_draft(self, mail: OutgoingMail) -> str:
-        draft_id = await self._port.create_draft(mail)
-        if self._after == "create_draft":
-            raise Crash
-        return draft_id
-
-    async def send_draft(self, sender: str, draft_id: str) -> None:
-        await self._port.send_draft(sender, draft_id)
-        if self._after == "send_draft":
-            raise Crash
-
-    async def automatic_replies(self, user_id: str):  # type: ignore[no-untyped-def]
-        return await self._port.automatic_replies(user_id)
 
 
 async def queue(desk: Desk, count: int, *, recipient: UserSeed = ANNA) -> None:
