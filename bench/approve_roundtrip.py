@@ -104,7 +104,7 @@ async def _clicks(session, desk_url: str, tenant: dict[str, Any], seed, clicks: 
         assert "Approved by" in json.dumps(payload, ensure_ascii=False), payload
     async with session.get(f"{tenant['control_url']}/calls", params={"service": "graph"}) as response:
         graph_calls = len((await response.json())["value"])
-    cuts = statistics.quantiles(timings, n=100)
+    cuts = statistics.quantiles(timings, n=100, method="inclusive")  # never beyond the slowest click measured
     return {
         "requests_asked": len(requesters),
         "clicks": len(timings),
