@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sync_tenant
 	$(BIN)/python -m bench.history_query
 	$(BIN)/python -m bench.admin_desk
+	$(BIN)/python -m bench.stages
 
 # 10,000 generated activities against the real desk: counts by status, 5xx and tracebacks (expected 0).
 fuzz: $(STAMP)
