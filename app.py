@@ -100,7 +100,7 @@ def families(settings: Settings | None = None) -> list[Family]:
         mail.family(),
         mailboxes.family(),
         orphans.family(),
-        queue.family(),
+        queue.family(IncidentPolicy.from_settings(settings) if settings else None),
         seats.family(),
         statistics.family(),
         still_needed.family(),

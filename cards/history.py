@@ -1,5 +1,6 @@
-"""The admins' history card: one page of requests matching the filters, newest first, with page buttons that
-carry the filters (typed click data, checked again on the server) and the CSV link once one was asked for."""
+"""The admins' history card: one page of requests and incidents matching the filters, newest first, with page
+buttons that carry the filters (typed click data, checked again on the server) and the CSV link once one was asked
+for."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from cards.elements import Element, card, execute, text, title
 from cards.i18n import Translator, plain
+from cards.incidents import state_name as incident_state_name
 from cards.verbs import Verb
 
 # The page buttons' verb; the history family (kinds/history/) routes it.
@@ -23,6 +25,11 @@ class HistoryLine:
     target: str
     state: str
     created_at: datetime
+    priority: str | None = None  # set for an incident (P1–P4); None for a request
+
+    @property
+    def is_incident(self) -> bool:
+        return self.priority is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +71,12 @@ def history_card(view: HistoryView, t: Translator) -> Element:
 
 
 def _line(line: HistoryLine, t: Translator) -> Element:
+    if line.is_incident:
+        heading = f"**{line.public_id}** · {t('history.incident', priority=line.priority or '')}"
+        state = incident_state_name(line.state, t)
+    else:
+        heading = f"**{line.public_id}** · {plain(kind_name(line.kind, t))}"
+        state = state_name(line.state, t)
     return {
         "type": "ColumnSet",
         "separator": True,
@@ -72,12 +85,12 @@ def _line(line: HistoryLine, t: Translator) -> Element:
                 "type": "Column",
                 "width": "stretch",
                 "items": [
-                    text(f"**{line.public_id}** · {plain(kind_name(line.kind, t))}"),
+                    text(heading),
                     text(f"{plain(line.requester)} → {plain(line.target)} · {t.datetime(line.created_at)}",
                          subtle=True),
                 ],
             },
-            {"type": "Column", "width": "auto", "items": [text(state_name(line.state, t), weight="Bolder")]},
+            {"type": "Column", "width": "auto", "items": [text(state, weight="Bolder")]},
         ],
     }
 

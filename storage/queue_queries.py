@@ -1,5 +1,6 @@
-"""Read-side query of the admins' queue (F19): requests still waiting, oldest first, filtered by kind and by listed
-approver, one page at a time with the total; returns small frozen dataclasses, never ORM objects."""
+"""Read-side queries of the admins' queue (F19): requests still waiting, oldest first, filtered by kind and by listed
+approver, and open incidents (F18) by priority then age, one page at a time with the total; returns small frozen
+dataclasses, never ORM objects."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from sqlalchemy import ColumnElement, String, cast, false, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Request
+from storage.models_incidents import Incident
+from storage.repositories.incidents import OPEN
 
 _PLAIN_ID = re.compile(r"[0-9A-Za-z.@:-]{1,64}")
 
@@ -123,3 +126,54 @@ async def waiting_requests(
         for row in rows
     )
     return WaitingPage(items=items, total=int(total))
+
+
+@dataclass(frozen=True, slots=True)
+class OpenIncident:
+    """One open incident as the queue lists it."""
+
+    public_id: str
+    priority: str
+    state: str
+    category: str
+    reporter_name: str
+    text: str
+    assignee_name: str | None
+    support_level: int
+    created_at: datetime
+    first_response_due_at: datetime
+    first_responded_at: datetime | None
+    resolution_due_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    items: tuple[OpenIncident, ...]
+    total: int  # every open incident, not only this page's
+
+
+async def open_incidents(session: AsyncSession, *, offset: int = 0, limit: int = 10) -> IncidentPage:
+    """Open incidents by priority (P1 first), then oldest first, as the support queue orders them.
+
+    Served by the incidents' (state, created_at) index: open incidents are a small part of all of them."""
+    where = Incident.state.in_(OPEN)
+    total = (await session.execute(select(func.count()).select_from(Incident).where(where))).scalar_one()
+    if not total:
+        return IncidentPage((), 0)
+    stmt = (
+        select(
+            Incident.public_id, Incident.priority, Incident.state, Incident.category, Incident.reporter_name,
+            func.substr(Incident.text, 1, _SUMMARY), Incident.assignee_name, Incident.support_level,
+            Incident.created_at, Incident.first_response_due_at, Incident.first_responded_at,
+            Incident.resolution_due_at,
+        )
+        .where(where)
+        .order_by(Incident.priority, Incident.created_at, Incident.id)
+        .offset(max(offset, 0))
+        .limit(limit)
+    )
+    rows = (await session.execute(stmt)).all()
+    return IncidentPage(tuple(OpenIncident(*row) for row in rows), int(total))
+
+
+_SUMMARY = 200  # characters of the reporter's description the queue shows

@@ -40,6 +40,10 @@ STATE_WORDS: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(("fehlgeschlagen",), ("failed",)),
     **dict.fromkeys(("zurückgezogen", "zurueckgezogen", "storniert"), ("cancelled",)),
     **dict.fromkeys(("abgelaufen",), ("expired",)),
+    # An incident's own states (F18); "open"/"done" and their translations above name incidents' too (search.py).
+    **dict.fromkeys(("new", "nowe", "neu"), ("new",)),
+    **dict.fromkeys(("resolved", "rozwiązane", "rozwiazane", "gelöst", "geloest"), ("resolved",)),
+    **dict.fromkeys(("closed", "zamknięte", "zamkniete", "geschlossen"), ("closed",)),
 }
 
 # Family words → the family's name in kinds/ (its kinds are read from the registry when the query runs).
@@ -50,6 +54,9 @@ FAMILY_WORDS: dict[str, str] = {
     **dict.fromkeys(("mailboxes", "skrzynki", "postfächer", "postfaecher"), "mailboxes"),
     **dict.fromkeys(("seats", "miejsca", "plätze", "plaetze"), "seats"),
     **dict.fromkeys(("groups", "grupy", "gruppen"), "groups"),
+    # Incidents are not requests (no kinds): the word searches the incidents beside or instead of requests.
+    **dict.fromkeys(("incidents", "incident", "incydenty", "incydent", "zgłoszenia", "zgloszenia", "störungen",
+                     "stoerungen", "störung", "stoerung"), "incidents"),
 }
 
 # "prefix:value" words. Resources: which family's requests, matched on the request's target.

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from cards.history import PAGE_SIZE, HistoryLine, HistoryView, history_card
 from cards.i18n import Markdown
 from handlers.context import Actor, Reply, actor_translator
+from handlers.lifecycle import RequestState
 from handlers.services import Services, is_admin
 from kinds.card_data import bounded
 from kinds.history.grammar import (
@@ -39,6 +40,15 @@ _EXAMPLES = {"en": "history … csv", "pl": "historia … csv", "de": "Verlauf �
 # The family each resource filter looks in: a plan is a license's or a seat order's.
 _RESOURCE_FAMILIES = {"list": ("lists",), "mailbox": ("mailboxes",), "plan": ("licenses", "seats")}
 _STATES = frozenset(state for states in STATE_WORDS.values() for state in states)
+_REQUEST_STATES = frozenset(state.value for state in RequestState)
+# A stored state word → the incident states it means: an incident's own, or "waiting" and "done" as incidents are.
+_INCIDENT_STATES: dict[str, tuple[str, ...]] = {
+    RequestState.PENDING.value: ("new", "in_progress", "waiting_for_user"),
+    RequestState.COMPLETED.value: ("resolved", "closed"),
+    "new": ("new",),
+    "resolved": ("resolved",),
+    "closed": ("closed",),
+}
 _FAMILIES = frozenset(FAMILY_WORDS.values())
 # Spreadsheets run cells that start with these as formulas; a name or target must never become one.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -126,10 +136,21 @@ async def _answer(services: Services, actor: Actor, query: HistoryQuery, *, offs
 
 def resolve(query: HistoryQuery, registry: Registry, *, now: datetime, zone: ZoneInfo) -> HistoryFilter:
     """The query for the database: families and resource types become kind ids, days become instants (local
-    midnights of the desk's calendar; ``until`` takes its whole day)."""
+    midnights of the desk's calendar; ``until`` takes its whole day). Incidents are searched unless a filter
+    names only requests (a request family or kind, a resource, a request's own state); "incidents" with no other
+    family or kind, or an incident's own state, searches incidents only."""
     kinds: set[str] | None = None
     if query.families or query.kinds:
         kinds = set(query.kinds) | _kinds_of(registry, query.families)
+    request_states = frozenset(state for state in query.states if state in _REQUEST_STATES)
+    incident_states = frozenset(state for word in query.states for state in _INCIDENT_STATES.get(word, ()))
+    if query.states and not request_states:
+        kinds = set()  # only incidents' states were named
+    incidents = (
+        (not (query.families or query.kinds) or "incidents" in query.families)
+        and query.resource_type is None
+        and (not query.states or bool(incident_states))
+    )
     if query.resource_type is not None:
         of_resource = _kinds_of(registry, _RESOURCE_FAMILIES[query.resource_type])
         kinds = of_resource if kinds is None else kinds & of_resource
@@ -140,12 +161,14 @@ def resolve(query: HistoryQuery, registry: Registry, *, now: datetime, zone: Zon
     end = _midnight(query.until + timedelta(days=1), zone) if query.until else None
     return HistoryFilter(
         kinds=frozenset(kinds) if kinds is not None else None,
-        states=frozenset(query.states),
+        states=request_states,
         person=query.person,
         resource=query.resource,
         start=start,
         end=end,
         text=query.text,
+        incidents=incidents,
+        incident_states=incident_states,
     )
 
 
@@ -222,16 +245,19 @@ def query_of_click(data: HistoryPage) -> HistoryQuery | None:
 
 
 def history_csv(rows: list[HistoryRow]) -> str:
-    """One row per request, newest first; times in UTC (ISO 8601), kinds and states as stored."""
+    """One row per request or incident, newest first; times in UTC (ISO 8601), kinds and states as stored. An
+    incident's row: kind "incident", its reporter as requester, the start of its description as target, its first
+    response as decided_at, its resolution as completed_at, and its priority (empty for a request)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(
-        ["request", "kind", "requester", "requester_id", "target", "state", "created_at", "decided_at", "completed_at"]
+        ["request", "kind", "requester", "requester_id", "target", "state", "created_at", "decided_at", "completed_at",
+         "priority"]
     )
     for row in rows:
         writer.writerow([
             row.public_id, row.kind, _cell(row.requester_name), row.requester_id, _cell(row.target_label), row.state,
-            _iso(row.created_at), _iso(row.decided_at), _iso(row.completed_at),
+            _iso(row.created_at), _iso(row.decided_at), _iso(row.completed_at), row.priority or "",
         ])
     return out.getvalue()
 
@@ -247,7 +273,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 def _line(row: HistoryRow) -> HistoryLine:
     return HistoryLine(
         public_id=row.public_id, kind=row.kind, requester=row.requester_name, target=row.target_label,
-        state=row.state, created_at=row.created_at,
+        state=row.state, created_at=row.created_at, priority=row.priority if row.is_incident else None,
     )
 
 

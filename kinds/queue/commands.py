@@ -1,5 +1,6 @@
 """The queue's chat commands as typed in English, Polish and German, and their parsers: "pending [kind or family]
-[for person]" (also "queue", "oczekujące", "kolejka", "ausstehend", "Warteschlange") and "show REQ-…"."""
+[for person]" (also "queue", "oczekujące", "kolejka", "ausstehend", "Warteschlange"), "show REQ-…" and
+"show INC-…"."""
 
 from __future__ import annotations
 
@@ -23,6 +24,13 @@ class ShowTimeline:
     request_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class ShowIncidentTimeline:
+    """ "show INC-2026-000042": one incident's timeline."""
+
+    incident_id: str
+
+
 _PENDING = re.compile(
     r"^(?:(?:show|poka[żz]|zeige?)\s+)?"
     r"(?:pending|queue|oczekuj[ąa]ce|kolejka|kolejk[ęe]|ausstehende?|warteschlange)"
@@ -32,6 +40,11 @@ _PENDING = re.compile(
 )
 _TIMELINE = re.compile(
     r"^(?:show|poka[żz]|zeige?)\s+(?:(?:request|wniosek|antrag)\s+)?(?P<id>REQ-\d{4}-\d{1,12})$", re.IGNORECASE
+)
+
+_INCIDENT_TIMELINE = re.compile(
+    r"^(?:show|poka[żz]|zeige?)\s+(?:(?:incident|zg[łl]oszenie|incydent|st[öo]rung)\s+)?(?P<id>INC-\d{4}-\d{1,12})$",
+    re.IGNORECASE,
 )
 
 
@@ -45,3 +58,8 @@ def parse_pending(text: str, _raw: str | None = None) -> ShowPending | None:
 def parse_timeline(text: str, _raw: str | None = None) -> ShowTimeline | None:
     found = _TIMELINE.match(text.strip())
     return ShowTimeline(request_id=found.group("id").upper()) if found else None
+
+
+def parse_incident_timeline(text: str, _raw: str | None = None) -> ShowIncidentTimeline | None:
+    found = _INCIDENT_TIMELINE.match(text.strip())
+    return ShowIncidentTimeline(incident_id=found.group("id").upper()) if found else None

@@ -14,21 +14,24 @@ from typing import Any
 
 from cards.elements import Element, execute
 from cards.i18n import Translator
-from cards.queue import QueueItem, QueueView, queue_card
+from cards.queue import QueueIncident, QueueItem, QueueView, queue_card
 from cards.requests import status_card
 from cards.verbs import Verb
 from handlers import access
 from handlers.context import Actor, Reply, actor_translator
+from handlers.delegation import delegate_card_for
 from handlers.lifecycle import RequestState
 from handlers.people import SELF_WORDS, find_person
 from handlers.request_views import approver_card_for, request_view
 from handlers.services import Services, is_admin
 from kinds.card_data import bounded
 from kinds.queue.commands import ShowPending
+from kinds.queue.incidents import IncidentReaders, queue_incident
 from kinds.registry import Registry
-from storage.queue_queries import WaitingRequest, waiting_request, waiting_requests
+from storage.queue_queries import WaitingRequest, open_incidents, waiting_request, waiting_requests
 
 PAGE_SIZE = 10
+INCIDENTS_SHOWN = 5  # open incidents under the requests on the queue's first page; "pending incidents" shows all
 ADMIN_STATES = (
     RequestState.PENDING.value,
     RequestState.APPROVED.value,
@@ -43,6 +46,9 @@ _FAMILY_WORDS = {
     "groups": ("group", "grupy", "grupa", "gruppen", "gruppe"),
     "seats": ("seat", "zamówienia", "zamowienia", "bestellungen"),
 }
+# Incidents are not requests (their family has no kinds): these words ask for the open incidents alone.
+INCIDENT_WORDS = frozenset({"incidents", "incident", "incydenty", "incydent", "zgłoszenia", "zgloszenia",
+                            "störungen", "stoerungen", "störung", "stoerung"})
 _KIND_WORD = 80  # longer than any kind id or family word: a page button's filter is only ever one of those
 _ID = 64  # an Entra object id is 36 characters; the column holds 64
 _PUBLIC_ID = 64_000  # as kinds.desk: an oversized id is refused (and audited) by handlers.access, not here
@@ -73,6 +79,7 @@ class _Filters:
     kinds: frozenset[str] | None  # the kind ids it names; None = every kind
     approver_id: str | None
     approver_name: str
+    incidents_only: bool = False
 
 
 def kinds_named(registry: Registry, word: str) -> frozenset[str] | None:
@@ -119,10 +126,24 @@ async def page_clicked(services: Services, actor: Actor, data: QueuePageClick) -
     return Reply(card=await _queue_card(services, actor, t, admin=admin, filters=filters, offset=offset))
 
 
+class Queue:
+    """The queue's Open button, for requests and incidents alike; ``incidents``: who may read which incident."""
+
+    def __init__(self, incidents: IncidentReaders) -> None:
+        self.incidents = incidents
+
+    async def open_clicked(self, services: Services, actor: Actor, data: QueueOpenClick) -> Reply:
+        if data.request_id.strip().upper().startswith("INC-"):
+            back = _page_data(data.kind, data.approver_id, data.offset or 0)
+            return await self.incidents.open_from_queue(services, actor, data.request_id, back)
+        return await open_clicked(services, actor, data)
+
+
 async def open_clicked(services: Services, actor: Actor, data: QueueOpenClick) -> Reply:
     """The request's approval card, with buttons for whoever may decide it now (an entitled approver, any admin
-    who neither filed it nor is changed by it); a person otherwise involved sees its status card; anyone else the
-    refusal that says nothing (handlers.access audits it)."""
+    who neither filed it nor is changed by it; a delegate standing in for an approver), drawn as the kind draws it
+    (a clean-up's choices, where Approve would be refused); a person otherwise involved sees its status card;
+    anyone else the refusal that says nothing (handlers.access audits it)."""
     found = await access.find(services, actor, data.request_id, Verb.QUEUE_OPEN)
     if isinstance(found, Reply):
         return found
@@ -132,7 +153,14 @@ async def open_clicked(services: Services, actor: Actor, data: QueueOpenClick) -
         view = await request_view(services, uow, request)
     if not (standing.approver or standing.admin):
         return Reply(card=status_card(view, t))
-    opened = approver_card_for(view, request, actor.user_id, t, admin=standing.admin)
+    kind_card = services.kinds.kind(request.kind).approver_card
+    delegated = await delegate_card_for(services, view, request, actor.user_id, t)
+    if delegated is not None:
+        opened = delegated
+    elif kind_card is not None:
+        opened = kind_card(view, request, t, actor.user_id)
+    else:
+        opened = approver_card_for(view, request, actor.user_id, t, admin=standing.admin)
     back = execute(t("queue.back"), Verb.QUEUE_PAGE, _page_data(data.kind, data.approver_id, data.offset or 0))
     return Reply(card={**opened, "actions": [*opened.get("actions", []), back]})
 
@@ -140,6 +168,8 @@ async def open_clicked(services: Services, actor: Actor, data: QueueOpenClick) -
 def _kind_filter(services: Services, word: str) -> _Filters | None:
     if not word:
         return _Filters("", None, None, "")
+    if word.strip().casefold() in INCIDENT_WORDS:
+        return _Filters(word.casefold(), frozenset(), None, "", incidents_only=True)
     kinds = kinds_named(services.kinds, word)
     return _Filters(word.casefold(), kinds, None, "") if kinds is not None else None
 
@@ -151,6 +181,8 @@ async def _clicked_filters(
     filters = _kind_filter(services, kind or "")
     if filters is None or not approver_id:
         return filters
+    if filters.incidents_only:
+        return None  # incidents have no approvers: no page of the desk's carries both
     if approver_id == actor.user_id:
         return _Filters(filters.kind_word, filters.kinds, actor.user_id, actor.name)
     if not admin:
@@ -163,7 +195,25 @@ async def _clicked_filters(
 async def _queue_card(
     services: Services, actor: Actor, t: Translator, *, admin: bool, filters: _Filters, offset: int
 ) -> Element:
+    now = services.clock()
+    if admin and filters.incidents_only:
+        async with services.uow() as uow:
+            incidents = await open_incidents(uow.session, offset=offset, limit=PAGE_SIZE)
+        view = QueueView(
+            items=(), total=0, offset=offset, page_size=PAGE_SIZE, mine=False, kind_label=filters.kind_word,
+            page_data=_page_data(filters.kind_word, None, None),
+            incidents=tuple(queue_incident(item, now) for item in incidents.items),
+            incidents_total=incidents.total, incidents_only=True,
+        )
+        return queue_card(view, t)
+    shown_incidents: tuple[QueueIncident, ...] = ()
+    incidents_total = 0
     if admin:
+        if offset == 0 and filters.kinds is None and not filters.approver_id:
+            async with services.uow() as uow:
+                incidents = await open_incidents(uow.session, limit=INCIDENTS_SHOWN)
+            shown_incidents = tuple(queue_incident(item, now) for item in incidents.items)
+            incidents_total = incidents.total
         states = (RequestState.PENDING.value,) if filters.approver_id else ADMIN_STATES
         async with services.uow() as uow:
             page = await waiting_requests(
@@ -178,7 +228,6 @@ async def _queue_card(
     else:
         mine = await _waiting_for(services, actor, filters.kinds)
         items, total = tuple(mine[offset : offset + PAGE_SIZE]), len(mine)
-    now = services.clock()
     view = QueueView(
         items=tuple(_item(item, now) for item in items),
         total=total,
@@ -188,6 +237,8 @@ async def _queue_card(
         kind_label=filters.kind_word,
         approver_name=filters.approver_name if admin else "",
         page_data=_page_data(filters.kind_word, filters.approver_id if admin else None, None),
+        incidents=shown_incidents,
+        incidents_total=incidents_total,
     )
     return queue_card(view, t)
 

@@ -1,4 +1,5 @@
-"""The admins' history search: one SQL query over requests for any combination of the history filters.
+"""The admins' history search: one SQL query over requests, and over incidents beside them, for any combination of
+the history filters.
 
 Each filter is one clause, AND-ed; the order is always newest first, so the database walks one of 0009's
 "…, created_at" indexes backwards and stops after a page. A person is matched as the requester, as one the request
@@ -6,6 +7,11 @@ is for (request_subjects) or as one who decided (decisions): by the id typed, by
 decision only when the directory cache knows nobody by it, else by the ids of the directory users whose name or
 address contains what was typed (index lookups, not a scan of every request). Free text, whose matches the planner
 cannot count in advance, is first collected when it matches few requests and only those are sorted (_few_matches).
+
+Incidents (F18) join the same newest-first stream with UNION ALL: each side walks its own "…, created_at" index
+backwards and the database merges the two (PostgreSQL's Merge Append), so a page still reads about a page of each.
+Both sides give the same columns with the same types (PostgreSQL merges only a UNION ALL whose sides' types match
+exactly); ties in created_at are broken by the public id, unique across REQ- and INC- ids.
 """
 
 from __future__ import annotations
@@ -15,12 +21,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, false, func, or_, select, text, union
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    String,
+    cast,
+    false,
+    func,
+    literal_column,
+    null,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from storage.dialect import session_is_postgres
 from storage.models import Decision, Request, RequestSubject
 from storage.models_directory import CachedUser
+from storage.models_incidents import Incident
+
+# An incident's "kind" in history rows and the CSV (incidents are not requests and have no request kind).
+INCIDENT_KIND = "incident"
+# Characters of an incident's description shown where a request shows its target.
+INCIDENT_TEXT_SHOWN = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +62,10 @@ class HistoryFilter:
     start: datetime | None = None
     end: datetime | None = None
     text: str | None = None
+    # Incidents searched beside requests (kinds/history resolves it: no filter excludes them); their own states,
+    # empty = any. ``kinds`` an empty set then means incidents only.
+    incidents: bool = False
+    incident_states: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +79,13 @@ class HistoryRow:
     target_label: str
     state: str
     created_at: datetime
-    decided_at: datetime | None
-    completed_at: datetime | None
+    decided_at: datetime | None  # an incident's first response
+    completed_at: datetime | None  # an incident's resolution (or closing)
+    priority: str | None = None  # an incident's P1–P4; None for a request
+
+    @property
+    def is_incident(self) -> bool:
+        return self.kind == INCIDENT_KIND
 
 
 _COLUMNS = (
@@ -77,7 +113,10 @@ class HistoryRepository:
         self._few_matches_at_most = few_matches
 
     async def search(self, wanted: HistoryFilter, *, offset: int, limit: int) -> list[HistoryRow]:
-        """Up to ``limit`` requests matching every filter, newest first, after skipping ``offset``."""
+        """Up to ``limit`` requests (and incidents, when ``wanted.incidents``) matching every filter, newest first,
+        after skipping ``offset``."""
+        if wanted.incidents:
+            return await self._with_incidents(wanted, offset=offset, limit=limit)
         if session_is_postgres(self._session) and (wanted.text or wanted.person or wanted.resource):
             # Text is matched as "contains": a plan made for any value (PostgreSQL's generic plan, chosen after five
             # runs of a prepared statement) cannot tell a rare text from a common one, and scanned every request
@@ -117,6 +156,31 @@ class HistoryRepository:
         if rows and rows[0].matched > most:
             return None
         return [HistoryRow(*_without_count(row)) for row in rows]
+
+    async def _with_incidents(self, wanted: HistoryFilter, *, offset: int, limit: int) -> list[HistoryRow]:
+        """Requests and incidents in one newest-first stream; incidents alone when no request kind is wanted."""
+        if session_is_postgres(self._session) and (wanted.text or wanted.person or wanted.resource):
+            await self._session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))  # as in search()
+        people = await self.people_named(wanted.person) if wanted.person else ()
+        incidents = incident_statement(wanted, people)
+        if wanted.kinds is not None and not wanted.kinds:
+            alone = incidents.order_by(Incident.created_at.desc(), Incident.public_id.desc())
+            alone = alone.offset(offset).limit(limit)
+            return [HistoryRow(*row) for row in (await self._session.execute(alone)).all()]
+        requests = history_statement(wanted, people)
+        if wanted.text and offset + limit <= self._few_matches_at_most:
+            most = self._few_matches_at_most
+            matched = requests.with_only_columns(Request.id).order_by(None).limit(most + 1).cte("matched")
+            found = select(func.count()).select_from(matched).scalar_subquery().label("matched")
+            few = select(*_COLUMNS, _NO_PRIORITY, found).where(Request.id.in_(select(matched.c.id)))
+            page = _newest_first(few, incidents.add_columns(found)).offset(offset).limit(limit)
+            rows = (await self._session.execute(page)).all()
+            # As _few_matches: more request matches than collected means the page may miss some; walk instead.
+            if not rows or rows[0].matched <= most:
+                return [HistoryRow(*_without_count(row)) for row in rows]
+        requests = requests.add_columns(_NO_PRIORITY).order_by(None)
+        both = _newest_first(requests, incidents).offset(offset).limit(limit)
+        return [HistoryRow(*row) for row in (await self._session.execute(both)).all()]
 
     async def people_named(self, typed: str) -> tuple[str, ...]:
         """The ids a typed person stands for: itself (an id) and the directory users whose name or address
@@ -161,6 +225,59 @@ def history_statement(wanted: HistoryFilter, people: Sequence[str] = ()) -> Sele
         clauses.append(or_(*(_contains(column, wanted.text) for column in _TEXT_COLUMNS)))
     return select(*_COLUMNS).where(*clauses).order_by(Request.created_at.desc(), Request.id.desc())
 
+
+_NO_PRIORITY = cast(null(), String).label("priority")
+
+
+def incident_statement(wanted: HistoryFilter, people: Sequence[str] = ()) -> Select[*tuple[Any, ...]]:
+    """The incidents a history query names, in HistoryRow's columns and types, unordered. A resource filter names
+    requests' lists, mailboxes and plans, which no incident has: it matches none."""
+    clauses: list[ColumnElement[bool]] = []
+    if wanted.resource:
+        clauses.append(false())
+    if wanted.incident_states:
+        clauses.append(Incident.state.in_(sorted(wanted.incident_states)))
+    if wanted.start is not None:
+        clauses.append(Incident.created_at >= wanted.start)
+    if wanted.end is not None:
+        clauses.append(Incident.created_at < wanted.end)
+    if wanted.person:
+        ids = list(people) or [wanted.person]
+        involved: list[ColumnElement[bool]] = [Incident.reporter_id.in_(ids), Incident.assignee_id.in_(ids)]
+        if len(ids) == 1:  # nobody in the directory by that name: the names stored with the incident
+            involved += [_contains(Incident.reporter_name, wanted.person),
+                         _contains(Incident.assignee_name, wanted.person)]
+        clauses.append(or_(*involved))
+    if wanted.text:
+        clauses.append(or_(*(_contains(column, wanted.text) for column in _INCIDENT_TEXT_COLUMNS)))
+    return select(
+        Incident.public_id,
+        cast(literal_column(f"'{INCIDENT_KIND}'"), String).label("kind"),
+        Incident.reporter_id,
+        Incident.reporter_name,
+        cast(func.substr(Incident.text, 1, INCIDENT_TEXT_SHOWN), String).label("target_label"),
+        Incident.state,
+        Incident.created_at,
+        Incident.first_responded_at,
+        func.coalesce(Incident.resolved_at, Incident.closed_at).label("completed_at"),
+        Incident.priority,
+    ).where(*clauses)
+
+
+def _newest_first(requests: Select[*tuple[Any, ...]], incidents: Select[*tuple[Any, ...]]) -> CompoundSelect:
+    both = requests.union_all(incidents)
+    columns = both.selected_columns
+    return both.order_by(columns.created_at.desc(), columns.public_id.desc())
+
+
+_INCIDENT_TEXT_COLUMNS: Sequence[Any] = (
+    Incident.public_id,
+    Incident.text,
+    Incident.category,
+    Incident.reporter_name,
+    Incident.assignee_name,
+    Incident.resolution,
+)
 
 _TEXT_COLUMNS: Sequence[Any] = (
     Request.public_id,
