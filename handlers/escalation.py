@@ -160,11 +160,11 @@ async def remind(services: Services, request: Request, round_number: int) -> int
     async with services.uow() as uow:
         earlier = [copy for copy in await uow.cards.for_request(current.id) if copy.role == APPROVER]
     await deliver_to(services, current, list(current.approver_ids), notice="workflow.reminder", again=True)
-    await _retire_replaced(services, current, earlier)
+    await retire_replaced(services, current, earlier)
     return 1
 
 
-async def _retire_replaced(services: Services, request: Request, earlier: list[CardCopy]) -> None:
+async def retire_replaced(services: Services, request: Request, earlier: list[CardCopy]) -> None:
     """The copies a reminder's new card replaced lose their buttons: only the newest copy of a person's card is
     kept current, so an older one left live would still offer a decision after the request was decided."""
     async with services.uow() as uow:

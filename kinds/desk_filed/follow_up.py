@@ -15,6 +15,7 @@ from cards.i18n import Translator
 from handlers.approvals import resolve_approvers
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.delivery import APPROVER
+from handlers.escalation import retire_replaced
 from handlers.request_views import request_view
 from handlers.services import Services
 from handlers.stopping import StopSignal, repeat
@@ -96,10 +97,13 @@ async def remind(services: Services, spec: DeskFiled, request: Request) -> int:
                                actor_name=DESK_NAME, detail={"public_id": current.public_id, "approvers": deciders})
         await uow.commit()
         view = await request_view(services, uow, current)
+        earlier = [copy for copy in await uow.cards.for_request(current.id) if copy.role == APPROVER]
     for approver_id in deciders:
         t = await translator_for(services, approver_id)
         await send_card_and_record(services, current, approver_id, APPROVER,
                                    spec.card(view, current, t, approver_id, notice=_since(t, spec.reminder, current)))
+    # Only a person's newest copy is kept current: the one the reminder replaced must not keep offering the choice.
+    await retire_replaced(services, current, earlier)
     return 1
 
 

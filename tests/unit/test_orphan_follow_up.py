@@ -79,6 +79,10 @@ async def test_reminded_once_after_two_business_days_then_escalated_once_after_f
     assert len(reminders) == 1 and f"Reminder: {annas.public_id} has waited for your choice since" in reminders[0]
     assert "Take it over" in reminders[0] and "Keep without owner" not in reminders[0]
     assert cards_to(odesk, JONAS.user_id, annas) == []  # the reminder goes to the deciders only
+    # The card the reminder replaced loses its buttons: only the newest copy is kept current later.
+    lenas_updates = [card for sent, card in odesk.messenger.updates if sent.conversation_id.endswith(LENA.user_id)]
+    assert len(lenas_updates) == 1 and "Take it over" not in str(lenas_updates[0])
+    assert annas.public_id in str(lenas_updates[0])
 
     odesk.clock.now = ESCALATE_AT - MINUTE
     assert await follow_up_waiting(odesk.services, POLICY) == FollowedUp()
