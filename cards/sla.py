@@ -1,4 +1,5 @@
-"""The SLA compliance card (F17): per request kind, how many requests of a month met their due time."""
+"""The SLA compliance card (F17): per request kind, how many requests of a month met their due time; and apart from
+them, per priority, how many incidents (F18) got their first response and their resolution in time."""
 
 from __future__ import annotations
 
@@ -31,11 +32,31 @@ class SlaKindLine:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaIncidentLine:
+    """One incident priority's figures for the month: first response and resolution against their due times
+    (``breached`` counts resolved late and open past due alike)."""
+
+    priority: str
+    opened: int
+    resolved: int
+    responded_on_time: int
+    response_breached: int
+    on_time: int
+    breached: int
+
+    @property
+    def compliance(self) -> float | None:
+        judged = self.on_time + self.breached
+        return self.on_time / judged if judged else None
+
+
+@dataclass(frozen=True, slots=True)
 class SlaReportView:
     month: date  # the first day of the month reported on
     as_of: datetime  # open requests are judged at this time
     lines: tuple[SlaKindLine, ...] = field(default=())
     previous_month: str = ""  # "YYYY-MM", for the hint on asking about another month
+    incidents: tuple[SlaIncidentLine, ...] = field(default=())
 
 
 def sla_card(view: SlaReportView, t: Translator) -> Element:
@@ -43,6 +64,9 @@ def sla_card(view: SlaReportView, t: Translator) -> Element:
     if not view.lines:
         body.append(text(t("sla.empty", month=t.month(view.month))))
     body.extend(_kind_section(line, t) for line in view.lines)
+    if view.incidents:
+        body.append({**text(t("sla.incidents.title"), weight="Bolder"), "separator": True, "spacing": "Large"})
+        body.extend(_incident_section(line, t) for line in view.incidents)
     body.append(text(t("sla.note", time=t.datetime(view.as_of)), subtle=True))
     if view.previous_month:
         body.append(text(t("sla.hint", example=f"sla {view.previous_month}"), subtle=True))
@@ -69,4 +93,23 @@ def _kind_section(line: SlaKindLine, t: Translator) -> Element:
             text(t("sla.target", days=t.number(line.target_days)), subtle=True),
             facts(pairs),
         ],
+    }
+
+
+def _incident_section(line: SlaIncidentLine, t: Translator) -> Element:
+    compliance = line.compliance
+    pairs = [
+        (t("sla.incidents.opened"), t.number(line.opened)),
+        (t("sla.incidents.resolved"), t.number(line.resolved)),
+        (t("sla.incidents.response"), t("sla.incidents.on_time_late", on_time=t.number(line.responded_on_time),
+                                        late=t.number(line.response_breached))),
+        (t("sla.incidents.resolution"), t("sla.incidents.on_time_late", on_time=t.number(line.on_time),
+                                          late=t.number(line.breached))),
+        (t("sla.compliance"), NO_VALUE if compliance is None else t.percent(compliance)),
+    ]
+    return {
+        "type": "Container",
+        "id": f"incidents-{line.priority}",
+        "separator": True,
+        "items": [text(f"**{t('sla.incidents.priority', priority=line.priority)}**"), facts(pairs)],
     }

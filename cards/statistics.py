@@ -1,5 +1,6 @@
 """The admins' statistics card (F21, F22): requests per week with the busiest kind and per kind, median times per
-family, SLA compliance per month, top requesters and resources, and the charts as images behind short-lived links."""
+family, SLA compliance per month, top requesters and resources, incidents per priority apart from requests (F18),
+and the charts as images behind short-lived links."""
 
 from __future__ import annotations
 
@@ -47,6 +48,25 @@ class FamilyTimes:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentTimes:
+    """One priority's incidents in the window: how many were opened and resolved, median seconds to the first
+    response and to resolution (None while none got there), and resolutions on time and late (open past due too)."""
+
+    priority: str
+    opened: int
+    resolved: int
+    response_seconds: float | None
+    resolution_seconds: float | None
+    on_time: int
+    breached: int
+
+    @property
+    def share(self) -> float | None:
+        judged = self.on_time + self.breached
+        return self.on_time / judged if judged else None
+
+
+@dataclass(frozen=True, slots=True)
 class MonthCompliance:
     month: date  # its first day
     on_time: int
@@ -82,6 +102,7 @@ class StatisticsView:
     months: tuple[MonthCompliance, ...] = ()  # oldest first
     requesters: tuple[Ranked, ...] = ()
     resources: tuple[Ranked, ...] = ()
+    incidents: tuple[IncidentTimes, ...] = ()  # per priority, P1 first
     charts: tuple[Chart, ...] = field(default=())
     link_minutes: int = 0
 
@@ -113,6 +134,7 @@ def statistics_card(view: StatisticsView, t: Translator) -> Element:
     body.append(_compliance_section(view, t, charts.get("chart-sla")))
     body.append(_ranked_section("top-requesters", t("statistics.top_requesters"), view.requesters, t))
     body.append(_ranked_section("top-resources", t("statistics.top_resources"), view.resources, t))
+    body.append(_incidents_section(view, t))
     if (seats := charts.get("chart-seats")) is not None:
         body.append(_section("seats", t("statistics.seats"), [_image(seats)]))
     note = t("statistics.note", time=t.datetime(view.as_of))
@@ -183,6 +205,28 @@ def _compliance_section(view: StatisticsView, t: Translator, chart: Chart | None
     if chart is not None:
         items.append(_image(chart))
     return _section("sla", t("statistics.sla"), items)
+
+
+def _incidents_section(view: StatisticsView, t: Translator) -> Element:
+    """Incidents per priority, apart from the requests above: they are not approved, so have no decision."""
+    heading = t("statistics.incidents")
+    if not view.incidents:
+        return _section("incidents", heading, [text(t("statistics.no_incidents"))])
+    items: list[Element] = []
+    for line in view.incidents:
+        share = line.share
+        items.append(text(f"**{t('statistics.incidents.priority', priority=line.priority)}**"))
+        items.append(facts([
+            (t("statistics.incidents.opened"), t.number(line.opened)),
+            (t("statistics.incidents.to_response"), duration(line.response_seconds, t)),
+            (t("statistics.incidents.to_resolution"),
+             t("statistics.incidents.median_of", median=duration(line.resolution_seconds, t),
+               count=t.number(line.resolved))),
+            (t("statistics.incidents.on_time"), NO_VALUE if share is None else str(t(
+                "statistics.compliance_of", share=t.percent(share), on_time=t.number(line.on_time),
+                judged=t.number(line.on_time + line.breached)))),
+        ]))
+    return _section("incidents", heading, items)
 
 
 def _ranked_section(element_id: str, heading: str, ranked: tuple[Ranked, ...], t: Translator) -> Element:

@@ -1,4 +1,5 @@
-"""The admins' "sla" report (F17): per request kind, a month's requests against their due times."""
+"""The admins' "sla" report (F17): per request kind, a month's requests against their due times; and per priority,
+its incidents (F18) against theirs, counted apart from requests."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from cards.sla import SlaKindLine, SlaReportView, sla_card
+from cards.sla import SlaIncidentLine, SlaKindLine, SlaReportView, sla_card
 from handlers.commands import ShowSla
 from handlers.context import Actor, Reply, actor_translator
 from handlers.lifecycle import RequestState
 from handlers.services import Services, is_admin
 from storage.queries import sla_counts
+from storage.statistics_queries import incident_figures
 
 _MONTH = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{1,2})$")
 _FINAL_STATES = frozenset(state.value for state in RequestState if state.is_final)
@@ -31,6 +33,7 @@ async def show_sla(services: Services, actor: Actor, command: ShowSla) -> Reply:
     start, end = month_bounds(month, zone)
     async with services.uow() as uow:
         counts = await sla_counts(uow.session, start=start, end=end, now=now, final_states=_FINAL_STATES)
+        incidents = await incident_figures(uow.session, start=start, end=end, now=now)
     lines = tuple(
         SlaKindLine(
             kind=row.kind,
@@ -44,7 +47,20 @@ async def show_sla(services: Services, actor: Actor, command: ShowSla) -> Reply:
         for row in counts
     )
     previous = (month - timedelta(days=1)).replace(day=1)
-    view = SlaReportView(month=month, as_of=now, lines=lines, previous_month=f"{previous:%Y-%m}")
+    incident_lines = tuple(
+        SlaIncidentLine(
+            priority=row.priority,
+            opened=row.opened,
+            resolved=row.resolved,
+            responded_on_time=row.responded_on_time,
+            response_breached=row.response_breached,
+            on_time=row.on_time,
+            breached=row.breached,
+        )
+        for row in incidents
+    )
+    view = SlaReportView(month=month, as_of=now, lines=lines, previous_month=f"{previous:%Y-%m}",
+                         incidents=incident_lines)
     return Reply(card=sla_card(view, t))
 
 

@@ -1,6 +1,7 @@
 """The admins' statistics queries (F21): requests per kind and week, median times to decision and completion per
-group of kinds, and the most frequent requesters and resources (a license request's is its plan); each returns small
-dataclasses, never ORM rows."""
+group of kinds, the most frequent requesters and resources (a license request's is its plan), and incidents' own
+figures per priority (F18: opened, resolved, first response and resolution against their due times), counted apart
+from requests; each returns small dataclasses, never ORM rows."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dialect import session_is_postgres
 from storage.models import Request
+from storage.models_incidents import Incident
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,3 +171,71 @@ def _pg_median(interval: ColumnElement[Any]) -> ColumnElement[float]:
 
 def _seconds(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]  # a Decimal or float from the driver
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPriorityFigures:
+    """One priority's incidents filed in a window, judged against their due times at ``now``: ``breached`` counts
+    resolved late and still open past due alike; an incident waiting for its reporter is not late meanwhile (its
+    resolution clock stands still). Medians in seconds, None while nothing got there."""
+
+    priority: str
+    opened: int
+    resolved: int
+    responded_on_time: int
+    response_breached: int
+    on_time: int
+    breached: int
+    response_seconds: float | None
+    resolution_seconds: float | None
+
+    @property
+    def compliance(self) -> float | None:
+        judged = self.on_time + self.breached
+        return self.on_time / judged if judged else None
+
+
+async def incident_figures(
+    session: AsyncSession, *, start: datetime, end: datetime, now: datetime
+) -> list[IncidentPriorityFigures]:
+    """Per priority (P1 first), the incidents created in [start, end); priorities without any are absent.
+
+    Incidents are few beside requests (the incidents' created_at index finds a window's), so their rows come back
+    and are counted here, where the paused resolution clock is simple to judge."""
+    stmt = select(
+        Incident.priority, Incident.state, Incident.created_at, Incident.first_response_due_at,
+        Incident.first_responded_at, Incident.resolution_due_at, Incident.resolved_at, Incident.closed_at,
+        Incident.waiting_since,
+    ).where(Incident.created_at >= start, Incident.created_at < end)
+    rows: dict[str, list[Any]] = defaultdict(list)
+    for row in (await session.execute(stmt)).all():
+        rows[row.priority].append(row)
+    figures = []
+    for priority in sorted(rows):
+        counts: defaultdict[str, int] = defaultdict(int)
+        responses: list[float] = []
+        resolutions: list[float] = []
+        for row in rows[priority]:
+            counts["opened"] += 1
+            if row.first_responded_at is not None:
+                responses.append((row.first_responded_at - row.created_at).total_seconds())
+                counts["responded_on_time" if row.first_responded_at <= row.first_response_due_at
+                       else "response_breached"] += 1
+            elif now > row.first_response_due_at:
+                counts["response_breached"] += 1
+            done = row.resolved_at or row.closed_at
+            if done is not None:
+                counts["resolved"] += 1
+                resolutions.append((done - row.created_at).total_seconds())
+                counts["on_time" if done <= row.resolution_due_at else "breached"] += 1
+            else:
+                stood_still_at = row.waiting_since if row.state == "waiting_for_user" else None
+                if (stood_still_at or now) > row.resolution_due_at:
+                    counts["breached"] += 1
+        figures.append(IncidentPriorityFigures(
+            priority, counts["opened"], counts["resolved"], counts["responded_on_time"], counts["response_breached"],
+            counts["on_time"], counts["breached"],
+            statistics.median(responses) if responses else None,
+            statistics.median(resolutions) if resolutions else None,
+        ))
+    return figures

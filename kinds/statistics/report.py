@@ -19,6 +19,7 @@ from cards.statistics import (
     TOP_KINDS,
     Chart,
     FamilyTimes,
+    IncidentTimes,
     KindVolume,
     MonthCompliance,
     Ranked,
@@ -36,8 +37,10 @@ from m365.ports import Sku
 from storage.queries import sla_counts
 from storage.statistics_queries import (
     GroupMedians,
+    IncidentPriorityFigures,
     KindWeekCount,
     TopEntry,
+    incident_figures,
     median_durations,
     requests_per_kind_and_week,
     top_requesters,
@@ -81,6 +84,8 @@ class Figures:
     months: Sequence[MonthCompliance]
     requesters: Sequence[TopEntry]
     resources: Sequence[TopEntry]
+    # Incidents (F18) filed in the same weeks, per priority: counted apart from requests, never in their figures.
+    incidents: Sequence[IncidentPriorityFigures] = ()
 
 
 async def show_statistics(services: Services, actor: Actor, _command: ShowStatistics, *,
@@ -140,12 +145,13 @@ async def gather_figures(services: Services, now: datetime) -> Figures:
         medians = await median_durations(session, group_of=family_of, start=start, end=now)
         requesters = await top_requesters(session, start=start, end=now, limit=TOP)
         resources = await top_targets(session, start=start, end=now, limit=TOP, plan_kinds=plan_kinds)
+        incidents = await incident_figures(session, start=start, end=now, now=now)
         compliance = []
         for month in months:
             month_start, month_end = month_bounds(month, zone)
             counts = await sla_counts(session, start=month_start, end=month_end, now=now, final_states=_FINAL_STATES)
             compliance.append(MonthCompliance(month, sum(c.on_time for c in counts), sum(c.breached for c in counts)))
-    return Figures(mondays, volumes, medians, tuple(compliance), requesters, resources)
+    return Figures(mondays, volumes, medians, tuple(compliance), requesters, resources, incidents)
 
 
 def build_view(figures: Figures, *, now: datetime, plan_name: Callable[[str], str] = str) -> StatisticsView:
@@ -170,6 +176,11 @@ def build_view(figures: Figures, *, now: datetime, plan_name: Callable[[str], st
         requesters=tuple(Ranked(entry.label, entry.count) for entry in figures.requesters),
         resources=tuple(Ranked(plan_name(entry.key) if entry.is_plan else entry.label, entry.count)
                         for entry in figures.resources),
+        incidents=tuple(
+            IncidentTimes(line.priority, line.opened, line.resolved, line.response_seconds, line.resolution_seconds,
+                          line.on_time, line.breached)
+            for line in figures.incidents
+        ),
     )
 
 

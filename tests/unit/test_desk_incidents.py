@@ -325,3 +325,40 @@ def _actions(card: Any) -> list[dict[str, Any]]:
 
     walk(card)
     return found
+
+
+# ------------------------------------------------------------------ reports: incidents apart from requests
+
+
+async def test_the_sla_report_and_statistics_count_incidents_apart_from_requests(desk: Desk) -> None:
+    ids = await mixed(desk)  # two requests; a P3 open past its first response, a P1 resolved on time
+    desk.clock.now = NOW + timedelta(hours=1)
+    async with desk.services.uow() as uow:
+        printer = await uow.incidents.get_by_public_id(ids["printer"])
+        assert printer is not None
+        await uow.session.execute(update(Incident).where(Incident.id == printer.id).values(
+            first_responded_at=printer.created_at + timedelta(minutes=20),
+            resolved_at=printer.created_at + timedelta(hours=2)))
+        await uow.commit()
+    sla = (await say(desk, JONAS, "sla")).card
+    assert sla is not None
+    sections = {block.get("id"): block for block in sla["body"] if block.get("type") == "Container"}
+    p1 = {fact["title"]: fact["value"] for fact in sections["incidents-P1"]["items"][1]["facts"]}
+    assert p1 == {"Reported": "1", "Resolved": "1", "First response": "1 on time, 0 late",
+                  "Resolution": "1 on time, 0 late", "Compliance": "100%"}
+    p3 = {fact["title"]: fact["value"] for fact in sections["incidents-P3"]["items"][1]["facts"]}
+    assert p3["First response"] == "0 on time, 1 late" and p3["Resolved"] == "0"
+    # The requests' own sections count the two requests only.
+    assert sum(int(block["items"][2]["facts"][0]["value"]) for key, block in sections.items()
+               if key and key.startswith("kind-")) == 2
+    german = json.dumps((await say(desk, JONAS, "sla", locale="de-DE")).card, ensure_ascii=False)
+    assert "Störungen nach Priorität" in german and "1 rechtzeitig, 0 verspätet" in german
+
+    statistics = (await say(desk, JONAS, "statistics")).card
+    assert statistics is not None
+    (section,) = [b for b in statistics["body"] if b.get("id") == "incidents"]
+    shown_text = json.dumps(section, ensure_ascii=False)
+    assert "Priority P1" in shown_text and "Priority P3" in shown_text
+    assert "2 h (of 1 resolved incident)" in shown_text and "100% (1 of 1 on time)" in shown_text
+    volume = json.dumps([b for b in statistics["body"] if b.get("id") == "volume"])
+    assert "incident" not in volume.casefold()
