@@ -37,7 +37,7 @@ async def test_history_filters_in_english_and_german(desk: Desk) -> None:
     await desk.say(admin, "Verlauf Lizenzen zurückgezogen letzte 30 Tage", locale="de-DE")
     _, card = desk.last_card(admin)
     text = card_text(card)
-    assert withdrawn in text and pending not in text and "Antragsverlauf" in text
+    assert withdrawn in text and pending not in text and "Verlauf der Anträge und Störungen" in text
 
     await desk.say(admin, "Verlauf von:gestern", locale="de-DE")
     assert desk.texts(admin)[-1] == Translator("de-DE")("history.bad_filter", word="von:gestern")
