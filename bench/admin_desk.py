@@ -143,6 +143,22 @@ async def fill_admin_desk(url: str, *, users: int, lists: int, mailboxes: int, a
                     "audit_events", columns=["id", "request_id", "actor_id", "actor_name", "action", "detail",
                                              "created_at", "prev_hash", "hash"], records=events)
                 events = []
+        # Incidents beside the requests (F18): one for every ten requests over the same two years, the last 300 open.
+        incidents = []
+        count = max(requests // 10, 1)
+        for i in range(1, count + 1):
+            created = NOW - timedelta(seconds=span * (count - i) / count)
+            state = ("new", "in_progress", "waiting_for_user")[i % 3] if i > count - 300 else "closed"
+            done = None if state != "closed" else created + timedelta(hours=rng.uniform(1, 80))
+            incidents.append((i, f"INC-{created.year}-{i:06d}", f"user-{rng.randrange(users):06d}", f"Person{i:06d}",
+                              "en", f"Outlook problem {i}: mail does not sync", rng.choice(("mailbox", "other")),
+                              "medium", "medium", rng.choice(("P1", "P2", "P3", "P4")), 1, state, 1, created, created,
+                              created + timedelta(hours=8), created + timedelta(days=5), done, done, done))
+        await connection.copy_records_to_table(
+            "incidents", columns=["id", "public_id", "reporter_id", "reporter_name", "locale", "text", "category",
+                                  "impact", "urgency", "priority", "support_level", "state", "version", "created_at",
+                                  "updated_at", "first_response_due_at", "resolution_due_at", "first_responded_at",
+                                  "resolved_at", "closed_at"], records=incidents)
         await connection.execute("VACUUM ANALYZE")  # a settled database, as autovacuum leaves it
     finally:
         await connection.close()
@@ -175,6 +191,7 @@ async def time_commands(url: str, runs: int) -> list[tuple[str, float, float, st
     commands: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
         ("pending", lambda: show_pending(services, actor, ShowPending())),
         ("pending lists", lambda: show_pending(services, actor, ShowPending(kind="lists"))),
+        ("pending incidents", lambda: show_pending(services, actor, ShowPending(kind="incidents"))),
         ("unused lists 90d", lambda: show_unused(services, actor, ShowUnused(what=LISTS, days="90"))),
         ("orphaned", lambda: show_orphaned(services, actor, ShowOrphaned())),
         ("statistics (queries)", lambda: gather_figures(services, NOW)),

@@ -59,6 +59,9 @@ FILTERS = (
     '"REQ-2026-0001"',
     "history text:person00004",
     "history text:helpdesk 7",
+    "history incidents",
+    "history incidents last 30 days",
+    "history type:incident text:sync",
 )
 
 
