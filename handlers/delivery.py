@@ -12,7 +12,7 @@ from cards.requests import decider_name, stage_name, status_card
 from cards.views import DecisionView, RequestView
 from handlers.card_delivery import send_card_and_record, translator_for
 from handlers.context import SentActivity
-from handlers.delegation import AWAY, AWAY_REASON, DELEGATE, delegate_card, delegate_card_for, stand_ins
+from handlers.delegation import AWAY, AWAY_REASON, DELEGATE, StandIn, delegate_card, delegate_card_for, stand_ins
 from handlers.lifecycle import RequestState
 from handlers.mail_notifications import mail_approver, mail_requester
 from handlers.request_views import approver_card_for, request_view
@@ -61,6 +61,9 @@ async def deliver_to(
     sent_count = 0
     away: list[str] = []
     for route in await stand_ins(services, recipients, services.clock()):
+        if route.how == DELEGATE and route.recipient_id == request.requester_id:
+            # A delegate never decides their own request: the approver keeps this card, or nobody would get it.
+            route = StandIn(route.approver_id, route.approver_id, route.approver_name)
         recipient_id = route.recipient_id
         if route.how == AWAY:
             away.append(route.approver_id)

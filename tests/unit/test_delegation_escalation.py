@@ -220,6 +220,8 @@ async def test_a_delegate_who_filed_the_request_cannot_decide_it(wdesk: Desk) ->
     request = await annas_join(wdesk)
     (annas,) = [s.card for s in wdesk.messenger.to(ANNA.user_id) if s.card and "delegate of" in str(s.card)] or [None]
     assert annas is None  # the requester never gets an approver's card, not even as a delegate
+    (lenas,) = cards_for(wdesk, LENA, request)  # so the approver keeps it: otherwise nobody would get it
+    assert "delegate of" not in str(lenas)
     reply = await click(wdesk, ANNA, Verb.APPROVE, {"request_id": request.public_id, "version": 1})
     assert reply.text == Translator("en")("approval.self")
     assert (await stored(wdesk, request)).state == "pending"
